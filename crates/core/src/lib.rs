@@ -1,0 +1,8 @@
+//! The domain of basic-admin: validated values, rules and the storage contract.
+//!
+//! Nothing here knows about HTTP or SQL; the server crate speaks HTTP and the
+//! store crates speak SQL, both in terms of what this crate defines.
+
+pub mod model;
+pub mod store;
+pub mod time;

@@ -1,0 +1,41 @@
+//! The storage contract. One trait, implemented by each backend crate and
+//! checked by the shared conformance suite; the store knows tables, not
+//! permissions.
+
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule refused the write; names the rule (e.g. `team_slug`).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database could not be reached or did not answer in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is (`sqlite`, `postgres`), for logs and the root route.
+    fn backend(&self) -> &'static str;
+
+    /// Applies the migrations this binary knows and the database lacks.
+    /// Idempotent, and safe to run from several nodes at once.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// A real round trip to the database that reads a table this server owns:
+    /// succeeds only when queries can be answered right now.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// The migrations this store has applied, newest last.
+    async fn applied_migrations(&self) -> StoreResult<Vec<i64>>;
+
+    /// Releases connections; called once on shutdown.
+    async fn close(&self);
+}

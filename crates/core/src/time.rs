@@ -1,0 +1,44 @@
+//! Times on the wire: RFC 3339 in UTC with milliseconds and `Z`
+//! (`2026-11-26T06:09:27.123Z`), whatever precision the database keeps.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+pub type Timestamp = DateTime<Utc>;
+
+pub fn now() -> Timestamp {
+    Utc::now()
+}
+
+pub fn format(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `#[serde(with = "basic_admin_core::time::rfc3339")]` for wire structs.
+pub mod rfc3339 {
+    use super::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format(t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(d)?;
+        chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn formats_with_millis_and_z() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 26, 6, 9, 27).unwrap()
+            + chrono::Duration::microseconds(123_456);
+        assert_eq!(format(&t), "2026-11-26T06:09:27.123Z");
+    }
+}

@@ -1,0 +1,368 @@
+//! Configuration: built-in defaults < config file < environment < flags.
+//!
+//! Every option has a flag (`--listen`), an environment variable
+//! (`BASIC_LISTEN`) and a key in the optional TOML file (`listen = "…"`).
+//! Values are gathered as text from the three sources, the first one present
+//! wins, and each is then parsed once, with errors that name its source.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// The options of `serve` and `migrate`, as flags.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Flags {
+    /// TOML file with any of the options below (keys in snake_case) [env: BASIC_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [env: BASIC_LISTEN] [default: 0.0.0.0:3003]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Public base URL, used in every absolute URL the server emits [env: BASIC_PUBLIC_URL] [default: http://localhost:3003]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Folder for the embedded database, uploads and the master key; created on start [env: BASIC_DATA_DIR] [default: ./data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+    /// sqlite://… or postgres://… [env: BASIC_DATABASE_URL] [default: SQLite file in the data folder]
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Where uploaded files go: a folder, or s3://bucket/prefix [env: BASIC_STORAGE] [default: uploads/ in the data folder]
+    #[arg(long, value_name = "URL")]
+    pub storage: Option<String>,
+    /// Name of this deployment, reported by GET / [env: BASIC_ENV] [default: development]
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Log format: pretty or json [env: BASIC_LOG_FORMAT] [default: pretty]
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. info or basic_admin_server=debug,info [env: BASIC_LOG] [default: info]
+    #[arg(long, value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Largest request body accepted, in bytes (uploads have their own limits) [env: BASIC_MAX_BODY_BYTES] [default: 2097152]
+    #[arg(long, value_name = "BYTES")]
+    pub max_body_bytes: Option<String>,
+    /// Seconds a request may take before it is answered 408 [env: BASIC_REQUEST_TIMEOUT_SECS] [default: 30]
+    #[arg(long, value_name = "SECS")]
+    pub request_timeout_secs: Option<String>,
+    /// Connections in the PostgreSQL pool of this node [env: BASIC_DB_MAX_CONNECTIONS] [default: 16]
+    #[arg(long, value_name = "N")]
+    pub db_max_connections: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The resolved configuration. `Debug` hides secrets and database passwords.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Without a trailing slash.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub storage: String,
+    pub env: String,
+    pub log_format: LogFormat,
+    pub log: String,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub db_max_connections: u32,
+    /// `BASIC_MASTER_KEY`; when absent, the key file in the data folder is used.
+    pub master_key: Option<SecretString>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+/// The file's options: the same names as the flags, in snake_case.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOptions {
+    listen: Option<String>,
+    public_url: Option<String>,
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    storage: Option<String>,
+    env: Option<String>,
+    log_format: Option<String>,
+    log: Option<String>,
+    max_body_bytes: Option<toml::Value>,
+    request_timeout_secs: Option<toml::Value>,
+    db_max_connections: Option<toml::Value>,
+}
+
+impl Config {
+    /// Resolves the configuration from flags, the process environment and
+    /// the config file they name.
+    pub fn load(flags: Flags) -> Result<Self, ConfigError> {
+        Self::resolve(flags, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// [`Config::load`] with the environment given as a lookup, for tests.
+    pub fn resolve(flags: Flags, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let file_path = flags.config.clone().or_else(|| env("BASIC_CONFIG").map(PathBuf::from));
+        let file = match &file_path {
+            Some(path) => read_file(path)?,
+            None => FileOptions::default(),
+        };
+        let sources = Sources { env, file_path: file_path.as_deref() };
+        let toml_text = |v: Option<toml::Value>| {
+            v.map(|v| match v {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            })
+        };
+
+        let data_dir = sources.pick("data_dir", flags.data_dir, file.data_dir).unwrap_or_else(|| "./data".into());
+        let data_dir = PathBuf::from(data_dir.value);
+        let default_db = format!("sqlite://{}", data_dir.join("basic-admin.db").display());
+        let default_storage = data_dir.join("uploads").display().to_string();
+
+        let listen = sources.pick("listen", flags.listen, file.listen).unwrap_or_else(|| "0.0.0.0:3003".into());
+        let public_url = sources
+            .pick("public_url", flags.public_url, file.public_url)
+            .unwrap_or_else(|| "http://localhost:3003".into());
+        let log_format = sources.pick("log_format", flags.log_format, file.log_format).unwrap_or_else(|| "pretty".into());
+
+        Ok(Config {
+            listen: listen.parse_with(|v| v.parse::<SocketAddr>().map_err(|e| e.to_string()))?,
+            public_url: public_url.parse_with(parse_public_url)?,
+            database_url: sources
+                .pick("database_url", flags.database_url, file.database_url)
+                .map_or(default_db, |v| v.value),
+            storage: sources.pick("storage", flags.storage, file.storage).map_or(default_storage, |v| v.value),
+            env: sources.pick("env", flags.env, file.env).map_or_else(|| "development".into(), |v| v.value),
+            log_format: log_format.parse_with(|v| match v {
+                "pretty" => Ok(LogFormat::Pretty),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("expected pretty or json".into()),
+            })?,
+            log: sources.pick("log", flags.log, file.log).map_or_else(|| "info".into(), |v| v.value),
+            max_body_bytes: sources
+                .pick("max_body_bytes", flags.max_body_bytes, toml_text(file.max_body_bytes))
+                .unwrap_or_else(|| "2097152".into())
+                .parse_with(|v| positive(v))?,
+            request_timeout: sources
+                .pick("request_timeout_secs", flags.request_timeout_secs, toml_text(file.request_timeout_secs))
+                .unwrap_or_else(|| "30".into())
+                .parse_with(|v| positive(v).map(Duration::from_secs))?,
+            db_max_connections: sources
+                .pick("db_max_connections", flags.db_max_connections, toml_text(file.db_max_connections))
+                .unwrap_or_else(|| "16".into())
+                .parse_with(|v| positive(v))?,
+            master_key: env("BASIC_MASTER_KEY").map(SecretString::from),
+            data_dir,
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileOptions, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| ConfigError(format!("config file {}: {e}", path.display())))
+}
+
+/// Where values come from, below the flags.
+struct Sources<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    file_path: Option<&'a Path>,
+}
+
+/// A value and where it came from, for error messages.
+struct Sourced {
+    value: String,
+    source: String,
+}
+
+impl From<&str> for Sourced {
+    fn from(value: &str) -> Self {
+        Sourced { value: value.to_owned(), source: "the default".into() }
+    }
+}
+
+impl Sourced {
+    fn parse_with<T>(self, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        parse(&self.value).map_err(|e| ConfigError(format!("invalid value {:?} from {}: {e}", self.value, self.source)))
+    }
+}
+
+impl Sources<'_> {
+    fn pick(&self, key: &str, flag: Option<String>, file: Option<String>) -> Option<Sourced> {
+        let env_name = format!("BASIC_{}", key.to_ascii_uppercase());
+        if let Some(value) = flag {
+            return Some(Sourced { value, source: format!("--{}", key.replace('_', "-")) });
+        }
+        if let Some(value) = (self.env)(&env_name) {
+            return Some(Sourced { value, source: env_name });
+        }
+        let path = self.file_path.map(|p| p.display().to_string()).unwrap_or_default();
+        file.map(|value| Sourced { value, source: format!("{key} in {path}") })
+    }
+}
+
+fn positive<T: std::str::FromStr + Default + PartialOrd>(v: &str) -> Result<T, String> {
+    match v.trim().parse::<T>() {
+        Ok(n) if n > T::default() => Ok(n),
+        _ => Err("expected a positive whole number".into()),
+    }
+}
+
+fn parse_public_url(v: &str) -> Result<String, String> {
+    let url = v.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("expected an http:// or https:// URL")?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err("expected a base URL with a host and no query or fragment".into());
+    }
+    Ok(url.to_owned())
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+    let redacted = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    match path {
+        Some(path) => format!("{scheme}://{redacted}/{path}"),
+        None => format!("{scheme}://{redacted}"),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut values = BTreeMap::new();
+        values.insert("listen", self.listen.to_string());
+        values.insert("public_url", self.public_url.clone());
+        values.insert("data_dir", self.data_dir.display().to_string());
+        values.insert("database_url", redact_url(&self.database_url));
+        values.insert("storage", redact_url(&self.storage));
+        values.insert("env", self.env.clone());
+        values.insert("log_format", format!("{:?}", self.log_format));
+        values.insert("log", self.log.clone());
+        values.insert("max_body_bytes", self.max_body_bytes.to_string());
+        values.insert("request_timeout", format!("{:?}", self.request_timeout));
+        values.insert("db_max_connections", self.db_max_connections.to_string());
+        let key = if self.master_key.is_some() { "from BASIC_MASTER_KEY" } else { "from the data folder" };
+        values.insert("master_key", key.to_owned());
+        f.debug_map().entries(values).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve(flags: Flags, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::resolve(flags, &move |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = resolve(Flags::default(), &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:3003");
+        assert_eq!(c.public_url, "http://localhost:3003");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.database_url, "sqlite://./data/basic-admin.db");
+        assert_eq!(c.storage, "./data/uploads");
+        assert_eq!(c.env, "development");
+        assert_eq!(c.log_format, LogFormat::Pretty);
+        assert_eq!(c.max_body_bytes, 2 * 1024 * 1024);
+        assert!(!c.is_postgres());
+    }
+
+    #[test]
+    fn flags_beat_environment_beats_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("basic-admin.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1\"\nenv = \"from-file\"\npublic_url = \"https://file.example\"\nmax_body_bytes = 10\n",
+        )
+        .unwrap();
+        let flags = Flags { config: Some(file), listen: Some("127.0.0.1:3".into()), ..Flags::default() };
+        let c = resolve(flags, &[("BASIC_LISTEN", "127.0.0.1:2"), ("BASIC_ENV", "from-env")]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:3", "flag wins over env and file");
+        assert_eq!(c.env, "from-env", "env wins over file");
+        assert_eq!(c.public_url, "https://file.example", "file wins over default");
+        assert_eq!(c.max_body_bytes, 10, "numbers may be TOML integers");
+        assert_eq!(c.request_timeout, Duration::from_secs(30), "default where no source has it");
+    }
+
+    #[test]
+    fn config_file_may_come_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "env = \"staging\"\n").unwrap();
+        let c = resolve(Flags::default(), &[("BASIC_CONFIG", file.to_str().unwrap())]).unwrap();
+        assert_eq!(c.env, "staging");
+    }
+
+    #[test]
+    fn data_dir_moves_the_embedded_defaults() {
+        let flags = Flags { data_dir: Some("/var/lib/ba".into()), ..Flags::default() };
+        let c = resolve(flags, &[]).unwrap();
+        assert_eq!(c.database_url, "sqlite:///var/lib/ba/basic-admin.db");
+        assert_eq!(c.storage, "/var/lib/ba/uploads");
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let err = resolve(Flags::default(), &[("BASIC_LISTEN", "nowhere")]).unwrap_err().to_string();
+        assert!(err.contains("BASIC_LISTEN"), "{err}");
+        let flags = Flags { public_url: Some("ftp://x".into()), ..Flags::default() };
+        let err = resolve(flags, &[]).unwrap_err().to_string();
+        assert!(err.contains("--public-url"), "{err}");
+        let err = resolve(Flags::default(), &[("BASIC_MAX_BODY_BYTES", "0")]).unwrap_err().to_string();
+        assert!(err.contains("positive"), "{err}");
+        let err = resolve(Flags::default(), &[("BASIC_LOG_FORMAT", "xml")]).unwrap_err().to_string();
+        assert!(err.contains("pretty or json"), "{err}");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let flags = Flags { config: Some(file), ..Flags::default() };
+        assert!(resolve(flags, &[]).unwrap_err().to_string().contains("lisen"));
+    }
+
+    #[test]
+    fn public_url_loses_its_trailing_slash() {
+        let flags = Flags { public_url: Some("https://api.example.com/".into()), ..Flags::default() };
+        assert_eq!(resolve(flags, &[]).unwrap().public_url, "https://api.example.com");
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let flags = Flags { database_url: Some("postgres://app:hunter2@db:5432/main".into()), ..Flags::default() };
+        let c = resolve(flags, &[("BASIC_MASTER_KEY", "c2VjcmV0")]).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("c2VjcmV0"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db:5432/main"), "{shown}");
+        assert!(c.is_postgres());
+    }
+}

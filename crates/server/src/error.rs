@@ -1,0 +1,95 @@
+//! The one error type of the HTTP layer, rendered as
+//! `{"error": "<code>", "message": "<sentence>", …extra fields}`.
+
+use std::borrow::Cow;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use basic_admin_core::store::StoreError;
+use serde_json::{Map, Value, json};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: Cow<'static, str>,
+    pub message: String,
+    /// Fields the contract adds for some endpoints (`slugified`, `valid`, …).
+    pub extra: Map<String, Value>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self { status, code: code.into(), message: message.into(), extra: Map::new() }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// A 500 whose detail goes to the log only; the client sees a generic sentence.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(detail = %detail, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// The code used for a status when nothing more specific is known.
+    pub fn code_for(status: StatusCode) -> &'static str {
+        match status.as_u16() {
+            400 => "bad_request",
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "not_found",
+            405 => "method_not_allowed",
+            408 => "request_timeout",
+            409 => "conflict",
+            413 => "payload_too_large",
+            415 => "unsupported_media_type",
+            422 => "unprocessable_entity",
+            429 => "too_many_requests",
+            503 => "service_unavailable",
+            s if s >= 500 => "internal_error",
+            _ => "error",
+        }
+    }
+
+    pub fn body(&self) -> Value {
+        let mut body = json!({ "error": self.code, "message": self.message });
+        if let Value::Object(map) = &mut body {
+            map.extend(self.extra.clone());
+        }
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body())).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found("Not found."),
+            StoreError::Conflict(what) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", format!("This conflicts with an existing record ({what})."))
+            }
+            StoreError::Unavailable(detail) => {
+                tracing::error!(%detail, "database unavailable");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "The database is not available; try again shortly.")
+            }
+            StoreError::Other(detail) => ApiError::internal(detail),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The basic-admin server: configuration, HTTP routes and the stack around
+//! them. `main` and the tests build it the same way: [`App::build`], then
+//! [`App::serve`] on a listener.
+
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod master_key;
+pub mod metrics;
+pub mod openapi;
+mod routes;
+pub mod state;
+pub mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use basic_admin_core::store::{Store, StoreError};
+use basic_admin_store_postgres::PgStore;
+use basic_admin_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, redact_url};
+use crate::master_key::MasterKeyError;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data folder {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    MasterKey(#[from] MasterKeyError),
+    #[error("database {url}: {source}")]
+    Store { url: String, source: StoreError },
+    #[error("unsupported database URL {0}: use sqlite://… or postgres://…")]
+    DatabaseScheme(String),
+}
+
+/// A configured server: its state and its routes, ready to serve.
+pub struct App {
+    state: AppState,
+    openapi: utoipa::openapi::OpenApi,
+}
+
+impl App {
+    /// Creates the data folder, loads the master key, opens and migrates the
+    /// database.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        create_data_dir(&config.data_dir)?;
+        let master_key = master_key::load(config.master_key.as_ref(), &config.data_dir)?;
+        let store = open_store(&config).await?;
+        let store_error = |source| StartError::Store { url: redact_url(&config.database_url), source };
+        store.migrate().await.map_err(store_error)?;
+        tracing::info!(backend = store.backend(), database = %redact_url(&config.database_url), "database ready");
+        let (_, openapi) = routes::api();
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            metrics: Metrics::new(),
+            master_key: Arc::new(master_key),
+        };
+        Ok(Self { state, openapi })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The server's OpenAPI document.
+    pub fn openapi(&self) -> &utoipa::openapi::OpenApi {
+        &self.openapi
+    }
+
+    /// Every route behind the common layers.
+    pub fn router(&self) -> Router {
+        self.router_with(Router::new())
+    }
+
+    /// [`App::router`] with more routes beside the API's, behind the same
+    /// layers (for embedding, and for tests of the layers themselves).
+    pub fn router_with(&self, extra: Router<AppState>) -> Router {
+        let (api, _) = routes::api();
+        let limits = http::Limits {
+            max_body_bytes: self.state.config.max_body_bytes,
+            request_timeout: self.state.config.request_timeout,
+        };
+        let router = api
+            .merge(routes::operational(&self.openapi))
+            .merge(extra)
+            .fallback(http::not_found)
+            .with_state(self.state.clone());
+        http::with_layers(router, self.state.metrics.clone(), &limits)
+    }
+
+    /// Serves until `shutdown` completes and the requests in flight are
+    /// answered, then closes the database.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = http::serve(listener, self.router(), shutdown).await;
+        self.state.store.close().await;
+        result
+    }
+}
+
+/// Creates the data folder, readable by this user only: it holds the master
+/// key and the embedded database.
+pub fn create_data_dir(path: &std::path::Path) -> Result<(), StartError> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| StartError::DataDir { path: path.display().to_string(), source })
+}
+
+/// Opens the backend that the database URL's scheme names.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    let url = &config.database_url;
+    let store_error = |source| StartError::Store { url: redact_url(url), source };
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await.map_err(store_error)?))
+    } else if config.is_postgres() {
+        Ok(Arc::new(PgStore::open(url, config.db_max_connections).await.map_err(store_error)?))
+    } else {
+        Err(StartError::DatabaseScheme(redact_url(url)))
+    }
+}

@@ -1,0 +1,33 @@
+//! One module per tag of the contract. Each declares its routes together with
+//! their OpenAPI description, so the document cannot drift from the router.
+
+mod auth;
+mod docs;
+mod root;
+mod utils;
+
+use axum::Router;
+use axum::routing::get;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+
+/// The API routes and the OpenAPI document that describes them.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(root::routes())
+        .merge(auth::routes())
+        .merge(utils::routes())
+        .split_for_parts()
+}
+
+/// Routes that are not part of the API: its documentation and metrics.
+pub fn operational(openapi: &utoipa::openapi::OpenApi) -> Router<AppState> {
+    docs::routes(openapi).route("/metrics", get(metrics))
+}
+
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+}

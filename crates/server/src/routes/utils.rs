@@ -1,0 +1,58 @@
+use basic_admin_core::model::slugify;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Query};
+use crate::openapi::{ErrorBody, ServiceStatus};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(slugify_text))
+}
+
+/// Health check endpoint for utils service
+#[utoipa::path(get, path = "/utils", tag = "utils", responses((status = 200, description = "The utils service is up", body = ServiceStatus)))]
+async fn health() -> Json<ServiceStatus> {
+    Json(ServiceStatus::ok())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SlugifyQuery {
+    /// Text to convert into a URL-friendly slug
+    #[param(required = true)]
+    slug: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SlugifyResponse {
+    /// The converted URL-friendly slug
+    slug: String,
+}
+
+/// Convert text to URL-friendly slug
+///
+/// Lowercases the text, folds accented and non-Latin letters to ASCII, and
+/// joins the words with single hyphens (at most 64 characters).
+#[utoipa::path(
+    get,
+    path = "/utils/slugify",
+    tag = "utils",
+    params(SlugifyQuery),
+    responses(
+        (status = 200, description = "The slug made from the text", body = SlugifyResponse),
+        (status = 400, description = "The slug parameter is missing, or holds no letter or digit", body = ErrorBody),
+    )
+)]
+async fn slugify_text(Query(query): Query<SlugifyQuery>) -> ApiResult<Json<SlugifyResponse>> {
+    let text = query.slug.filter(|s| !s.is_empty()).ok_or_else(|| {
+        ApiError::bad_request("missing_slug", "The query parameter slug is required.")
+    })?;
+    let slug = slugify(&text).ok_or_else(|| {
+        ApiError::bad_request("invalid_slug", "The text has no letter or digit to make a slug from.")
+    })?;
+    Ok(Json(SlugifyResponse { slug: slug.into_inner() }))
+}

@@ -1,0 +1,16 @@
+use std::sync::Arc;
+
+use basic_admin_core::store::Store;
+
+use crate::config::Config;
+use crate::master_key::MasterKey;
+use crate::metrics::Metrics;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub metrics: Metrics,
+    pub master_key: Arc<MasterKey>,
+}

@@ -1,0 +1,49 @@
+//! The behaviour every `Store` backend must show, written once.
+//!
+//! A backend's test file calls [`conformance_suite!`] with an async function
+//! that makes a fresh, empty, migrated store (or `None` to skip, when the
+//! backend's database is not available on this machine). Each check then
+//! becomes one `#[tokio::test]` in that backend's test binary.
+
+pub mod checks;
+
+use std::any::Any;
+
+use basic_admin_core::store::Store;
+
+/// A store for one test, and whatever must live as long as it (a temporary
+/// folder, a throw-away schema).
+pub struct Fixture {
+    pub store: Box<dyn Store>,
+    _guard: Box<dyn Any + Send>,
+}
+
+impl Fixture {
+    pub fn new(store: impl Store, guard: impl Any + Send) -> Self {
+        Self { store: Box::new(store), _guard: Box::new(guard) }
+    }
+}
+
+/// Expands to one test per check in [`checks`]; `$make` is an
+/// `async fn() -> Option<Fixture>`.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:path) => {
+        $crate::conformance_suite!(@each $make;
+            ping_answers,
+            migrations_are_recorded,
+            migrate_is_idempotent,
+        );
+    };
+    (@each $make:path; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                if let Some(fixture) = $make().await {
+                    $crate::checks::$check(&*fixture.store).await;
+                    fixture.store.close().await;
+                }
+            }
+        )*
+    };
+}

@@ -30,7 +30,10 @@ use crate::state::AppState;
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot create the data folder {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     MasterKey(#[from] MasterKeyError),
     #[error("database {url}: {source}")]
@@ -52,7 +55,10 @@ impl App {
         create_data_dir(&config.data_dir)?;
         let master_key = master_key::load(config.master_key.as_ref(), &config.data_dir)?;
         let store = open_store(&config).await?;
-        let store_error = |source| StartError::Store { url: redact_url(&config.database_url), source };
+        let store_error = |source| StartError::Store {
+            url: redact_url(&config.database_url),
+            source,
+        };
         store.migrate().await.map_err(store_error)?;
         tracing::info!(backend = store.backend(), database = %redact_url(&config.database_url), "database ready");
         let (_, openapi) = routes::api();
@@ -116,17 +122,27 @@ pub fn create_data_dir(path: &std::path::Path) -> Result<(), StartError> {
         .recursive(true)
         .mode(0o700)
         .create(path)
-        .map_err(|source| StartError::DataDir { path: path.display().to_string(), source })
+        .map_err(|source| StartError::DataDir {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 /// Opens the backend that the database URL's scheme names.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     let url = &config.database_url;
-    let store_error = |source| StartError::Store { url: redact_url(url), source };
+    let store_error = |source| StartError::Store {
+        url: redact_url(url),
+        source,
+    };
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await.map_err(store_error)?))
     } else if config.is_postgres() {
-        Ok(Arc::new(PgStore::open(url, config.db_max_connections).await.map_err(store_error)?))
+        Ok(Arc::new(
+            PgStore::open(url, config.db_max_connections)
+                .await
+                .map_err(store_error)?,
+        ))
     } else {
         Err(StartError::DatabaseScheme(redact_url(url)))
     }

@@ -8,8 +8,15 @@ pub async fn ping_answers(store: &dyn Store) {
 
 pub async fn migrations_are_recorded(store: &dyn Store) {
     let applied = store.applied_migrations().await.unwrap();
-    assert_eq!(applied.first(), Some(&1), "the initial migration is applied: {applied:?}");
-    assert!(applied.windows(2).all(|w| w[0] < w[1]), "in order: {applied:?}");
+    assert_eq!(
+        applied.first(),
+        Some(&1),
+        "the initial migration is applied: {applied:?}"
+    );
+    assert!(
+        applied.windows(2).all(|w| w[0] < w[1]),
+        "in order: {applied:?}"
+    );
 }
 
 pub async fn migrate_is_idempotent(store: &dyn Store) {

@@ -1,8 +1,8 @@
 //! The behaviour every `Store` backend must show, written once.
 //!
 //! A backend's test file calls [`conformance_suite!`] with an async function
-//! that makes a fresh, empty, migrated store (or `None` to skip, when the
-//! backend's database is not available on this machine). Each check then
+//! that makes a fresh, empty, migrated store for the test it names (or `None`
+//! to skip, when the backend's database is not available on this machine). Each check then
 //! becomes one `#[tokio::test]` in that backend's test binary.
 
 pub mod checks;
@@ -20,12 +20,15 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new(store: impl Store, guard: impl Any + Send) -> Self {
-        Self { store: Box::new(store), _guard: Box::new(guard) }
+        Self {
+            store: Box::new(store),
+            _guard: Box::new(guard),
+        }
     }
 }
 
 /// Expands to one test per check in [`checks`]; `$make` is an
-/// `async fn() -> Option<Fixture>`.
+/// `async fn(test_name: &str) -> Option<Fixture>`.
 #[macro_export]
 macro_rules! conformance_suite {
     ($make:path) => {
@@ -39,7 +42,7 @@ macro_rules! conformance_suite {
         $(
             #[tokio::test]
             async fn $check() {
-                if let Some(fixture) = $make().await {
+                if let Some(fixture) = $make(concat!(module_path!(), "::", stringify!($check))).await {
                     $crate::checks::$check(&*fixture.store).await;
                     fixture.store.close().await;
                 }

@@ -36,7 +36,6 @@ impl PgStore {
             .map_err(map_err)?;
         Ok(Self { pool })
     }
-
 }
 
 #[async_trait]

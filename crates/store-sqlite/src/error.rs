@@ -41,9 +41,14 @@ mod tests {
 
     #[test]
     fn names_constraints_like_postgres() {
-        assert_eq!(constraint_name("UNIQUE constraint failed: teams.slug"), "teams_slug_key");
         assert_eq!(
-            constraint_name("UNIQUE constraint failed: schema_versions.project_id, schema_versions.version"),
+            constraint_name("UNIQUE constraint failed: teams.slug"),
+            "teams_slug_key"
+        );
+        assert_eq!(
+            constraint_name(
+                "UNIQUE constraint failed: schema_versions.project_id, schema_versions.version"
+            ),
             "schema_versions_project_id_version_key"
         );
         assert_eq!(

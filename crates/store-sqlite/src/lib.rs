@@ -6,6 +6,8 @@
 mod error;
 mod migrations;
 
+use std::os::unix::fs::MetadataExt as _;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -25,6 +27,42 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    file: Option<FileIdentity>,
+}
+
+/// The database file as it was when opened. Open connections keep working on
+/// a file that was deleted or replaced underneath them, writing where nobody
+/// will ever read; `ping` compares identities so that this shows.
+#[derive(Clone)]
+struct FileIdentity {
+    path: PathBuf,
+    device: u64,
+    inode: u64,
+}
+
+impl FileIdentity {
+    fn of(path: PathBuf) -> std::io::Result<Self> {
+        let meta = std::fs::metadata(&path)?;
+        Ok(Self {
+            device: meta.dev(),
+            inode: meta.ino(),
+            path,
+        })
+    }
+
+    fn check(&self) -> StoreResult<()> {
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if meta.dev() == self.device && meta.ino() == self.inode => Ok(()),
+            Ok(_) => Err(StoreError::Unavailable(format!(
+                "{} was replaced while open",
+                self.path.display()
+            ))),
+            Err(e) => Err(StoreError::Unavailable(format!(
+                "{}: {e}",
+                self.path.display()
+            ))),
+        }
+    }
 }
 
 impl SqliteStore {
@@ -46,16 +84,27 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(map_err)?;
-        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let file = if in_memory {
+            None
+        } else {
+            let path = options.get_filename().to_owned();
+            Some(
+                FileIdentity::of(path)
+                    .map_err(|e| StoreError::Other(format!("database file: {e}")))?,
+            )
+        };
+        let readers = std::thread::available_parallelism()
+            .map_or(4, |n| n.get() * 2)
+            .max(4);
         let read = SqlitePoolOptions::new()
             .max_connections(readers as u32)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.read_only(true))
             .await
             .map_err(map_err)?;
-        Ok(Self { read, write })
+        Ok(Self { read, write, file })
     }
-
 }
 
 #[async_trait]
@@ -72,6 +121,9 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
+        if let Some(file) = &self.file {
+            file.check()?;
+        }
         sqlx::query("SELECT count(*) FROM _sqlx_migrations")
             .fetch_one(&self.read)
             .await

@@ -90,7 +90,7 @@ pub fn slugify(text: &str) -> Option<Slug> {
             pending_hyphen = true;
         }
     }
-    (!out.is_empty()).then(|| Slug(out))
+    (!out.is_empty()).then_some(Slug(out))
 }
 
 #[cfg(test)]
@@ -103,14 +103,21 @@ mod tests {
         let cases = [
             ("Hello World!", "hello-world"),
             ("Café", "cafe"),
-            ("  --Many   spaces -- and___underscores  ", "many-spaces-and-underscores"),
+            (
+                "  --Many   spaces -- and___underscores  ",
+                "many-spaces-and-underscores",
+            ),
             ("Don't stop", "dont-stop"),
             ("already-a-slug", "already-a-slug"),
             ("MiXeD 123", "mixed-123"),
             ("Ñandú über straße", "nandu-uber-strasse"),
         ];
         for (text, expected) in cases {
-            assert_eq!(slugify(text).unwrap().as_str(), expected, "slugify({text:?})");
+            assert_eq!(
+                slugify(text).unwrap().as_str(),
+                expected,
+                "slugify({text:?})"
+            );
         }
     }
 

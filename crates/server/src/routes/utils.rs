@@ -10,7 +10,9 @@ use crate::openapi::{ErrorBody, ServiceStatus};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health)).routes(routes!(slugify_text))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(slugify_text))
 }
 
 /// Health check endpoint for utils service
@@ -52,7 +54,12 @@ async fn slugify_text(Query(query): Query<SlugifyQuery>) -> ApiResult<Json<Slugi
         ApiError::bad_request("missing_slug", "The query parameter slug is required.")
     })?;
     let slug = slugify(&text).ok_or_else(|| {
-        ApiError::bad_request("invalid_slug", "The text has no letter or digit to make a slug from.")
+        ApiError::bad_request(
+            "invalid_slug",
+            "The text has no letter or digit to make a slug from.",
+        )
     })?;
-    Ok(Json(SlugifyResponse { slug: slug.into_inner() }))
+    Ok(Json(SlugifyResponse {
+        slug: slug.into_inner(),
+    }))
 }

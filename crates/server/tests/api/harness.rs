@@ -1,0 +1,199 @@
+//! Starts real servers on port 0 and talks HTTP to them.
+//!
+//! Every test runs once per backend: `on_both_backends!(a, b)` makes
+//! `sqlite::a`, `postgres::a`, … from `async fn a(app: TestApp)`. Each server
+//! gets its own data folder, and on PostgreSQL its own schema.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use basic_admin_server::App;
+use basic_admin_server::config::{Config, Flags};
+use basic_admin_server::state::AppState;
+use basic_admin_store_postgres::testing::TestSchema;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database for one test: a file in a temporary folder, or a PostgreSQL schema.
+pub struct TestDb {
+    pub data_dir: TempDir,
+    schema: Option<TestSchema>,
+}
+
+impl TestDb {
+    /// `None` when the backend is not available here (the skip is reported).
+    pub async fn create(backend: Backend, test: &str) -> Option<Self> {
+        let data_dir = tempfile::tempdir().expect("temporary folder");
+        let schema = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(TestSchema::create(test).await?),
+        };
+        Some(Self { data_dir, schema })
+    }
+
+    pub fn url(&self) -> String {
+        match &self.schema {
+            Some(schema) => schema.url(),
+            None => format!(
+                "sqlite://{}",
+                self.data_dir.path().join("basic-admin.db").display()
+            ),
+        }
+    }
+
+    /// The PostgreSQL server's address, to put a proxy in front of it.
+    pub fn postgres_addr(&self) -> Option<String> {
+        let url = self.schema.as_ref()?.server_url();
+        let authority = url.split_once("://")?.1.split('/').next()?;
+        let host = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        Some(if host.contains(':') {
+            host.to_owned()
+        } else {
+            format!("{host}:5432")
+        })
+    }
+
+    /// [`TestDb::url`] with the server's address replaced by `addr`.
+    pub fn url_via(&self, addr: SocketAddr) -> String {
+        let original = self.postgres_addr().expect("a PostgreSQL database");
+        let url = self.url();
+        let host_only = original.trim_end_matches(":5432");
+        if url.contains(&original) {
+            url.replacen(&original, &addr.to_string(), 1)
+        } else {
+            url.replacen(host_only, &addr.to_string(), 1)
+        }
+    }
+}
+
+/// What a test may change about the server it starts.
+#[derive(Default)]
+pub struct Setup {
+    /// Routes added beside the API, behind the same layers.
+    pub extra_routes: Option<Router<AppState>>,
+    /// Connect through this URL instead of the test database's own.
+    pub database_url: Option<String>,
+    pub flags: Flags,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Kept for as long as the server runs.
+    _db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn start(db: TestDb, setup: Setup) -> Self {
+        let flags = Flags {
+            data_dir: Some(db.data_dir.path().display().to_string()),
+            database_url: Some(setup.database_url.unwrap_or_else(|| db.url())),
+            env: setup.flags.env.clone().or(Some("test".into())),
+            ..setup.flags
+        };
+        let config = Config::resolve(flags, &|_| None).expect("valid test configuration");
+        let app = App::build(config).await.expect("the server starts");
+        let router = app.router_with(setup.extra_routes.unwrap_or_default());
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = app.state().clone();
+        let server = tokio::spawn(async move {
+            let result = basic_admin_server::http::serve(listener, router, async move {
+                let _ = rx.await;
+            })
+            .await;
+            state.store.close().await;
+            result
+        });
+        Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            _db: db,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    /// Asks the server to stop without waiting.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Stops the server gracefully and waits until it has.
+    pub async fn stop(&mut self) -> std::io::Result<()> {
+        self.begin_shutdown();
+        match self.server.take() {
+            Some(server) => server.await.expect("the server task does not panic"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.begin_shutdown();
+    }
+}
+
+/// A response's status and JSON body, for assertions.
+pub async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, body)
+}
+
+/// Runs each named `async fn(TestApp)` once per backend; `with setup;` first
+/// starts the servers with `setup()`'s [`Setup`] instead of the default.
+macro_rules! on_both_backends {
+    (with $setup:ident; $($test:ident),* $(,)?) => {
+        $crate::harness::on_both_backends!(@mod sqlite, Sqlite, super::$setup; $($test),*);
+        $crate::harness::on_both_backends!(@mod postgres, Postgres, super::$setup; $($test),*);
+    };
+    ($($test:ident),* $(,)?) => {
+        $crate::harness::on_both_backends!(@mod sqlite, Sqlite, $crate::harness::Setup::default; $($test),*);
+        $crate::harness::on_both_backends!(@mod postgres, Postgres, $crate::harness::Setup::default; $($test),*);
+    };
+    (@mod $module:ident, $backend:ident, $setup:path; $($test:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let name = concat!(module_path!(), "::", stringify!($test));
+                    let backend = $crate::harness::Backend::$backend;
+                    if let Some(db) = $crate::harness::TestDb::create(backend, name).await {
+                        super::$test($crate::harness::TestApp::start(db, $setup()).await).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;

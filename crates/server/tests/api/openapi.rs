@@ -1,0 +1,226 @@
+//! The server's own OpenAPI document, its docs page, and its agreement with
+//! the contract (`tests/fixtures/contract.json`, the structure of the Basic
+//! Admin API's published description).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::harness::{TestApp, json, on_both_backends};
+
+const CONTRACT: &str = include_str!("../fixtures/contract.json");
+const NOT_IMPLEMENTED: &str = include_str!("../fixtures/not-implemented.txt");
+
+on_both_backends!(
+    document_is_openapi_3,
+    docs_page_lists_operations,
+    implemented_operations_match_the_contract
+);
+
+async fn document(app: &TestApp) -> Value {
+    let (status, doc) = json(app.get("/docs/json").send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    doc
+}
+
+async fn document_is_openapi_3(app: TestApp) {
+    let doc = document(&app).await;
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
+    assert_eq!(schemes["apiKeyAuth"]["scheme"], "bearer");
+}
+
+async fn docs_page_lists_operations(app: TestApp) {
+    let response = app.get("/docs").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = response.text().await.unwrap();
+    for needle in [
+        "<code>/utils/slugify</code>",
+        "Convert text to URL-friendly slug",
+        "href=\"/docs/json\"",
+    ] {
+        assert!(html.contains(needle), "the page shows {needle}");
+    }
+    assert!(
+        !html.contains("<script") && !html.contains("https://"),
+        "nothing is fetched from elsewhere"
+    );
+}
+
+/// `GET /project/{id}/` and `get /project/{hexId}` are the same operation.
+fn key(method: &str, path: &str) -> String {
+    let mut normal = String::new();
+    let mut in_param = false;
+    for c in path.trim_end_matches('/').chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                normal.push_str("{}");
+            }
+            '}' => in_param = false,
+            _ if in_param => {}
+            _ => normal.push(c),
+        }
+    }
+    if normal.is_empty() {
+        normal.push('/');
+    }
+    format!("{} {normal}", method.to_uppercase())
+}
+
+/// The property names a schema declares, as `a`, `a/b`, `a/[]/c`, resolving `$ref`s.
+fn fields(doc: &Value, schema: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let target = doc
+            .pointer(reference.trim_start_matches('#'))
+            .expect("a resolvable $ref");
+        return fields(doc, target, prefix, out);
+    }
+    for combinator in ["oneOf", "anyOf", "allOf"] {
+        for option in schema[combinator].as_array().into_iter().flatten() {
+            fields(doc, option, prefix, out);
+        }
+    }
+    if schema.get("items").is_some() {
+        fields(doc, &schema["items"], &format!("{prefix}[]/"), out);
+    }
+    for (name, sub) in schema["properties"].as_object().into_iter().flatten() {
+        out.insert(format!("{prefix}{name}"));
+        fields(doc, sub, &format!("{prefix}{name}/"), out);
+    }
+}
+
+async fn implemented_operations_match_the_contract(app: TestApp) {
+    let doc = document(&app).await;
+    let contract: Value = serde_json::from_str(CONTRACT).unwrap();
+    let pending: BTreeSet<String> = NOT_IMPLEMENTED
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (method, path) = l.split_once(' ').unwrap();
+            key(method, path)
+        })
+        .collect();
+
+    let mut ours = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            ours.insert(key(method, path), op.clone());
+        }
+    }
+
+    let mut problems = Vec::new();
+    let mut contract_keys = BTreeSet::new();
+    for op in contract["operations"].as_array().unwrap() {
+        let method = op["method"].as_str().unwrap();
+        let path = op["path"].as_str().unwrap();
+        let k = key(method, path);
+        contract_keys.insert(k.clone());
+        let Some(our) = ours.get(&k) else {
+            if !pending.contains(&k) {
+                problems.push(format!(
+                    "{k}: not in our document and not listed as not implemented"
+                ));
+            }
+            continue;
+        };
+        if pending.contains(&k) {
+            problems.push(format!(
+                "{k}: implemented, so remove it from not-implemented.txt"
+            ));
+        }
+        // Parameters: the contract's required ones are required here too
+        // (path parameters by position, since their names may differ).
+        let our_params = our["parameters"].as_array().cloned().unwrap_or_default();
+        for p in op["parameters"].as_array().unwrap() {
+            let (name, place) = (p["name"].as_str().unwrap(), p["in"].as_str().unwrap());
+            let found = our_params
+                .iter()
+                .find(|q| q["in"] == place && (place == "path" || q["name"] == name));
+            match found {
+                None => problems.push(format!("{k}: parameter {name} in {place} is missing")),
+                Some(q) if p["required"] == true && q["required"] != true => {
+                    problems.push(format!("{k}: parameter {name} must be required"))
+                }
+                _ => {}
+            }
+        }
+        // Request body: the same required fields.
+        if let Some(request) = op["request"].as_object() {
+            let schema = our.pointer("/requestBody/content/application~1json/schema");
+            let required: BTreeSet<String> = schema
+                .map(|s| resolve(&doc, s))
+                .and_then(|s| s["required"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect();
+            let expected: BTreeSet<String> = request["required_fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect();
+            if required != expected {
+                problems.push(format!(
+                    "{k}: required request fields {required:?}, contract {expected:?}"
+                ));
+            }
+        }
+        // Responses: every documented status, with at least the contract's fields.
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let Some(our_response) = our["responses"].get(status) else {
+                problems.push(format!("{k}: status {status} is not documented"));
+                continue;
+            };
+            let mut our_fields = BTreeSet::new();
+            if let Some(schema) = our_response.pointer("/content/application~1json/schema") {
+                fields(&doc, schema, "", &mut our_fields);
+            }
+            for field in response["fields"].as_array().unwrap() {
+                let field = field.as_str().unwrap();
+                if !our_fields.contains(field) {
+                    problems.push(format!("{k}: response {status} lacks field {field}"));
+                }
+            }
+        }
+    }
+    for k in ours.keys() {
+        if !contract_keys.contains(k) {
+            problems.push(format!("{k}: in our document but not in the contract"));
+        }
+    }
+    for k in &pending {
+        if !contract_keys.contains(k) {
+            problems.push(format!(
+                "{k}: listed as not implemented but not in the contract"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the document disagrees with the contract:\n{}",
+        problems.join("\n")
+    );
+}
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => doc
+            .pointer(r.trim_start_matches('#'))
+            .expect("a resolvable $ref"),
+        None => schema,
+    }
+}

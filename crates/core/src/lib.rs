@@ -3,6 +3,8 @@
 //! Nothing here knows about HTTP or SQL; the server crate speaks HTTP and the
 //! store crates speak SQL, both in terms of what this crate defines.
 
+pub mod did;
 pub mod model;
+pub mod oauth;
 pub mod store;
 pub mod time;

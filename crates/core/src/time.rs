@@ -1,12 +1,14 @@
 //! Times on the wire: RFC 3339 in UTC with milliseconds and `Z`
 //! (`2026-11-26T06:09:27.123Z`), whatever precision the database keeps.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound as _, Utc};
 
 pub type Timestamp = DateTime<Utc>;
 
+/// The current time to the millisecond: the precision of the wire format,
+/// and one that every backend stores exactly (PostgreSQL keeps microseconds).
 pub fn now() -> Timestamp {
-    Utc::now()
+    Utc::now().trunc_subsecs(3)
 }
 
 pub fn format(t: &Timestamp) -> String {

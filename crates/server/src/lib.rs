@@ -3,6 +3,7 @@
 //! [`App::serve`] on a listener.
 
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod http;

@@ -36,6 +36,16 @@ macro_rules! conformance_suite {
             ping_answers,
             migrations_are_recorded,
             migrate_is_idempotent,
+            accounts_are_stored_and_found,
+            account_emails_and_usernames_are_unique_ignoring_case,
+            teams_and_projects_are_stored,
+            signing_keys_are_kept_and_retired,
+            auth_codes_are_spent_once,
+            concurrent_code_uses_have_one_winner,
+            refresh_tokens_rotate_and_reuse_is_seen,
+            expired_refresh_tokens_do_not_rotate,
+            revoked_families_are_listed_since_a_time,
+            sessions_expire_and_end,
         );
     };
     (@each $make:path; $($check:ident),* $(,)?) => {

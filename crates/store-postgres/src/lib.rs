@@ -1,7 +1,10 @@
 //! The PostgreSQL backend: many stateless server nodes share one database.
 
+mod accounts;
 mod error;
 mod migrations;
+mod oauth;
+mod projects;
 pub mod testing;
 
 use std::str::FromStr;

@@ -3,8 +3,11 @@
 //! Reads go through a pool of connections; writes through a pool of one, so
 //! writers queue in the process instead of contending for SQLite's lock.
 
+mod accounts;
 mod error;
 mod migrations;
+mod oauth;
+mod projects;
 
 use std::os::unix::fs::MetadataExt as _;
 use std::path::PathBuf;

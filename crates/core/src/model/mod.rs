@@ -1,5 +1,7 @@
 //! Values that are validated once, when they are parsed, and trusted afterwards.
 
+pub mod account;
 pub mod slug;
 
+pub use account::{Account, AccountFieldError, Email, Username};
 pub use slug::{Slug, SlugError, slugify};

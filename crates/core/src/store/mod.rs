@@ -1,14 +1,25 @@
 //! The storage contract. One trait, implemented by each backend crate and
 //! checked by the shared conformance suite; the store knows tables, not
-//! permissions.
+//! permissions. It is split by area into sub-traits, which [`Store`] gathers.
+
+mod accounts;
+mod oauth;
+mod projects;
 
 use async_trait::async_trait;
+
+pub use accounts::{AccountStore, NewAccount};
+pub use oauth::{
+    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore,
+    TokenFamily,
+};
+pub use projects::{NewProject, NewTeam, Project, ProjectStore, Team};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule refused the write; names the rule (e.g. `team_slug`).
+    /// A uniqueness rule refused the write; names the rule (e.g. `teams_slug_key`).
     #[error("conflict: {0}")]
     Conflict(String),
     /// The database could not be reached or did not answer in time.
@@ -21,8 +32,8 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Which backend this is (`sqlite`, `postgres`), for logs and the root route.
+pub trait Store: AccountStore + SigningKeyStore + OAuthStore + ProjectStore + Send + Sync + 'static {
+    /// Which backend this is (`sqlite`, `postgres`), for logs.
     fn backend(&self) -> &'static str;
 
     /// Applies the migrations this binary knows and the database lacks.
@@ -33,7 +44,7 @@ pub trait Store: Send + Sync + 'static {
     /// succeeds only when queries can be answered right now.
     async fn ping(&self) -> StoreResult<()>;
 
-    /// The migrations this store has applied, newest last.
+    /// The migrations this store has applied, oldest first.
     async fn applied_migrations(&self) -> StoreResult<Vec<i64>>;
 
     /// Releases connections; called once on shutdown.

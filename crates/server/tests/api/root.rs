@@ -80,3 +80,25 @@ async fn slugify_rejects_what_it_cannot_use(app: TestApp) {
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_slug");
 }
+
+async fn metrics_count_requests_per_route_template(app: TestApp) {
+    for _ in 0..3 {
+        app.get("/").send().await.unwrap();
+    }
+    app.get("/utils/slugify?slug=a").send().await.unwrap();
+    app.get("/utils/slugify?slug=b").send().await.unwrap();
+    app.get("/no/such/route").send().await.unwrap();
+
+    let response = app.get("/metrics").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    for line in [
+        r#"http_requests_total{method="GET",route="/",status="200"} 3"#,
+        r#"http_requests_total{method="GET",route="/utils/slugify",status="200"} 2"#,
+        r#"http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
+        r#"http_request_duration_seconds_count{method="GET",route="/"} 3"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+}

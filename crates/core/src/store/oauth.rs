@@ -1,0 +1,109 @@
+use async_trait::async_trait;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::StoreResult;
+use crate::time::Timestamp;
+
+/// A JWT signing key; the private half sealed with the master key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub algorithm: String,
+    pub sealed_private: Vec<u8>,
+    pub public_jwk: Value,
+    pub created_at: Timestamp,
+    pub retired_at: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait SigningKeyStore {
+    async fn insert_signing_key(&self, key: SigningKeyRecord) -> StoreResult<()>;
+    /// Every key, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Marks every key but `kid` that is not retired yet as retired `at`.
+    async fn retire_signing_keys_except(&self, kid: &str, at: Timestamp) -> StoreResult<u64>;
+}
+
+/// One sign-in's grant to one client: every code and refresh token that
+/// descends from it, so that all can be revoked together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenFamily {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub client_id: String,
+    pub scope: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthCode {
+    pub code_hash: String,
+    pub family_id: Uuid,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What presenting an authorization code found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeUse {
+    /// First use: the code is now spent.
+    Fresh(AuthCode, TokenFamily),
+    /// Already spent: a replay.
+    Replayed(AuthCode, TokenFamily),
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub family_id: Uuid,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefreshUse {
+    /// It was current: it is now rotated, and its successor stored.
+    Rotated(RefreshToken, TokenFamily),
+    /// It had been rotated already (or its family revoked): a reuse.
+    Reused(RefreshToken, TokenFamily),
+    Unknown,
+}
+
+/// A browser's signed-in session on the server's own pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id_hash: String,
+    pub account_id: Uuid,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[async_trait]
+pub trait OAuthStore {
+    /// Stores a new family and its first authorization code, atomically.
+    async fn create_auth_code(&self, family: TokenFamily, code: AuthCode) -> StoreResult<()>;
+    /// Spends the code with this hash, atomically: of two concurrent uses,
+    /// exactly one is `Fresh`.
+    async fn use_auth_code(&self, code_hash: &str, now: Timestamp) -> StoreResult<CodeUse>;
+    async fn insert_refresh_token(&self, token: RefreshToken) -> StoreResult<()>;
+    /// Rotates the token with this hash into `next`, atomically: of two
+    /// concurrent uses, exactly one is `Rotated`. A token of a revoked family
+    /// is `Reused`.
+    async fn rotate_refresh_token(&self, token_hash: &str, next: RefreshToken, now: Timestamp)
+    -> StoreResult<RefreshUse>;
+    async fn revoke_token_family(&self, id: Uuid, at: Timestamp) -> StoreResult<()>;
+    /// Families revoked at or after `since`.
+    async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<Vec<Uuid>>;
+
+    async fn create_session(&self, session: Session) -> StoreResult<()>;
+    /// The session with this hash, unless it has expired by `now`.
+    async fn session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+}

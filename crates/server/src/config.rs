@@ -52,6 +52,15 @@ pub struct Flags {
     /// Connections in the PostgreSQL pool of this node [env: BASIC_DB_MAX_CONNECTIONS] [default: 16]
     #[arg(long, value_name = "N")]
     pub db_max_connections: Option<String>,
+    /// Lifetime of access and id tokens, in seconds [env: BASIC_ACCESS_TOKEN_TTL_SECS] [default: 3600]
+    #[arg(long, value_name = "SECS")]
+    pub access_token_ttl_secs: Option<String>,
+    /// Lifetime of refresh tokens, in days [env: BASIC_REFRESH_TOKEN_TTL_DAYS] [default: 30]
+    #[arg(long, value_name = "DAYS")]
+    pub refresh_token_ttl_days: Option<String>,
+    /// Lifetime of authorization codes, in seconds, at most 60 [env: BASIC_AUTH_CODE_TTL_SECS] [default: 60]
+    #[arg(long, value_name = "SECS")]
+    pub auth_code_ttl_secs: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +84,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub db_max_connections: u32,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub auth_code_ttl: Duration,
     /// `BASIC_MASTER_KEY`; when absent, the key file in the data folder is used.
     pub master_key: Option<SecretString>,
 }
@@ -98,6 +110,9 @@ struct FileOptions {
     max_body_bytes: Option<toml::Value>,
     request_timeout_secs: Option<toml::Value>,
     db_max_connections: Option<toml::Value>,
+    access_token_ttl_secs: Option<toml::Value>,
+    refresh_token_ttl_days: Option<toml::Value>,
+    auth_code_ttl_secs: Option<toml::Value>,
 }
 
 impl Config {
@@ -194,6 +209,33 @@ impl Config {
                 )
                 .unwrap_or_else(|| "16".into())
                 .parse_with(positive)?,
+            access_token_ttl: sources
+                .pick(
+                    "access_token_ttl_secs",
+                    flags.access_token_ttl_secs,
+                    toml_text(file.access_token_ttl_secs),
+                )
+                .unwrap_or_else(|| "3600".into())
+                .parse_with(|v| positive(v).map(Duration::from_secs))?,
+            refresh_token_ttl: sources
+                .pick(
+                    "refresh_token_ttl_days",
+                    flags.refresh_token_ttl_days,
+                    toml_text(file.refresh_token_ttl_days),
+                )
+                .unwrap_or_else(|| "30".into())
+                .parse_with(|v| positive::<u64>(v).map(|d| Duration::from_secs(d * 86_400)))?,
+            auth_code_ttl: sources
+                .pick(
+                    "auth_code_ttl_secs",
+                    flags.auth_code_ttl_secs,
+                    toml_text(file.auth_code_ttl_secs),
+                )
+                .unwrap_or_else(|| "60".into())
+                .parse_with(|v| match positive::<u64>(v)? {
+                    secs @ 1..=60 => Ok(Duration::from_secs(secs)),
+                    _ => Err("at most 60 seconds".into()),
+                })?,
             master_key: env("BASIC_MASTER_KEY").map(SecretString::from),
             data_dir,
         })
@@ -326,6 +368,9 @@ impl fmt::Debug for Config {
         values.insert("max_body_bytes", self.max_body_bytes.to_string());
         values.insert("request_timeout", format!("{:?}", self.request_timeout));
         values.insert("db_max_connections", self.db_max_connections.to_string());
+        values.insert("access_token_ttl", format!("{:?}", self.access_token_ttl));
+        values.insert("refresh_token_ttl", format!("{:?}", self.refresh_token_ttl));
+        values.insert("auth_code_ttl", format!("{:?}", self.auth_code_ttl));
         let key = if self.master_key.is_some() {
             "from BASIC_MASTER_KEY"
         } else {
@@ -361,6 +406,19 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Pretty);
         assert_eq!(c.max_body_bytes, 2 * 1024 * 1024);
         assert!(!c.is_postgres());
+        assert_eq!(c.access_token_ttl, Duration::from_secs(3600));
+        assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(c.auth_code_ttl, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn authorization_codes_live_at_most_a_minute() {
+        let err = resolve(Flags::default(), &[("BASIC_AUTH_CODE_TTL_SECS", "61")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 60"), "{err}");
+        let c = resolve(Flags::default(), &[("BASIC_AUTH_CODE_TTL_SECS", "1")]).unwrap();
+        assert_eq!(c.auth_code_ttl, Duration::from_secs(1));
     }
 
     #[test]

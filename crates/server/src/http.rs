@@ -85,12 +85,14 @@ async fn json_errors(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
+    // JSON errors are already in shape; HTML pages (the sign-in forms) show
+    // their errors to people.
+    let is_shaped = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_shaped {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -2,11 +2,13 @@
 //! them. `main` and the tests build it the same way: [`App::build`], then
 //! [`App::serve`] on a listener.
 
+pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod keys;
 pub mod master_key;
 pub mod metrics;
 pub mod openapi;
@@ -23,7 +25,10 @@ use basic_admin_store_postgres::PgStore;
 use basic_admin_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
+use crate::auth::revocations::Revocations;
+use crate::auth::throttle::Throttle;
 use crate::config::{Config, redact_url};
+use crate::keys::KeyRing;
 use crate::master_key::MasterKeyError;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -41,12 +46,15 @@ pub enum StartError {
     Store { url: String, source: StoreError },
     #[error("unsupported database URL {0}: use sqlite://… or postgres://…")]
     DatabaseScheme(String),
+    #[error("signing keys: {0}")]
+    Keys(#[from] keys::KeyError),
 }
 
 /// A configured server: its state and its routes, ready to serve.
 pub struct App {
     state: AppState,
     openapi: utoipa::openapi::OpenApi,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl App {
@@ -63,13 +71,43 @@ impl App {
         store.migrate().await.map_err(store_error)?;
         tracing::info!(backend = store.backend(), database = %redact_url(&config.database_url), "database ready");
         let (_, openapi) = routes::api();
+        let master_key = Arc::new(master_key);
+        let keys = Arc::new(
+            KeyRing::load(
+                store.clone(),
+                master_key.clone(),
+                config.public_url.clone(),
+                config.access_token_ttl,
+            )
+            .await?,
+        );
+        let revocations = Arc::new(Revocations::default());
+        let background = vec![
+            revocations.spawn_sync(store.clone(), config.access_token_ttl),
+            keys.spawn_refresh(),
+        ];
+        crypto::password::warm_up();
         let state = AppState {
             config: Arc::new(config),
             store,
             metrics: Metrics::new(),
-            master_key: Arc::new(master_key),
+            master_key,
+            keys,
+            revocations,
+            throttle: Arc::new(Throttle::default()),
         };
-        Ok(Self { state, openapi })
+        Ok(Self {
+            state,
+            openapi,
+            background,
+        })
+    }
+
+    /// Ends the tasks that run beside the server (revocation sync).
+    pub fn stop_background(&self) {
+        for task in &self.background {
+            task.abort();
+        }
     }
 
     pub fn state(&self) -> &AppState {
@@ -110,6 +148,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let result = http::serve(listener, self.router(), shutdown).await;
+        self.stop_background();
         self.state.store.close().await;
         result
     }

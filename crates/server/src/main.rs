@@ -1,7 +1,12 @@
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use basic_admin_core::store::Store;
+use basic_admin_server::auth::accounts::{self, SignUp};
 use basic_admin_server::config::{Config, Flags};
-use basic_admin_server::{App, open_store, telemetry};
+use basic_admin_server::keys::KeyRing;
+use basic_admin_server::{App, master_key, open_store, telemetry};
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
@@ -19,12 +24,55 @@ enum Command {
     Serve(Flags),
     /// Apply the database migrations, then exit.
     Migrate(Flags),
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Manage the JWT signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account (the password is asked for, or read from stdin).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        flags: Flags,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Start signing with a new key; the old ones stay published until their tokens expire.
+    Rotate(Flags),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (Command::Serve(flags) | Command::Migrate(flags)) = &cli.command;
+    let flags = match &cli.command {
+        Command::Serve(flags)
+        | Command::Migrate(flags)
+        | Command::Account {
+            command: AccountCommand::Create { flags, .. },
+        }
+        | Command::Keys {
+            command: KeysCommand::Rotate(flags),
+        } => flags,
+    };
     let config = match Config::load(flags.clone()) {
         Ok(config) => config,
         Err(e) => {
@@ -36,6 +84,19 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(_) => serve(config).await,
         Command::Migrate(_) => migrate(config).await,
+        Command::Account {
+            command:
+                AccountCommand::Create {
+                    email,
+                    username,
+                    name,
+                    password_stdin,
+                    ..
+                },
+        } => create_account(config, email, username, name, password_stdin).await,
+        Command::Keys {
+            command: KeysCommand::Rotate(_),
+        } => rotate_keys(config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -63,11 +124,61 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn migrate(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    basic_admin_server::create_data_dir(&config.data_dir)?;
-    let store = open_store(&config).await?;
-    store.migrate().await?;
+    let store = migrated_store(&config).await?;
     let applied = store.applied_migrations().await?;
     tracing::info!(backend = store.backend(), ?applied, "migrations applied");
+    store.close().await;
+    Ok(())
+}
+
+/// Opens and migrates the configured database, for the one-shot commands.
+async fn migrated_store(config: &Config) -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
+    basic_admin_server::create_data_dir(&config.data_dir)?;
+    let store = open_store(config).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn create_account(
+    config: Config,
+    email: String,
+    username: Option<String>,
+    name: String,
+    password_stdin: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first = rpassword::prompt_password("Password: ")?;
+        if rpassword::prompt_password("Again: ")? != first {
+            return Err("the passwords differ".into());
+        }
+        first
+    };
+    let store = migrated_store(&config).await?;
+    let account = accounts::create(
+        &*store,
+        SignUp {
+            email,
+            username,
+            name,
+            password,
+        },
+    )
+    .await?;
+    println!("{}", account.id);
+    store.close().await;
+    Ok(())
+}
+
+async fn rotate_keys(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let store = migrated_store(&config).await?;
+    let master_key = master_key::load(config.master_key.as_ref(), &config.data_dir)?;
+    let kid = KeyRing::rotate(&*store, &master_key).await?;
+    tracing::info!(%kid, "a new signing key is active; the previous ones stay published until their tokens expire");
+    println!("{kid}");
     store.close().await;
     Ok(())
 }

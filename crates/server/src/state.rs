@@ -2,7 +2,10 @@ use std::sync::Arc;
 
 use basic_admin_core::store::Store;
 
+use crate::auth::revocations::Revocations;
+use crate::auth::throttle::Throttle;
 use crate::config::Config;
+use crate::keys::KeyRing;
 use crate::master_key::MasterKey;
 use crate::metrics::Metrics;
 
@@ -13,4 +16,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub metrics: Metrics,
     pub master_key: Arc<MasterKey>,
+    pub keys: Arc<KeyRing>,
+    pub revocations: Arc<Revocations>,
+    pub throttle: Arc<Throttle>,
 }

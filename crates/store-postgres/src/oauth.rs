@@ -1,18 +1,18 @@
 use async_trait::async_trait;
 use basic_admin_core::store::{
-    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore,
-    StoreResult, TokenFamily,
+    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord,
+    SigningKeyStore, StoreResult, TokenFamily,
 };
 use basic_admin_core::time::Timestamp;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{Row as _, PgConnection};
+use sqlx::{PgConnection, Row as _};
 use uuid::Uuid;
 
 use crate::{PgStore, map_err};
 
 fn uuid(row: &PgRow, column: &str) -> Result<Uuid, sqlx::Error> {
-    Ok(row.try_get::<Uuid, _>(column)?)
+    row.try_get::<Uuid, _>(column)
 }
 
 fn signing_key(row: &PgRow) -> Result<SigningKeyRecord, sqlx::Error> {
@@ -106,13 +106,15 @@ impl SigningKeyStore for PgStore {
     }
 
     async fn retire_signing_keys_except(&self, kid: &str, at: Timestamp) -> StoreResult<u64> {
-        sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL")
-            .bind(kid)
-            .bind(at)
-            .execute(&self.pool)
-            .await
-            .map(|r| r.rows_affected())
-            .map_err(map_err)
+        sqlx::query(
+            "UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL",
+        )
+        .bind(kid)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(map_err)
     }
 }
 
@@ -164,7 +166,9 @@ impl OAuthStore for PgStore {
         .map_err(map_err)?;
         let outcome = match spent {
             Some(code) => {
-                let family = family_by_id(&mut tx, code.family_id).await.map_err(map_err)?;
+                let family = family_by_id(&mut tx, code.family_id)
+                    .await
+                    .map_err(map_err)?;
                 CodeUse::Fresh(code, family)
             }
             None => {
@@ -179,7 +183,9 @@ impl OAuthStore for PgStore {
                 .map_err(map_err)?;
                 match earlier {
                     Some(code) => {
-                        let family = family_by_id(&mut tx, code.family_id).await.map_err(map_err)?;
+                        let family = family_by_id(&mut tx, code.family_id)
+                            .await
+                            .map_err(map_err)?;
                         CodeUse::Replayed(code, family)
                     }
                     None => CodeUse::Unknown,
@@ -197,7 +203,8 @@ impl OAuthStore for PgStore {
     async fn rotate_refresh_token(
         &self,
         token_hash: &str,
-        next: RefreshToken,
+        next_hash: &str,
+        next_expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<RefreshUse> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
@@ -215,8 +222,16 @@ impl OAuthStore for PgStore {
         .map_err(map_err)?;
         let outcome = match rotated {
             Some(old) => {
+                let next = RefreshToken {
+                    token_hash: next_hash.to_owned(),
+                    family_id: old.family_id,
+                    created_at: now,
+                    expires_at: next_expires_at,
+                };
                 insert_refresh(&mut *tx, &next).await?;
-                let family = family_by_id(&mut tx, old.family_id).await.map_err(map_err)?;
+                let family = family_by_id(&mut tx, old.family_id)
+                    .await
+                    .map_err(map_err)?;
                 RefreshUse::Rotated(old, family)
             }
             None => {
@@ -232,7 +247,9 @@ impl OAuthStore for PgStore {
                 .map_err(map_err)?;
                 match earlier {
                     Some((token, true)) => {
-                        let family = family_by_id(&mut tx, token.family_id).await.map_err(map_err)?;
+                        let family = family_by_id(&mut tx, token.family_id)
+                            .await
+                            .map_err(map_err)?;
                         RefreshUse::Reused(token, family)
                     }
                     // Expired, or never issued.
@@ -245,13 +262,15 @@ impl OAuthStore for PgStore {
     }
 
     async fn revoke_token_family(&self, id: Uuid, at: Timestamp) -> StoreResult<()> {
-        sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(at)
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(map_err)
+        sqlx::query(
+            "UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(map_err)
     }
 
     async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<Vec<Uuid>> {

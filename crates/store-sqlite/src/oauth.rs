@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use basic_admin_core::store::{
-    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore,
-    StoreResult, TokenFamily,
+    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord,
+    SigningKeyStore, StoreResult, TokenFamily,
 };
 use basic_admin_core::time::Timestamp;
 use sqlx::sqlite::SqliteRow;
@@ -107,13 +107,15 @@ impl SigningKeyStore for SqliteStore {
     }
 
     async fn retire_signing_keys_except(&self, kid: &str, at: Timestamp) -> StoreResult<u64> {
-        sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL")
-            .bind(kid)
-            .bind(at)
-            .execute(&self.write)
-            .await
-            .map(|r| r.rows_affected())
-            .map_err(map_err)
+        sqlx::query(
+            "UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL",
+        )
+        .bind(kid)
+        .bind(at)
+        .execute(&self.write)
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(map_err)
     }
 }
 
@@ -165,7 +167,9 @@ impl OAuthStore for SqliteStore {
         .map_err(map_err)?;
         let outcome = match spent {
             Some(code) => {
-                let family = family_by_id(&mut tx, code.family_id).await.map_err(map_err)?;
+                let family = family_by_id(&mut tx, code.family_id)
+                    .await
+                    .map_err(map_err)?;
                 CodeUse::Fresh(code, family)
             }
             None => {
@@ -180,7 +184,9 @@ impl OAuthStore for SqliteStore {
                 .map_err(map_err)?;
                 match earlier {
                     Some(code) => {
-                        let family = family_by_id(&mut tx, code.family_id).await.map_err(map_err)?;
+                        let family = family_by_id(&mut tx, code.family_id)
+                            .await
+                            .map_err(map_err)?;
                         CodeUse::Replayed(code, family)
                     }
                     None => CodeUse::Unknown,
@@ -198,7 +204,8 @@ impl OAuthStore for SqliteStore {
     async fn rotate_refresh_token(
         &self,
         token_hash: &str,
-        next: RefreshToken,
+        next_hash: &str,
+        next_expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<RefreshUse> {
         let mut tx = self.write.begin().await.map_err(map_err)?;
@@ -216,8 +223,16 @@ impl OAuthStore for SqliteStore {
         .map_err(map_err)?;
         let outcome = match rotated {
             Some(old) => {
+                let next = RefreshToken {
+                    token_hash: next_hash.to_owned(),
+                    family_id: old.family_id,
+                    created_at: now,
+                    expires_at: next_expires_at,
+                };
                 insert_refresh(&mut *tx, &next).await?;
-                let family = family_by_id(&mut tx, old.family_id).await.map_err(map_err)?;
+                let family = family_by_id(&mut tx, old.family_id)
+                    .await
+                    .map_err(map_err)?;
                 RefreshUse::Rotated(old, family)
             }
             None => {
@@ -233,7 +248,9 @@ impl OAuthStore for SqliteStore {
                 .map_err(map_err)?;
                 match earlier {
                     Some((token, true)) => {
-                        let family = family_by_id(&mut tx, token.family_id).await.map_err(map_err)?;
+                        let family = family_by_id(&mut tx, token.family_id)
+                            .await
+                            .map_err(map_err)?;
                         RefreshUse::Reused(token, family)
                     }
                     // Expired, or never issued.
@@ -246,13 +263,15 @@ impl OAuthStore for SqliteStore {
     }
 
     async fn revoke_token_family(&self, id: Uuid, at: Timestamp) -> StoreResult<()> {
-        sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id.hyphenated())
-            .bind(at)
-            .execute(&self.write)
-            .await
-            .map(drop)
-            .map_err(map_err)
+        sqlx::query(
+            "UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id.hyphenated())
+        .bind(at)
+        .execute(&self.write)
+        .await
+        .map(drop)
+        .map_err(map_err)
     }
 
     async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<Vec<Uuid>> {
@@ -296,7 +315,10 @@ impl OAuthStore for SqliteStore {
     }
 }
 
-async fn insert_refresh<'e>(conn: impl sqlx::SqliteExecutor<'e>, t: &RefreshToken) -> StoreResult<()> {
+async fn insert_refresh<'e>(
+    conn: impl sqlx::SqliteExecutor<'e>,
+    t: &RefreshToken,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(&t.token_hash)
         .bind(t.family_id.hyphenated())

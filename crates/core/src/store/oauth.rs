@@ -93,11 +93,17 @@ pub trait OAuthStore {
     /// exactly one is `Fresh`.
     async fn use_auth_code(&self, code_hash: &str, now: Timestamp) -> StoreResult<CodeUse>;
     async fn insert_refresh_token(&self, token: RefreshToken) -> StoreResult<()>;
-    /// Rotates the token with this hash into `next`, atomically: of two
-    /// concurrent uses, exactly one is `Rotated`. A token of a revoked family
-    /// is `Reused`.
-    async fn rotate_refresh_token(&self, token_hash: &str, next: RefreshToken, now: Timestamp)
-    -> StoreResult<RefreshUse>;
+    /// Rotates the token with this hash: marks it used and stores its
+    /// successor (`next_hash`, same family), atomically: of two concurrent
+    /// uses, exactly one is `Rotated`. A token of a revoked family is `Reused`;
+    /// an expired or unknown one is `Unknown`.
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &str,
+        next_hash: &str,
+        next_expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<RefreshUse>;
     async fn revoke_token_family(&self, id: Uuid, at: Timestamp) -> StoreResult<()>;
     /// Families revoked at or after `since`.
     async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<Vec<Uuid>>;

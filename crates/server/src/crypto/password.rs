@@ -3,9 +3,9 @@
 
 use std::sync::LazyLock;
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::Argon2;
 
 /// Checked against when the account does not exist, so that an unknown email
 /// costs the same time as a wrong password.
@@ -13,11 +13,16 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_now("not the passwor
 
 fn hash_now(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("Argon2 with default parameters").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("Argon2 with default parameters")
+        .to_string()
 }
 
 pub async fn hash(password: String) -> String {
-    tokio::task::spawn_blocking(move || hash_now(&password)).await.expect("the hashing task does not panic")
+    tokio::task::spawn_blocking(move || hash_now(&password))
+        .await
+        .expect("the hashing task does not panic")
 }
 
 /// Whether `password` matches `hash`; with no hash, spends the same time and
@@ -26,8 +31,13 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let stored = hash.unwrap_or_else(|| DUMMY_HASH.clone());
-        let Ok(parsed) = PasswordHash::new(&stored) else { return false };
-        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known
+        let Ok(parsed) = PasswordHash::new(&stored) else {
+            return false;
+        };
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            && known
     })
     .await
     .expect("the verifying task does not panic")
@@ -50,6 +60,9 @@ mod tests {
         assert_ne!(a, b, "salted");
         assert!(verify("correct horse".into(), Some(a.clone())).await);
         assert!(!verify("wrong horse".into(), Some(a)).await);
-        assert!(!verify("not the password of anyone".into(), None).await, "no account, no match");
+        assert!(
+            !verify("not the password of anyone".into(), None).await,
+            "no account, no match"
+        );
     }
 }

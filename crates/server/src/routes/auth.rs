@@ -1,16 +1,287 @@
+//! The `auth` tag: OAuth 2.0 authorization and token endpoints, user info,
+//! discovery and keys.
+
+use axum::extract::{FromRequest, RawQuery, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, PRAGMA};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use basic_admin_core::did;
+use basic_admin_core::oauth::KNOWN_SCOPES;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::Json;
-use crate::openapi::ServiceStatus;
+use crate::auth::flow::{self, AuthorizeError, AuthorizeParams, TokenRequest, TokenResponse};
+use crate::auth::{Caller, session};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Query};
+use crate::openapi::{ErrorBody, ServiceStatus};
 use crate::state::AppState;
 
+// The legacy route is deprecated for clients, not for us.
+#[allow(deprecated)]
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(authorize))
+        .routes(routes!(token))
+        .routes(routes!(userinfo))
+        .routes(routes!(userinfo_legacy))
+        .routes(routes!(openid_configuration))
+        .routes(routes!(jwks))
 }
 
 /// Health check endpoint for auth service
 #[utoipa::path(get, path = "/auth", tag = "auth", responses((status = 200, description = "The auth service is up", body = ServiceStatus)))]
 async fn health() -> Json<ServiceStatus> {
     Json(ServiceStatus::ok())
+}
+
+pub fn found(location: &str) -> Response {
+    (StatusCode::FOUND, [(LOCATION, location.to_owned())]).into_response()
+}
+
+/// OAuth 2.0 authorization endpoint
+///
+/// Checks the request, then sends the browser to the sign-in page (or, when
+/// it is signed in already, to the consent page). An unknown client or an
+/// unregistered redirect URI is answered here with 400; other errors go back
+/// to the redirect URI as `error=…&state=…`.
+#[utoipa::path(
+    get,
+    path = "/auth/authorize",
+    tag = "auth",
+    params(AuthorizeParams),
+    responses(
+        (status = 302, description = "To the sign-in or consent page, or back to the client with an error"),
+        (status = 400, description = "Unknown client or unregistered redirect URI", body = ErrorBody),
+    )
+)]
+async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Query(params): Query<AuthorizeParams>,
+) -> Response {
+    match flow::check(&state, &params).await {
+        Ok(_) => {
+            let signed_in = session::account(&state, &headers)
+                .await
+                .ok()
+                .flatten()
+                .is_some();
+            let page = if signed_in {
+                "/auth/consent"
+            } else {
+                "/auth/login"
+            };
+            found(&format!("{page}?{}", query.unwrap_or_default()))
+        }
+        Err(AuthorizeError::Here(error)) => error.into_response(),
+        Err(AuthorizeError::Redirect(url)) => found(&url),
+    }
+}
+
+/// A body sent as JSON or as an HTML form (`application/x-www-form-urlencoded`).
+pub struct JsonOrForm<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonOrForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_form = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if is_form {
+            let axum::Form(value) =
+                axum::Form::<T>::from_request(req, state)
+                    .await
+                    .map_err(|e| {
+                        ApiError::bad_request(
+                            "invalid_request",
+                            format!("The form could not be read: {}", e.body_text()),
+                        )
+                    })?;
+            Ok(Self(value))
+        } else {
+            let Json(value) = Json::<T>::from_request(req, state).await?;
+            Ok(Self(value))
+        }
+    }
+}
+
+/// OAuth 2.0 token endpoint
+///
+/// `grant_type=authorization_code` (with `code`, `redirect_uri`, `client_id`
+/// and, for PKCE, `code_verifier`) or `grant_type=refresh_token` (the token in
+/// `refresh_token` or in `code`). Refresh tokens rotate on every use.
+#[utoipa::path(
+    post,
+    path = "/auth/token",
+    tag = "auth",
+    request_body(content(
+        (TokenRequest = "application/json"),
+        (TokenRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Tokens", body = TokenResponse),
+        (status = 400, description = "invalid_request, invalid_grant, invalid_client or unsupported_grant_type", body = ErrorBody),
+    )
+)]
+async fn token(
+    State(state): State<AppState>,
+    JsonOrForm(request): JsonOrForm<TokenRequest>,
+) -> Response {
+    let no_store = [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")];
+    match flow::token(&state, request).await {
+        Ok(tokens) => (no_store, Json(tokens)).into_response(),
+        Err(error) => (no_store, error).into_response(),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct UserInfo {
+    /// The account's DID.
+    sub: String,
+    id: String,
+    name: String,
+    email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+}
+
+/// Get user information from access token
+#[utoipa::path(
+    get,
+    path = "/auth/userinfo",
+    tag = "auth",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The signed-in account", body = UserInfo),
+        (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
+    )
+)]
+async fn userinfo(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UserInfo>> {
+    let account_id = caller.account()?.account_id;
+    let account = state
+        .store
+        .account_by_id(account_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "The account no longer exists.",
+            )
+        })?;
+    Ok(Json(UserInfo {
+        sub: account.did(&did::web_host(&state.config.public_url)),
+        id: account.id.to_string(),
+        name: account.name,
+        email: account.email,
+        username: account.username,
+    }))
+}
+
+/// Redirect to /userinfo (backwards compatibility)
+#[utoipa::path(
+    get,
+    path = "/auth/userInfo",
+    tag = "auth",
+    responses((status = 301, description = "Permanent redirect to /auth/userinfo")),
+)]
+#[deprecated(note = "use GET /auth/userinfo")]
+async fn userinfo_legacy() -> Response {
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(LOCATION, "/auth/userinfo")],
+    )
+        .into_response()
+}
+
+/// The OpenID Connect discovery document (also served at `/.well-known/openid-configuration`).
+pub fn discovery(state: &AppState) -> Value {
+    let base = &state.config.public_url;
+    json!({
+        "issuer": state.keys.issuer(),
+        "authorization_endpoint": format!("{base}/auth/authorize"),
+        "token_endpoint": format!("{base}/auth/token"),
+        "userinfo_endpoint": format!("{base}/auth/userinfo"),
+        "jwks_uri": format!("{base}/auth/.well-known/jwks.json"),
+        "scopes_supported": KNOWN_SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "email", "name", "preferred_username"],
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+struct OpenIdConfiguration {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
+    jwks_uri: String,
+    scopes_supported: Vec<String>,
+    response_types_supported: Vec<String>,
+    grant_types_supported: Vec<String>,
+    subject_types_supported: Vec<String>,
+    id_token_signing_alg_values_supported: Vec<String>,
+    token_endpoint_auth_methods_supported: Vec<String>,
+}
+
+/// OpenID Connect Discovery Document
+#[utoipa::path(
+    get,
+    path = "/auth/.well-known/openid-configuration",
+    tag = "auth",
+    responses((status = 200, description = "How to sign in with this server", body = OpenIdConfiguration))
+)]
+async fn openid_configuration(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(CACHE_CONTROL, "public, max-age=3600")],
+        Json(discovery(&state)),
+    )
+}
+
+#[derive(Serialize, ToSchema)]
+struct Jwk {
+    kty: String,
+    #[serde(rename = "use")]
+    use_: String,
+    alg: String,
+    kid: String,
+    n: String,
+    e: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+/// JSON Web Key Set
+///
+/// The public keys that verify this server's tokens, including recently
+/// rotated ones whose tokens may still be valid.
+#[utoipa::path(
+    get,
+    path = "/auth/.well-known/jwks.json",
+    tag = "auth",
+    responses((status = 200, description = "The signing keys", body = Jwks))
+)]
+async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(CACHE_CONTROL, "public, max-age=300")],
+        Json(state.keys.jwks()),
+    )
 }

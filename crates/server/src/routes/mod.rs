@@ -2,6 +2,7 @@
 //! their OpenAPI description, so the document cannot drift from the router.
 
 mod auth;
+mod auth_pages;
 mod docs;
 mod root;
 mod utils;
@@ -25,7 +26,17 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// Routes that are not part of the API: its documentation and metrics.
 pub fn operational(openapi: &utoipa::openapi::OpenApi) -> Router<AppState> {
-    docs::routes(openapi).route("/metrics", get(metrics))
+    docs::routes(openapi)
+        .merge(auth_pages::routes())
+        .route("/metrics", get(metrics))
+        // Where OpenID Connect clients look for the issuer's metadata.
+        .route("/.well-known/openid-configuration", get(root_discovery))
+}
+
+async fn root_discovery(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> crate::extract::Json<serde_json::Value> {
+    crate::extract::Json(auth::discovery(&state))
 }
 
 async fn metrics(

@@ -89,17 +89,34 @@ pub struct Setup {
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    /// Kept for as long as the server runs.
-    _db: TestDb,
+    /// The server's own state, to seed data and reach its store directly.
+    pub state: AppState,
+    /// Kept for as long as the server runs (a sibling shares its first node's).
+    db: Option<TestDb>,
+    database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
     pub async fn start(db: TestDb, setup: Setup) -> Self {
+        let database_url = setup.database_url.clone().unwrap_or_else(|| db.url());
+        let data_dir = db.data_dir.path().display().to_string();
+        let mut app = Self::launch(data_dir, database_url, setup).await;
+        app.db = Some(db);
+        app
+    }
+
+    /// Another server on the same database and data folder: a second node.
+    pub async fn sibling(&self, setup: Setup) -> Self {
+        let data_dir = self.state.config.data_dir.display().to_string();
+        Self::launch(data_dir, self.database_url.clone(), setup).await
+    }
+
+    async fn launch(data_dir: String, database_url: String, setup: Setup) -> Self {
         let flags = Flags {
-            data_dir: Some(db.data_dir.path().display().to_string()),
-            database_url: Some(setup.database_url.unwrap_or_else(|| db.url())),
+            data_dir: Some(data_dir),
+            database_url: Some(database_url.clone()),
             env: setup.flags.env.clone().or(Some("test".into())),
             ..setup.flags
         };
@@ -115,13 +132,19 @@ impl TestApp {
                 let _ = rx.await;
             })
             .await;
-            state.store.close().await;
+            app.stop_background();
+            app.state().store.close().await;
             result
         });
         Self {
             base: format!("http://{addr}"),
-            client: reqwest::Client::new(),
-            _db: db,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            state,
+            db: None,
+            database_url,
             shutdown: Some(tx),
             server: Some(server),
         }
@@ -171,11 +194,17 @@ pub async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
 }
 
 /// Runs each named `async fn(TestApp)` once per backend; `with setup;` first
-/// starts the servers with `setup()`'s [`Setup`] instead of the default.
+/// starts the servers with `setup()`'s [`Setup`] instead of the default (and
+/// puts the tests in a module named after it).
 macro_rules! on_both_backends {
     (with $setup:ident; $($test:ident),* $(,)?) => {
-        $crate::harness::on_both_backends!(@mod sqlite, Sqlite, super::$setup; $($test),*);
-        $crate::harness::on_both_backends!(@mod postgres, Postgres, super::$setup; $($test),*);
+        // A module per setup, so that a file may use several.
+        mod $setup {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::harness::on_both_backends!(@mod sqlite, Sqlite, super::$setup; $($test),*);
+            $crate::harness::on_both_backends!(@mod postgres, Postgres, super::$setup; $($test),*);
+        }
     };
     ($($test:ident),* $(,)?) => {
         $crate::harness::on_both_backends!(@mod sqlite, Sqlite, $crate::harness::Setup::default; $($test),*);

@@ -1,7 +1,10 @@
 //! HTTP tests of the whole server, one binary for every area of the API.
 
+mod flows;
 mod harness;
 
+mod auth;
+mod cli;
 mod errors;
 mod lifecycle;
 mod openapi;

@@ -8,7 +8,8 @@ on_both_backends!(
     root_reports_a_live_database,
     health_routes_answer_ok,
     slugify_makes_slugs,
-    slugify_rejects_what_it_cannot_use
+    slugify_rejects_what_it_cannot_use,
+    metrics_count_requests_per_route_template,
 );
 
 async fn root_reports_a_live_database(app: TestApp) {
@@ -91,7 +92,12 @@ async fn metrics_count_requests_per_route_template(app: TestApp) {
 
     let response = app.get("/metrics").send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = response.text().await.unwrap();
     for line in [
         r#"http_requests_total{method="GET",route="/",status="200"} 3"#,

@@ -1,0 +1,450 @@
+//! The authorization code flow: checking an authorization request, granting
+//! a code, and exchanging codes and refresh tokens for tokens.
+
+use std::time::Duration;
+
+use basic_admin_core::did;
+use basic_admin_core::model::Account;
+use basic_admin_core::oauth::{self, Client, Scopes};
+use basic_admin_core::store::{AuthCode, CodeUse, RefreshToken, RefreshUse, TokenFamily};
+use basic_admin_core::time::{self, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::claims::{ACCESS_TYP, AccessClaims, ID_TYP, IdClaims};
+use crate::crypto::{random_token, token_hash};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The query of `GET /auth/authorize`, carried unchanged through the pages.
+/// Every field is optional here so that a missing one gets a precise error.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizeParams {
+    /// The CLI's client id, or a project's id (UUID, hex id or client-metadata URL)
+    #[param(required = true)]
+    pub client_id: Option<String>,
+    /// Where to send the browser back; must be registered for the client
+    #[param(required = true)]
+    pub redirect_uri: Option<String>,
+    /// Must be `code`
+    #[param(required = true)]
+    pub response_type: Option<String>,
+    /// Scopes separated by spaces or commas: openid, profile, email, admin (first-party clients only), or the app's own
+    #[param(required = true)]
+    pub scope: Option<String>,
+    /// Returned unchanged with the code
+    #[param(required = true)]
+    pub state: Option<String>,
+    /// PKCE: base64url SHA-256 of the code verifier
+    pub code_challenge: Option<String>,
+    /// PKCE: only `S256`
+    pub code_challenge_method: Option<String>,
+    /// Copied into the id token
+    pub nonce: Option<String>,
+}
+
+/// A checked authorization request.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest {
+    pub client: Client,
+    pub redirect_uri: String,
+    pub scopes: Scopes,
+    pub state: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+}
+
+/// Why a request cannot go on: answered here (no trustworthy redirect URI
+/// yet), or sent back to the client's redirect URI.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    Here(ApiError),
+    Redirect(String),
+}
+
+fn oauth_error(code: &'static str, message: impl Into<String>) -> ApiError {
+    let message = message.into();
+    ApiError::bad_request(code, message.clone()).with("error_description", message)
+}
+
+/// `uri` with `params` added to its query.
+pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
+    let query = serde_urlencoded::to_string(params).expect("strings encode");
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{query}")
+}
+
+/// The client a `client_id` names: the CLI, or a project by UUID, hex id or
+/// client-metadata URL.
+pub async fn resolve_client(state: &AppState, client_id: &str) -> Result<Option<Client>, ApiError> {
+    if client_id == oauth::CLI_CLIENT_ID {
+        return Ok(Some(Client::cli()));
+    }
+    let metadata_prefix = format!("{}/projects/", state.config.public_url);
+    let id_text = client_id
+        .strip_prefix(&metadata_prefix)
+        .and_then(|rest| rest.strip_suffix("/client-metadata.json"))
+        .unwrap_or(client_id);
+    let Ok(id) = Uuid::try_parse(id_text) else {
+        return Ok(None);
+    };
+    let Some(project) = state.store.project_by_id(id).await? else {
+        return Ok(None);
+    };
+    let redirect_uris = project.settings["auth"]["redirect_uris"]
+        .as_array()
+        .map(|uris| {
+            uris.iter()
+                .filter_map(|u| u.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Some(Client {
+        id: project.id.to_string(),
+        name: project.name,
+        redirect_uris,
+        website: project.website,
+        first_party: false,
+    }))
+}
+
+pub async fn check(
+    state: &AppState,
+    p: &AuthorizeParams,
+) -> Result<AuthorizeRequest, AuthorizeError> {
+    let here = |code, message: &str| AuthorizeError::Here(oauth_error(code, message));
+    let client_id = p
+        .client_id
+        .as_deref()
+        .ok_or_else(|| here("invalid_request", "client_id is required."))?;
+    let client = resolve_client(state, client_id)
+        .await
+        .map_err(AuthorizeError::Here)?
+        .ok_or_else(|| here("invalid_client", "No client has this client_id."))?;
+    let redirect_uri = p
+        .redirect_uri
+        .as_deref()
+        .ok_or_else(|| here("invalid_request", "redirect_uri is required."))?;
+    if !client.allows_redirect(redirect_uri) {
+        return Err(here(
+            "invalid_redirect_uri",
+            "This redirect_uri is not registered for the client.",
+        ));
+    }
+    // From here on the redirect URI is trusted: errors go back to the client.
+    let state_param = p.state.clone().unwrap_or_default();
+    let back = |code: &str, message: &str| {
+        let mut params = vec![("error", code), ("error_description", message)];
+        if !state_param.is_empty() {
+            params.push(("state", &state_param));
+        }
+        AuthorizeError::Redirect(with_query(redirect_uri, &params))
+    };
+    if p.response_type.as_deref() != Some("code") {
+        return Err(back(
+            "unsupported_response_type",
+            "response_type must be code",
+        ));
+    }
+    if state_param.is_empty() {
+        return Err(back("invalid_request", "state is required"));
+    }
+    let scopes = Scopes::parse(p.scope.as_deref().unwrap_or_default())
+        .map_err(|e| back("invalid_scope", &e.to_string()))?;
+    client
+        .check_scopes(&scopes)
+        .map_err(|e| back("invalid_scope", &e.to_string()))?;
+    oauth::check_challenge_method(p.code_challenge_method.as_deref())
+        .map_err(|e| back("invalid_request", e))?;
+    if let Some(challenge) = &p.code_challenge
+        && !oauth::valid_challenge(challenge)
+    {
+        return Err(back(
+            "invalid_request",
+            "code_challenge must be a base64url SHA-256 (43 characters)",
+        ));
+    }
+    if p.code_challenge_method.is_some() && p.code_challenge.is_none() {
+        return Err(back(
+            "invalid_request",
+            "code_challenge_method without code_challenge",
+        ));
+    }
+    Ok(AuthorizeRequest {
+        redirect_uri: redirect_uri.to_owned(),
+        scopes,
+        state: state_param.clone(),
+        code_challenge: p.code_challenge.clone(),
+        nonce: p.nonce.clone(),
+        client,
+    })
+}
+
+/// Grants a code for `account`: the URL to send the browser to.
+pub async fn grant(
+    state: &AppState,
+    account: &Account,
+    request: &AuthorizeRequest,
+) -> Result<String, ApiError> {
+    let now = time::now();
+    let code = random_token();
+    let family = TokenFamily {
+        id: Uuid::new_v4(),
+        account_id: account.id,
+        client_id: request.client.id.clone(),
+        scope: request.scopes.to_claim(),
+        created_at: now,
+        revoked_at: None,
+    };
+    let stored = AuthCode {
+        code_hash: token_hash(&code),
+        family_id: family.id,
+        redirect_uri: request.redirect_uri.clone(),
+        code_challenge: request.code_challenge.clone(),
+        nonce: request.nonce.clone(),
+        created_at: now,
+        expires_at: now + chrono_duration(state.config.auth_code_ttl),
+    };
+    state.store.create_auth_code(family, stored).await?;
+    Ok(with_query(
+        &request.redirect_uri,
+        &[("code", &code), ("state", &request.state)],
+    ))
+}
+
+/// `denied`: the URL that tells the client the user said no.
+pub fn denied(request: &AuthorizeRequest) -> String {
+    with_query(
+        &request.redirect_uri,
+        &[
+            ("error", "access_denied"),
+            ("error_description", "The user did not allow access."),
+            ("state", &request.state),
+        ],
+    )
+}
+
+/// The body of `POST /auth/token`, as JSON or form fields.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub client_id: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub refresh_token: String,
+    /// Space-separated.
+    pub scope: String,
+    pub id_token: String,
+}
+
+pub async fn token(state: &AppState, request: TokenRequest) -> Result<TokenResponse, ApiError> {
+    match request.grant_type.as_deref() {
+        Some("authorization_code") => exchange_code(state, request).await,
+        Some("refresh_token") => refresh(state, request).await,
+        Some(other) => Err(oauth_error(
+            "unsupported_grant_type",
+            format!("The grant type {other:?} is not supported."),
+        )),
+        None => Err(oauth_error("invalid_request", "grant_type is required.")),
+    }
+}
+
+async fn revoke(state: &AppState, family: Uuid) -> Result<(), ApiError> {
+    let now = time::now();
+    state.store.revoke_token_family(family, now).await?;
+    state.revocations.insert(family, now);
+    Ok(())
+}
+
+async fn exchange_code(state: &AppState, r: TokenRequest) -> Result<TokenResponse, ApiError> {
+    let code = r
+        .code
+        .as_deref()
+        .ok_or_else(|| oauth_error("invalid_request", "code is required."))?;
+    let client_id = r
+        .client_id
+        .as_deref()
+        .ok_or_else(|| oauth_error("invalid_request", "client_id is required."))?;
+    let now = time::now();
+    let (code, family) = match state.store.use_auth_code(&token_hash(code), now).await? {
+        CodeUse::Fresh(code, family) => (code, family),
+        CodeUse::Replayed(_, family) => {
+            revoke(state, family.id).await?;
+            tracing::warn!(family = %family.id, "an authorization code was used twice; its tokens are revoked");
+            return Err(oauth_error(
+                "invalid_grant",
+                "This code was already used; the tokens issued for it are revoked.",
+            ));
+        }
+        CodeUse::Unknown => return Err(oauth_error("invalid_grant", "This code is not valid.")),
+    };
+    if code.expires_at <= now {
+        return Err(oauth_error("invalid_grant", "This code has expired."));
+    }
+    let client = resolve_client(state, client_id).await?;
+    if client.is_none_or(|c| c.id != family.client_id) {
+        return Err(oauth_error(
+            "invalid_grant",
+            "This code was issued to another client.",
+        ));
+    }
+    if r.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
+        return Err(oauth_error(
+            "invalid_grant",
+            "redirect_uri must be the one the code was issued for.",
+        ));
+    }
+    match (&code.code_challenge, r.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) if oauth::verify_pkce(verifier, challenge) => {}
+        (Some(_), Some(_)) => {
+            return Err(oauth_error(
+                "invalid_grant",
+                "The code_verifier does not match.",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(oauth_error(
+                "invalid_grant",
+                "code_verifier is required for this code.",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(oauth_error(
+                "invalid_grant",
+                "This code was issued without a code_challenge.",
+            ));
+        }
+        (None, None) => {}
+    }
+    let refresh = random_token();
+    state
+        .store
+        .insert_refresh_token(RefreshToken {
+            token_hash: token_hash(&refresh),
+            family_id: family.id,
+            created_at: now,
+            expires_at: now + chrono_duration(state.config.refresh_token_ttl),
+        })
+        .await?;
+    issue(state, &family, code.nonce, refresh, now).await
+}
+
+async fn refresh(state: &AppState, r: TokenRequest) -> Result<TokenResponse, ApiError> {
+    // The CLI sends the refresh token in `code`.
+    let presented = r
+        .refresh_token
+        .as_deref()
+        .or(r.code.as_deref())
+        .ok_or_else(|| oauth_error("invalid_request", "refresh_token is required."))?;
+    let now = time::now();
+    let next = random_token();
+    let expires_at = now + chrono_duration(state.config.refresh_token_ttl);
+    let family = match state
+        .store
+        .rotate_refresh_token(&token_hash(presented), &token_hash(&next), expires_at, now)
+        .await?
+    {
+        RefreshUse::Rotated(_, family) => family,
+        RefreshUse::Reused(_, family) => {
+            revoke(state, family.id).await?;
+            tracing::warn!(family = %family.id, "a rotated refresh token was presented again; its sign-in is revoked");
+            return Err(oauth_error(
+                "invalid_grant",
+                "This refresh token was already used; every token of this sign-in is now revoked.",
+            ));
+        }
+        RefreshUse::Unknown => {
+            return Err(oauth_error(
+                "invalid_grant",
+                "This refresh token is not valid or has expired.",
+            ));
+        }
+    };
+    if let Some(client_id) = r.client_id.as_deref() {
+        let client = resolve_client(state, client_id).await?;
+        if client.is_none_or(|c| c.id != family.client_id) {
+            revoke(state, family.id).await?;
+            return Err(oauth_error(
+                "invalid_grant",
+                "This refresh token was issued to another client.",
+            ));
+        }
+    }
+    issue(state, &family, None, next, now).await
+}
+
+async fn issue(
+    state: &AppState,
+    family: &TokenFamily,
+    nonce: Option<String>,
+    refresh_token: String,
+    now: Timestamp,
+) -> Result<TokenResponse, ApiError> {
+    let account = state
+        .store
+        .account_by_id(family.account_id)
+        .await?
+        .ok_or_else(|| {
+            oauth_error(
+                "invalid_grant",
+                "The account of this grant no longer exists.",
+            )
+        })?;
+    let ttl = state.config.access_token_ttl.as_secs() as i64;
+    let (iat, exp) = (now.timestamp(), now.timestamp() + ttl);
+    let sub = account.did(&did::web_host(&state.config.public_url));
+    let scopes = Scopes::parse(&family.scope).unwrap_or_default();
+    let access = AccessClaims {
+        iss: state.keys.issuer().to_owned(),
+        sub: sub.clone(),
+        aud: family.client_id.clone(),
+        exp,
+        iat,
+        jti: random_token(),
+        scope: family.scope.clone(),
+        client_id: family.client_id.clone(),
+        sid: family.id,
+    };
+    let id = IdClaims {
+        iss: state.keys.issuer().to_owned(),
+        sub,
+        aud: family.client_id.clone(),
+        exp,
+        iat,
+        nonce,
+        email: scopes.contains(oauth::EMAIL).then(|| account.email.clone()),
+        name: scopes
+            .contains(oauth::PROFILE)
+            .then(|| account.name.clone()),
+        preferred_username: if scopes.contains(oauth::PROFILE) {
+            account.username.clone()
+        } else {
+            None
+        },
+    };
+    Ok(TokenResponse {
+        access_token: state.keys.sign(ACCESS_TYP, &access),
+        token_type: "Bearer".into(),
+        expires_in: ttl,
+        refresh_token,
+        scope: family.scope.clone(),
+        id_token: state.keys.sign(ID_TYP, &id),
+    })
+}
+
+fn chrono_duration(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}

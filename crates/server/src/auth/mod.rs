@@ -1,0 +1,13 @@
+//! Accounts signing in, and the OAuth 2.0 / OpenID Connect provider.
+
+pub mod accounts;
+pub mod caller;
+pub mod claims;
+pub mod cookies;
+pub mod flow;
+pub mod pages;
+pub mod revocations;
+pub mod session;
+pub mod throttle;
+
+pub use caller::Caller;

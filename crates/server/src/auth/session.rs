@@ -1,0 +1,78 @@
+//! Browser sessions on the sign-in pages: a random id in an HttpOnly cookie,
+//! stored as a hash, so that a signed-in browser is not asked again.
+
+use axum::http::HeaderMap;
+use basic_admin_core::model::Account;
+use basic_admin_core::store::Session;
+use basic_admin_core::time;
+
+use super::cookies;
+use crate::crypto::{random_token, token_hash};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const LIFETIME_SECS: u64 = 14 * 24 * 3600;
+
+fn secure(state: &AppState) -> bool {
+    state.config.public_url.starts_with("https://")
+}
+
+/// The account signed in on this browser, if any.
+pub async fn account(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>, ApiError> {
+    let Some(id) = cookies::get(headers, cookies::SESSION) else {
+        return Ok(None);
+    };
+    let Some(session) = state.store.session(&token_hash(&id), time::now()).await? else {
+        return Ok(None);
+    };
+    Ok(state.store.account_by_id(session.account_id).await?)
+}
+
+/// Starts a session: the `Set-Cookie` value to send.
+pub async fn start(state: &AppState, account: &Account) -> Result<String, ApiError> {
+    let id = random_token();
+    let now = time::now();
+    state
+        .store
+        .create_session(Session {
+            id_hash: token_hash(&id),
+            account_id: account.id,
+            created_at: now,
+            expires_at: now + chrono::Duration::seconds(LIFETIME_SECS as i64),
+        })
+        .await?;
+    Ok(cookies::set(
+        cookies::SESSION,
+        &id,
+        LIFETIME_SECS,
+        secure(state),
+    ))
+}
+
+/// Ends this browser's session: the `Set-Cookie` value that clears it.
+pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    if let Some(id) = cookies::get(headers, cookies::SESSION) {
+        state.store.delete_session(&token_hash(&id)).await?;
+    }
+    Ok(cookies::clear(cookies::SESSION, secure(state)))
+}
+
+/// The CSRF token of this browser, and the cookie to set when it is new.
+pub fn csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+    match cookies::get(headers, cookies::CSRF).filter(|t| t.len() == 43) {
+        Some(token) => (token, None),
+        None => {
+            let token = random_token();
+            let cookie = cookies::set(cookies::CSRF, &token, LIFETIME_SECS, secure(state));
+            (token, Some(cookie))
+        }
+    }
+}
+
+/// Whether a form's token matches the browser's cookie (double submit; the
+/// cookie is SameSite=Lax, so another site cannot send both).
+pub fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
+    cookies::get(headers, cookies::CSRF).is_some_and(|cookie| {
+        crate::crypto::constant_time_eq(cookie.as_bytes(), form_token.as_bytes())
+    })
+}

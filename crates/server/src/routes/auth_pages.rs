@@ -1,0 +1,349 @@
+//! The pages a browser sees during sign-in: sign in, sign up, consent,
+//! sign out. They are part of the authorization flow, not of the API, so
+//! they are not in the OpenAPI document.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use crate::auth::accounts::{self, SignInError, SignUp, SignUpError};
+use crate::auth::flow::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest};
+use crate::auth::pages::{self, ConsentPage, FormPage, Page};
+use crate::auth::session;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", get(login_page).post(login))
+        .route("/auth/signup", get(signup_page).post(signup))
+        .route("/auth/consent", get(consent_page).post(consent))
+        .route("/auth/logout", axum::routing::post(logout))
+}
+
+fn see_other(location: &str, cookies: Vec<String>) -> Response {
+    let mut response = (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response();
+    for cookie in cookies {
+        if let Ok(value) = cookie.parse() {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// Checks the authorization request a page is for; the `Err` is the answer.
+async fn checked(state: &AppState, query: &str) -> Result<AuthorizeRequest, Response> {
+    let params: AuthorizeParams = serde_urlencoded::from_str(query).unwrap_or_default();
+    flow::check(state, &params).await.map_err(|e| match e {
+        AuthorizeError::Here(error) => error.into_response(),
+        AuthorizeError::Redirect(url) => super::auth::found(&url),
+    })
+}
+
+enum Form_ {
+    SignIn,
+    SignUp,
+}
+
+fn form_page(
+    kind: Form_,
+    status: StatusCode,
+    request: &AuthorizeRequest,
+    query: &str,
+    csrf: (String, Option<String>),
+    error: Option<&str>,
+    email: &str,
+) -> Response {
+    let page = FormPage {
+        client_name: &request.client.name,
+        csrf: &csrf.0,
+        request: query,
+        error,
+        email,
+    };
+    let (title, body) = match kind {
+        Form_::SignIn => pages::sign_in(&page),
+        Form_::SignUp => pages::sign_up(&page),
+    };
+    Page {
+        status,
+        title,
+        body,
+        cookies: csrf.1.into_iter().collect(),
+    }
+    .into_response()
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let request = match checked(&state, &query).await {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
+    form_page(
+        Form_::SignIn,
+        StatusCode::OK,
+        &request,
+        &query,
+        session::csrf(&state, &headers),
+        None,
+        "",
+    )
+}
+
+async fn signup_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let request = match checked(&state, &query).await {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
+    form_page(
+        Form_::SignUp,
+        StatusCode::OK,
+        &request,
+        &query,
+        session::csrf(&state, &headers),
+        None,
+        "",
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: String,
+    request: String,
+    email: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let request = match checked(&state, &form.request).await {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
+    let csrf = session::csrf(&state, &headers);
+    if !session::csrf_ok(&headers, &form.csrf) {
+        let error = Some("This form has expired. Please try again.");
+        return form_page(
+            Form_::SignIn,
+            StatusCode::BAD_REQUEST,
+            &request,
+            &form.request,
+            csrf,
+            error,
+            &form.email,
+        );
+    }
+    match accounts::sign_in(&state, &form.email, form.password, peer.ip()).await {
+        Ok(account) => match session::start(&state, &account).await {
+            Ok(cookie) => see_other(&format!("/auth/consent?{}", form.request), vec![cookie]),
+            Err(e) => e.into_response(),
+        },
+        Err(SignInError::Rejected) => {
+            let error = Some("Wrong email or password.");
+            form_page(
+                Form_::SignIn,
+                StatusCode::UNAUTHORIZED,
+                &request,
+                &form.request,
+                csrf,
+                error,
+                &form.email,
+            )
+        }
+        Err(SignInError::Throttled(wait)) => {
+            let minutes = wait.as_secs().div_ceil(60);
+            let error = format!("Too many failed attempts. Try again in {minutes} minute(s).");
+            let mut response = form_page(
+                Form_::SignIn,
+                StatusCode::TOO_MANY_REQUESTS,
+                &request,
+                &form.request,
+                csrf,
+                Some(&error),
+                &form.email,
+            );
+            if let Ok(value) = wait.as_secs().to_string().parse() {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+            response
+        }
+        Err(SignInError::Store(e)) => crate::error::ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct SignUpForm {
+    csrf: String,
+    request: String,
+    email: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    name: String,
+    password: String,
+}
+
+async fn signup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignUpForm>,
+) -> Response {
+    let request = match checked(&state, &form.request).await {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
+    let csrf = session::csrf(&state, &headers);
+    if !session::csrf_ok(&headers, &form.csrf) {
+        let error = Some("This form has expired. Please try again.");
+        return form_page(
+            Form_::SignUp,
+            StatusCode::BAD_REQUEST,
+            &request,
+            &form.request,
+            csrf,
+            error,
+            &form.email,
+        );
+    }
+    let email = form.email.clone();
+    let new = SignUp {
+        email: form.email,
+        username: Some(form.username),
+        name: form.name,
+        password: form.password,
+    };
+    match accounts::create(&*state.store, new).await {
+        Ok(account) => match session::start(&state, &account).await {
+            Ok(cookie) => see_other(&format!("/auth/consent?{}", form.request), vec![cookie]),
+            Err(e) => e.into_response(),
+        },
+        Err(SignUpError::Store(e)) => crate::error::ApiError::from(e).into_response(),
+        Err(e) => {
+            let error = capitalized(&e.to_string());
+            form_page(
+                Form_::SignUp,
+                StatusCode::BAD_REQUEST,
+                &request,
+                &form.request,
+                csrf,
+                Some(&error),
+                &email,
+            )
+        }
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".")
+        .unwrap_or_default()
+}
+
+async fn consent_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let request = match checked(&state, &query).await {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
+    let account = match session::account(&state, &headers).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return super::auth::found(&format!("/auth/login?{query}")),
+        Err(e) => return e.into_response(),
+    };
+    let csrf = session::csrf(&state, &headers);
+    let (title, body) = pages::consent(&ConsentPage {
+        client_name: &request.client.name,
+        account_email: &account.email,
+        scopes: request.scopes.iter().collect(),
+        csrf: &csrf.0,
+        request: &query,
+    });
+    Page {
+        status: StatusCode::OK,
+        title,
+        body,
+        cookies: csrf.1.into_iter().collect(),
+    }
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct ConsentForm {
+    csrf: String,
+    request: String,
+    decision: String,
+}
+
+async fn consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let request = match checked(&state, &form.request).await {
+        Ok(request) => request,
+        Err(answer) => return answer,
+    };
+    if !session::csrf_ok(&headers, &form.csrf) {
+        return see_other(&format!("/auth/consent?{}", form.request), vec![]);
+    }
+    let account = match session::account(&state, &headers).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return see_other(&format!("/auth/login?{}", form.request), vec![]),
+        Err(e) => return e.into_response(),
+    };
+    if form.decision != "allow" {
+        return see_other(&flow::denied(&request), vec![]);
+    }
+    match flow::grant(&state, &account, &request).await {
+        Ok(url) => see_other(&url, vec![]),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf: String,
+    #[serde(default)]
+    request: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    if !session::csrf_ok(&headers, &form.csrf) {
+        return see_other(&format!("/auth/consent?{}", form.request), vec![]);
+    }
+    match session::end(&state, &headers).await {
+        Ok(cookie) => see_other(&format!("/auth/login?{}", form.request), vec![cookie]),
+        Err(e) => e.into_response(),
+    }
+}

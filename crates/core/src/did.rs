@@ -4,9 +4,7 @@
 /// `public_url`: the host, a percent-encoded port, then any path segments
 /// joined by `:` (`https://a.example:8443/x` → `a.example%3A8443:x`).
 pub fn web_host(public_url: &str) -> String {
-    let rest = public_url
-        .split_once("://")
-        .map_or(public_url, |(_, rest)| rest);
+    let rest = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
     let rest = rest.trim_end_matches('/');
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let mut out = authority.replace(':', "%3A");
@@ -39,19 +37,13 @@ mod tests {
     fn hosts() {
         assert_eq!(web_host("http://localhost:3003"), "localhost%3A3003");
         assert_eq!(web_host("https://api.example.com"), "api.example.com");
-        assert_eq!(
-            web_host("https://example.com:8443/basic/"),
-            "example.com%3A8443:basic"
-        );
+        assert_eq!(web_host("https://example.com:8443/basic/"), "example.com%3A8443:basic");
     }
 
     #[test]
     fn documents_resolve_by_the_did_web_rules() {
         let did = format!("did:web:{}:projects:abc", web_host("http://localhost:3003"));
-        assert_eq!(
-            web_document_url(&did, "http").unwrap(),
-            "http://localhost:3003/projects/abc/did.json"
-        );
+        assert_eq!(web_document_url(&did, "http").unwrap(), "http://localhost:3003/projects/abc/did.json");
         assert_eq!(
             web_document_url("did:web:example.com", "https").unwrap(),
             "https://example.com/.well-known/did.json"

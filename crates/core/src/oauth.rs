@@ -41,14 +41,9 @@ impl Scopes {
     /// `profile,admin`; the standard is `profile admin`).
     pub fn parse(text: &str) -> Result<Self, ScopeError> {
         let mut scopes: Vec<String> = Vec::new();
-        for scope in text
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|s| !s.is_empty())
-        {
+        for scope in text.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
             let valid = scope.len() <= MAX_SCOPE_LEN
-                && scope
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '-'));
+                && scope.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '-'));
             if !valid {
                 return Err(ScopeError::Invalid(scope.to_owned()));
             }
@@ -123,18 +118,13 @@ pub fn check_challenge_method(method: Option<&str>) -> Result<(), &'static str> 
 
 /// A challenge is the base64url SHA-256 of a verifier: 43 characters.
 pub fn valid_challenge(challenge: &str) -> bool {
-    challenge.len() == 43
-        && challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// RFC 7636: a verifier is 43–128 unreserved characters whose S256 is the challenge.
 pub fn verify_pkce(verifier: &str, challenge: &str) -> bool {
     let well_formed = (43..=128).contains(&verifier.len())
-        && verifier
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
     if !well_formed {
         return false;
     }
@@ -154,25 +144,16 @@ mod tests {
         assert_eq!(s.iter().collect::<Vec<_>>(), ["profile", "admin", "openid"]);
         assert_eq!(s.to_claim(), "profile admin openid");
         assert_eq!(Scopes::parse(" , "), Err(ScopeError::Empty));
-        assert!(matches!(
-            Scopes::parse("profile <x>"),
-            Err(ScopeError::Invalid(_))
-        ));
+        assert!(matches!(Scopes::parse("profile <x>"), Err(ScopeError::Invalid(_))));
     }
 
     #[test]
     fn only_first_party_clients_get_admin() {
         let admin = Scopes::parse("profile admin").unwrap();
         assert_eq!(Client::cli().check_scopes(&admin), Ok(()));
-        let app = Client {
-            first_party: false,
-            ..Client::cli()
-        };
+        let app = Client { first_party: false, ..Client::cli() };
         assert_eq!(app.check_scopes(&admin), Err(ScopeError::AdminNotAllowed));
-        assert_eq!(
-            app.check_scopes(&Scopes::parse("profile todos:read").unwrap()),
-            Ok(())
-        );
+        assert_eq!(app.check_scopes(&Scopes::parse("profile todos:read").unwrap()), Ok(()));
     }
 
     #[test]
@@ -181,19 +162,10 @@ mod tests {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(verify_pkce(verifier, challenge));
-        assert!(
-            !verify_pkce(verifier, &challenge[..42]),
-            "a truncated challenge fails"
-        );
-        assert!(
-            !verify_pkce("short", challenge),
-            "a verifier is at least 43 characters"
-        );
+        assert!(!verify_pkce(verifier, &challenge[..42]), "a truncated challenge fails");
+        assert!(!verify_pkce("short", challenge), "a verifier is at least 43 characters");
         assert!(valid_challenge(challenge));
-        assert_eq!(
-            check_challenge_method(Some("plain")),
-            Err("code_challenge_method must be S256")
-        );
+        assert_eq!(check_challenge_method(Some("plain")), Err("code_challenge_method must be S256"));
     }
 
     proptest! {

@@ -39,8 +39,7 @@ mod tests {
 
     #[test]
     fn formats_with_millis_and_z() {
-        let t = Utc.with_ymd_and_hms(2026, 11, 26, 6, 9, 27).unwrap()
-            + chrono::Duration::microseconds(123_456);
+        let t = Utc.with_ymd_and_hms(2026, 11, 26, 6, 9, 27).unwrap() + chrono::Duration::microseconds(123_456);
         assert_eq!(format(&t), "2026-11-26T06:09:27.123Z");
     }
 }

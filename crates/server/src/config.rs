@@ -119,28 +119,17 @@ impl Config {
     /// Resolves the configuration from flags, the process environment and
     /// the config file they name.
     pub fn load(flags: Flags) -> Result<Self, ConfigError> {
-        Self::resolve(flags, &|name| {
-            std::env::var(name).ok().filter(|v| !v.is_empty())
-        })
+        Self::resolve(flags, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
 
     /// [`Config::load`] with the environment given as a lookup, for tests.
-    pub fn resolve(
-        flags: Flags,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
-        let file_path = flags
-            .config
-            .clone()
-            .or_else(|| env("BASIC_CONFIG").map(PathBuf::from));
+    pub fn resolve(flags: Flags, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let file_path = flags.config.clone().or_else(|| env("BASIC_CONFIG").map(PathBuf::from));
         let file = match &file_path {
             Some(path) => read_file(path)?,
             None => FileOptions::default(),
         };
-        let sources = Sources {
-            env,
-            file_path: file_path.as_deref(),
-        };
+        let sources = Sources { env, file_path: file_path.as_deref() };
         let toml_text = |v: Option<toml::Value>| {
             v.map(|v| match v {
                 toml::Value::String(s) => s,
@@ -148,22 +137,17 @@ impl Config {
             })
         };
 
-        let data_dir = sources
-            .pick("data_dir", flags.data_dir, file.data_dir)
-            .unwrap_or_else(|| "./data".into());
+        let data_dir = sources.pick("data_dir", flags.data_dir, file.data_dir).unwrap_or_else(|| "./data".into());
         let data_dir = PathBuf::from(data_dir.value);
         let default_db = format!("sqlite://{}", data_dir.join("basic-admin.db").display());
         let default_storage = data_dir.join("uploads").display().to_string();
 
-        let listen = sources
-            .pick("listen", flags.listen, file.listen)
-            .unwrap_or_else(|| "0.0.0.0:3003".into());
+        let listen = sources.pick("listen", flags.listen, file.listen).unwrap_or_else(|| "0.0.0.0:3003".into());
         let public_url = sources
             .pick("public_url", flags.public_url, file.public_url)
             .unwrap_or_else(|| "http://localhost:3003".into());
-        let log_format = sources
-            .pick("log_format", flags.log_format, file.log_format)
-            .unwrap_or_else(|| "pretty".into());
+        let log_format =
+            sources.pick("log_format", flags.log_format, file.log_format).unwrap_or_else(|| "pretty".into());
 
         Ok(Config {
             listen: listen.parse_with(|v| v.parse::<SocketAddr>().map_err(|e| e.to_string()))?,
@@ -171,66 +155,36 @@ impl Config {
             database_url: sources
                 .pick("database_url", flags.database_url, file.database_url)
                 .map_or(default_db, |v| v.value),
-            storage: sources
-                .pick("storage", flags.storage, file.storage)
-                .map_or(default_storage, |v| v.value),
-            env: sources
-                .pick("env", flags.env, file.env)
-                .map_or_else(|| "development".into(), |v| v.value),
+            storage: sources.pick("storage", flags.storage, file.storage).map_or(default_storage, |v| v.value),
+            env: sources.pick("env", flags.env, file.env).map_or_else(|| "development".into(), |v| v.value),
             log_format: log_format.parse_with(|v| match v {
                 "pretty" => Ok(LogFormat::Pretty),
                 "json" => Ok(LogFormat::Json),
                 _ => Err("expected pretty or json".into()),
             })?,
-            log: sources
-                .pick("log", flags.log, file.log)
-                .map_or_else(|| "info".into(), |v| v.value),
+            log: sources.pick("log", flags.log, file.log).map_or_else(|| "info".into(), |v| v.value),
             max_body_bytes: sources
-                .pick(
-                    "max_body_bytes",
-                    flags.max_body_bytes,
-                    toml_text(file.max_body_bytes),
-                )
+                .pick("max_body_bytes", flags.max_body_bytes, toml_text(file.max_body_bytes))
                 .unwrap_or_else(|| "2097152".into())
                 .parse_with(positive)?,
             request_timeout: sources
-                .pick(
-                    "request_timeout_secs",
-                    flags.request_timeout_secs,
-                    toml_text(file.request_timeout_secs),
-                )
+                .pick("request_timeout_secs", flags.request_timeout_secs, toml_text(file.request_timeout_secs))
                 .unwrap_or_else(|| "30".into())
                 .parse_with(|v| positive(v).map(Duration::from_secs))?,
             db_max_connections: sources
-                .pick(
-                    "db_max_connections",
-                    flags.db_max_connections,
-                    toml_text(file.db_max_connections),
-                )
+                .pick("db_max_connections", flags.db_max_connections, toml_text(file.db_max_connections))
                 .unwrap_or_else(|| "16".into())
                 .parse_with(positive)?,
             access_token_ttl: sources
-                .pick(
-                    "access_token_ttl_secs",
-                    flags.access_token_ttl_secs,
-                    toml_text(file.access_token_ttl_secs),
-                )
+                .pick("access_token_ttl_secs", flags.access_token_ttl_secs, toml_text(file.access_token_ttl_secs))
                 .unwrap_or_else(|| "3600".into())
                 .parse_with(|v| positive(v).map(Duration::from_secs))?,
             refresh_token_ttl: sources
-                .pick(
-                    "refresh_token_ttl_days",
-                    flags.refresh_token_ttl_days,
-                    toml_text(file.refresh_token_ttl_days),
-                )
+                .pick("refresh_token_ttl_days", flags.refresh_token_ttl_days, toml_text(file.refresh_token_ttl_days))
                 .unwrap_or_else(|| "30".into())
                 .parse_with(|v| positive::<u64>(v).map(|d| Duration::from_secs(d * 86_400)))?,
             auth_code_ttl: sources
-                .pick(
-                    "auth_code_ttl_secs",
-                    flags.auth_code_ttl_secs,
-                    toml_text(file.auth_code_ttl_secs),
-                )
+                .pick("auth_code_ttl_secs", flags.auth_code_ttl_secs, toml_text(file.auth_code_ttl_secs))
                 .unwrap_or_else(|| "60".into())
                 .parse_with(|v| match positive::<u64>(v)? {
                     secs @ 1..=60 => Ok(Duration::from_secs(secs)),
@@ -242,8 +196,7 @@ impl Config {
     }
 
     pub fn is_postgres(&self) -> bool {
-        self.database_url.starts_with("postgres://")
-            || self.database_url.starts_with("postgresql://")
+        self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://")
     }
 }
 
@@ -267,24 +220,13 @@ struct Sourced {
 
 impl From<&str> for Sourced {
     fn from(value: &str) -> Self {
-        Sourced {
-            value: value.to_owned(),
-            source: "the default".into(),
-        }
+        Sourced { value: value.to_owned(), source: "the default".into() }
     }
 }
 
 impl Sourced {
-    fn parse_with<T>(
-        self,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<T, ConfigError> {
-        parse(&self.value).map_err(|e| {
-            ConfigError(format!(
-                "invalid value {:?} from {}: {e}",
-                self.value, self.source
-            ))
-        })
+    fn parse_with<T>(self, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        parse(&self.value).map_err(|e| ConfigError(format!("invalid value {:?} from {}: {e}", self.value, self.source)))
     }
 }
 
@@ -292,25 +234,13 @@ impl Sources<'_> {
     fn pick(&self, key: &str, flag: Option<String>, file: Option<String>) -> Option<Sourced> {
         let env_name = format!("BASIC_{}", key.to_ascii_uppercase());
         if let Some(value) = flag {
-            return Some(Sourced {
-                value,
-                source: format!("--{}", key.replace('_', "-")),
-            });
+            return Some(Sourced { value, source: format!("--{}", key.replace('_', "-")) });
         }
         if let Some(value) = (self.env)(&env_name) {
-            return Some(Sourced {
-                value,
-                source: env_name,
-            });
+            return Some(Sourced { value, source: env_name });
         }
-        let path = self
-            .file_path
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        file.map(|value| Sourced {
-            value,
-            source: format!("{key} in {path}"),
-        })
+        let path = self.file_path.map(|p| p.display().to_string()).unwrap_or_default();
+        file.map(|value| Sourced { value, source: format!("{key} in {path}") })
     }
 }
 
@@ -338,9 +268,7 @@ pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
     let redacted = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _)) => format!("{user}:***@{host}"),
@@ -371,11 +299,7 @@ impl fmt::Debug for Config {
         values.insert("access_token_ttl", format!("{:?}", self.access_token_ttl));
         values.insert("refresh_token_ttl", format!("{:?}", self.refresh_token_ttl));
         values.insert("auth_code_ttl", format!("{:?}", self.auth_code_ttl));
-        let key = if self.master_key.is_some() {
-            "from BASIC_MASTER_KEY"
-        } else {
-            "from the data folder"
-        };
+        let key = if self.master_key.is_some() { "from BASIC_MASTER_KEY" } else { "from the data folder" };
         values.insert("master_key", key.to_owned());
         f.debug_map().entries(values).finish()
     }
@@ -387,10 +311,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn resolve(flags: Flags, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::resolve(flags, &move |name| env.get(name).cloned())
     }
 
@@ -413,9 +334,7 @@ mod tests {
 
     #[test]
     fn authorization_codes_live_at_most_a_minute() {
-        let err = resolve(Flags::default(), &[("BASIC_AUTH_CODE_TTL_SECS", "61")])
-            .unwrap_err()
-            .to_string();
+        let err = resolve(Flags::default(), &[("BASIC_AUTH_CODE_TTL_SECS", "61")]).unwrap_err().to_string();
         assert!(err.contains("at most 60"), "{err}");
         let c = resolve(Flags::default(), &[("BASIC_AUTH_CODE_TTL_SECS", "1")]).unwrap();
         assert_eq!(c.auth_code_ttl, Duration::from_secs(1));
@@ -430,32 +349,13 @@ mod tests {
             "listen = \"127.0.0.1:1\"\nenv = \"from-file\"\npublic_url = \"https://file.example\"\nmax_body_bytes = 10\n",
         )
         .unwrap();
-        let flags = Flags {
-            config: Some(file),
-            listen: Some("127.0.0.1:3".into()),
-            ..Flags::default()
-        };
-        let c = resolve(
-            flags,
-            &[("BASIC_LISTEN", "127.0.0.1:2"), ("BASIC_ENV", "from-env")],
-        )
-        .unwrap();
-        assert_eq!(
-            c.listen.to_string(),
-            "127.0.0.1:3",
-            "flag wins over env and file"
-        );
+        let flags = Flags { config: Some(file), listen: Some("127.0.0.1:3".into()), ..Flags::default() };
+        let c = resolve(flags, &[("BASIC_LISTEN", "127.0.0.1:2"), ("BASIC_ENV", "from-env")]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:3", "flag wins over env and file");
         assert_eq!(c.env, "from-env", "env wins over file");
-        assert_eq!(
-            c.public_url, "https://file.example",
-            "file wins over default"
-        );
+        assert_eq!(c.public_url, "https://file.example", "file wins over default");
         assert_eq!(c.max_body_bytes, 10, "numbers may be TOML integers");
-        assert_eq!(
-            c.request_timeout,
-            Duration::from_secs(30),
-            "default where no source has it"
-        );
+        assert_eq!(c.request_timeout, Duration::from_secs(30), "default where no source has it");
     }
 
     #[test]
@@ -463,20 +363,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "env = \"staging\"\n").unwrap();
-        let c = resolve(
-            Flags::default(),
-            &[("BASIC_CONFIG", file.to_str().unwrap())],
-        )
-        .unwrap();
+        let c = resolve(Flags::default(), &[("BASIC_CONFIG", file.to_str().unwrap())]).unwrap();
         assert_eq!(c.env, "staging");
     }
 
     #[test]
     fn data_dir_moves_the_embedded_defaults() {
-        let flags = Flags {
-            data_dir: Some("/var/lib/ba".into()),
-            ..Flags::default()
-        };
+        let flags = Flags { data_dir: Some("/var/lib/ba".into()), ..Flags::default() };
         let c = resolve(flags, &[]).unwrap();
         assert_eq!(c.database_url, "sqlite:///var/lib/ba/basic-admin.db");
         assert_eq!(c.storage, "/var/lib/ba/uploads");
@@ -484,23 +377,14 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_source() {
-        let err = resolve(Flags::default(), &[("BASIC_LISTEN", "nowhere")])
-            .unwrap_err()
-            .to_string();
+        let err = resolve(Flags::default(), &[("BASIC_LISTEN", "nowhere")]).unwrap_err().to_string();
         assert!(err.contains("BASIC_LISTEN"), "{err}");
-        let flags = Flags {
-            public_url: Some("ftp://x".into()),
-            ..Flags::default()
-        };
+        let flags = Flags { public_url: Some("ftp://x".into()), ..Flags::default() };
         let err = resolve(flags, &[]).unwrap_err().to_string();
         assert!(err.contains("--public-url"), "{err}");
-        let err = resolve(Flags::default(), &[("BASIC_MAX_BODY_BYTES", "0")])
-            .unwrap_err()
-            .to_string();
+        let err = resolve(Flags::default(), &[("BASIC_MAX_BODY_BYTES", "0")]).unwrap_err().to_string();
         assert!(err.contains("positive"), "{err}");
-        let err = resolve(Flags::default(), &[("BASIC_LOG_FORMAT", "xml")])
-            .unwrap_err()
-            .to_string();
+        let err = resolve(Flags::default(), &[("BASIC_LOG_FORMAT", "xml")]).unwrap_err().to_string();
         assert!(err.contains("pretty or json"), "{err}");
     }
 
@@ -509,42 +393,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
-        let flags = Flags {
-            config: Some(file),
-            ..Flags::default()
-        };
-        assert!(
-            resolve(flags, &[])
-                .unwrap_err()
-                .to_string()
-                .contains("lisen")
-        );
+        let flags = Flags { config: Some(file), ..Flags::default() };
+        assert!(resolve(flags, &[]).unwrap_err().to_string().contains("lisen"));
     }
 
     #[test]
     fn public_url_loses_its_trailing_slash() {
-        let flags = Flags {
-            public_url: Some("https://api.example.com/".into()),
-            ..Flags::default()
-        };
-        assert_eq!(
-            resolve(flags, &[]).unwrap().public_url,
-            "https://api.example.com"
-        );
+        let flags = Flags { public_url: Some("https://api.example.com/".into()), ..Flags::default() };
+        assert_eq!(resolve(flags, &[]).unwrap().public_url, "https://api.example.com");
     }
 
     #[test]
     fn debug_hides_secrets() {
-        let flags = Flags {
-            database_url: Some("postgres://app:hunter2@db:5432/main".into()),
-            ..Flags::default()
-        };
+        let flags = Flags { database_url: Some("postgres://app:hunter2@db:5432/main".into()), ..Flags::default() };
         let c = resolve(flags, &[("BASIC_MASTER_KEY", "c2VjcmV0")]).unwrap();
         let shown = format!("{c:?}");
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("c2VjcmV0"),
-            "{shown}"
-        );
+        assert!(!shown.contains("hunter2") && !shown.contains("c2VjcmV0"), "{shown}");
         assert!(shown.contains("postgres://app:***@db:5432/main"), "{shown}");
         assert!(c.is_postgres());
     }

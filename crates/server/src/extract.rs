@@ -34,30 +34,23 @@ impl<T: Serialize> IntoResponse for Json<T> {
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::JsonDataError(e) => ApiError::bad_request(
-            "invalid_body",
-            format!("The request body is not valid: {}", e.body_text()),
-        ),
-        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
-            "malformed_json",
-            format!("The request body is not valid JSON: {}", e.body_text()),
-        ),
+        JsonRejection::JsonDataError(e) => {
+            ApiError::bad_request("invalid_body", format!("The request body is not valid: {}", e.body_text()))
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::bad_request("malformed_json", format!("The request body is not valid JSON: {}", e.body_text()))
+        }
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "Send the request body as JSON with Content-Type: application/json.",
         ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "The request body is too large.",
-            )
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.")
         }
-        other => ApiError::bad_request(
-            "invalid_body",
-            format!("The request body could not be read: {}", other.body_text()),
-        ),
+        other => {
+            ApiError::bad_request("invalid_body", format!("The request body could not be read: {}", other.body_text()))
+        }
     }
 }
 
@@ -73,10 +66,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .await
             .map(|axum::extract::Query(value)| Query(value))
             .map_err(|e: QueryRejection| {
-                ApiError::bad_request(
-                    "invalid_query",
-                    format!("The query string is not valid: {}", e.body_text()),
-                )
+                ApiError::bad_request("invalid_query", format!("The query string is not valid: {}", e.body_text()))
             })
     }
 }

@@ -58,24 +58,15 @@ pub fn with_layers(router: Router, metrics: Metrics, limits: &Limits) -> Router 
             .layer(CompressionLayer::new())
             .layer(middleware::from_fn(json_errors))
             .layer(middleware::from_fn_with_state(metrics, metrics::record))
-            .layer(CatchPanicLayer::custom(|_panic| {
-                ApiError::internal("a handler panicked").into_response()
-            }))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                limits.request_timeout,
-            ))
+            .layer(CatchPanicLayer::custom(|_panic| ApiError::internal("a handler panicked").into_response()))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
             .layer(DefaultBodyLimit::max(limits.max_body_bytes)),
     )
 }
 
 /// The answer for a path no route has.
 pub async fn not_found(request: Request) -> ApiError {
-    ApiError::not_found(format!(
-        "There is no route {} {}.",
-        request.method(),
-        request.uri().path()
-    ))
+    ApiError::not_found(format!("There is no route {} {}.", request.method(), request.uri().path()))
 }
 
 /// Rewrites any error response that is not JSON yet (a 405 from the router,
@@ -113,9 +104,7 @@ async fn json_errors(request: Request, next: Next) -> Response {
     };
     let error = ApiError::new(status, ApiError::code_for(status), message);
     parts.headers.remove(CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Response::from_parts(parts, axum::body::Body::from(error.body().to_string()))
 }
 
@@ -127,9 +116,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = NormalizePathLayer::trim_trailing_slash().layer(router);
-    let make_service =
-        ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-    axum::serve(listener, make_service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let make_service = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
+    axum::serve(listener, make_service).with_graceful_shutdown(shutdown).await
 }

@@ -77,12 +77,7 @@ impl KeyRing {
         issuer: String,
         overlap: Duration,
     ) -> Result<Self, KeyError> {
-        if store
-            .signing_keys()
-            .await?
-            .iter()
-            .all(|k| k.retired_at.is_some())
-        {
+        if store.signing_keys().await?.iter().all(|k| k.retired_at.is_some()) {
             let record = generate(&master_key).await;
             tracing::info!(kid = %record.kid, "generated a JWT signing key");
             store.insert_signing_key(record).await?;
@@ -95,9 +90,7 @@ impl KeyRing {
             issuer,
             keys: RwLock::new(Arc::new(keys)),
             last_reload: std::sync::Mutex::new(
-                Instant::now()
-                    .checked_sub(RELOAD_INTERVAL)
-                    .unwrap_or_else(Instant::now),
+                Instant::now().checked_sub(RELOAD_INTERVAL).unwrap_or_else(Instant::now),
             ),
         })
     }
@@ -122,11 +115,7 @@ impl KeyRing {
 
     /// Re-reads the keys from the database (what other nodes generated or retired).
     pub async fn reload(&self) -> Result<(), KeyError> {
-        let keys = build(
-            &self.store.signing_keys().await?,
-            &self.master_key,
-            self.overlap,
-        )?;
+        let keys = build(&self.store.signing_keys().await?, &self.master_key, self.overlap)?;
         *self.keys.write().expect("key ring lock") = Arc::new(keys);
         Ok(())
     }
@@ -160,11 +149,7 @@ impl KeyRing {
 
     /// Checks signature, issuer, expiry and header `typ`. Never reads the
     /// database unless the `kid` is unknown, and then at most every few seconds.
-    pub async fn verify<T: DeserializeOwned>(
-        &self,
-        token: &str,
-        typ: &str,
-    ) -> Result<T, VerifyError> {
+    pub async fn verify<T: DeserializeOwned>(&self, token: &str, typ: &str) -> Result<T, VerifyError> {
         match self.verify_now(token, typ) {
             Err(VerifyError::UnknownKey) if self.may_reload() => {
                 if let Err(e) = self.reload().await {
@@ -188,27 +173,19 @@ impl KeyRing {
     fn verify_now<T: DeserializeOwned>(&self, token: &str, typ: &str) -> Result<T, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(typ) {
-            return Err(VerifyError::Invalid(format!(
-                "expected an RS256 {typ} token"
-            )));
+            return Err(VerifyError::Invalid(format!("expected an RS256 {typ} token")));
         }
         let keys = self.current();
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| keys.verifying.get(kid))
-            .ok_or(VerifyError::UnknownKey)?;
+        let key = header.kid.as_deref().and_then(|kid| keys.verifying.get(kid)).ok_or(VerifyError::UnknownKey)?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.validate_aud = false;
         validation.leeway = 30;
-        jsonwebtoken::decode::<T>(token, key, &validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => VerifyError::Expired,
-                _ => VerifyError::Invalid(e.to_string()),
-            })
+        jsonwebtoken::decode::<T>(token, key, &validation).map(|data| data.claims).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => VerifyError::Expired,
+            _ => VerifyError::Invalid(e.to_string()),
+        })
     }
 }
 
@@ -220,9 +197,7 @@ async fn generate(master_key: &MasterKey) -> SigningKeyRecord {
     .await
     .expect("the key generation task does not panic");
     let public_jwk = jwk(&private);
-    let der = private
-        .to_pkcs1_der()
-        .expect("PKCS#1 encoding of a fresh key");
+    let der = private.to_pkcs1_der().expect("PKCS#1 encoding of a fresh key");
     SigningKeyRecord {
         kid: public_jwk["kid"].as_str().expect("kid").to_owned(),
         algorithm: ALGORITHM.to_owned(),
@@ -242,11 +217,7 @@ fn jwk(private: &rsa::RsaPrivateKey) -> Value {
     json!({"kty": "RSA", "use": "sig", "alg": ALGORITHM, "kid": kid, "n": n, "e": e})
 }
 
-fn build(
-    records: &[SigningKeyRecord],
-    master_key: &MasterKey,
-    overlap: Duration,
-) -> Result<Keys, KeyError> {
+fn build(records: &[SigningKeyRecord], master_key: &MasterKey, overlap: Duration) -> Result<Keys, KeyError> {
     let now = time::now();
     let published = |r: &&SigningKeyRecord| match r.retired_at {
         None => true,
@@ -261,14 +232,10 @@ fn build(
         .ok_or_else(|| KeyError::Damaged("-".into(), "no active signing key".into()))?;
     let der = seal::open(master_key, SEAL_PURPOSE, &active.sealed_private)
         .map_err(|e| KeyError::Damaged(active.kid.clone(), e.to_string()))?;
-    rsa::RsaPrivateKey::from_pkcs1_der(&der)
-        .map_err(|e| KeyError::Damaged(active.kid.clone(), e.to_string()))?;
+    rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| KeyError::Damaged(active.kid.clone(), e.to_string()))?;
     let mut verifying = HashMap::new();
     for record in &visible {
-        let (n, e) = (
-            record.public_jwk["n"].as_str(),
-            record.public_jwk["e"].as_str(),
-        );
+        let (n, e) = (record.public_jwk["n"].as_str(), record.public_jwk["e"].as_str());
         let key = n
             .zip(e)
             .and_then(|(n, e)| DecodingKey::from_rsa_components(n, e).ok())

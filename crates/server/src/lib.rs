@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::revocations::Revocations;
 use crate::auth::throttle::Throttle;
+use crate::auth::verified::VerifiedTokens;
 use crate::config::{Config, redact_url};
 use crate::keys::KeyRing;
 use crate::master_key::MasterKeyError;
@@ -36,10 +37,7 @@ use crate::state::AppState;
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot create the data folder {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error(transparent)]
     MasterKey(#[from] MasterKeyError),
     #[error("database {url}: {source}")]
@@ -64,28 +62,17 @@ impl App {
         create_data_dir(&config.data_dir)?;
         let master_key = master_key::load(config.master_key.as_ref(), &config.data_dir)?;
         let store = open_store(&config).await?;
-        let store_error = |source| StartError::Store {
-            url: redact_url(&config.database_url),
-            source,
-        };
+        let store_error = |source| StartError::Store { url: redact_url(&config.database_url), source };
         store.migrate().await.map_err(store_error)?;
         tracing::info!(backend = store.backend(), database = %redact_url(&config.database_url), "database ready");
         let (_, openapi) = routes::api();
         let master_key = Arc::new(master_key);
         let keys = Arc::new(
-            KeyRing::load(
-                store.clone(),
-                master_key.clone(),
-                config.public_url.clone(),
-                config.access_token_ttl,
-            )
-            .await?,
+            KeyRing::load(store.clone(), master_key.clone(), config.public_url.clone(), config.access_token_ttl)
+                .await?,
         );
         let revocations = Arc::new(Revocations::default());
-        let background = vec![
-            revocations.spawn_sync(store.clone(), config.access_token_ttl),
-            keys.spawn_refresh(),
-        ];
+        let background = vec![revocations.spawn_sync(store.clone(), config.access_token_ttl), keys.spawn_refresh()];
         crypto::password::warm_up();
         let state = AppState {
             config: Arc::new(config),
@@ -95,12 +82,9 @@ impl App {
             keys,
             revocations,
             throttle: Arc::new(Throttle::default()),
+            verified: Arc::new(VerifiedTokens::default()),
         };
-        Ok(Self {
-            state,
-            openapi,
-            background,
-        })
+        Ok(Self { state, openapi, background })
     }
 
     /// Ends the tasks that run beside the server (revocation sync).
@@ -162,27 +146,17 @@ pub fn create_data_dir(path: &std::path::Path) -> Result<(), StartError> {
         .recursive(true)
         .mode(0o700)
         .create(path)
-        .map_err(|source| StartError::DataDir {
-            path: path.display().to_string(),
-            source,
-        })
+        .map_err(|source| StartError::DataDir { path: path.display().to_string(), source })
 }
 
 /// Opens the backend that the database URL's scheme names.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     let url = &config.database_url;
-    let store_error = |source| StartError::Store {
-        url: redact_url(url),
-        source,
-    };
+    let store_error = |source| StartError::Store { url: redact_url(url), source };
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await.map_err(store_error)?))
     } else if config.is_postgres() {
-        Ok(Arc::new(
-            PgStore::open(url, config.db_max_connections)
-                .await
-                .map_err(store_error)?,
-        ))
+        Ok(Arc::new(PgStore::open(url, config.db_max_connections).await.map_err(store_error)?))
     } else {
         Err(StartError::DatabaseScheme(redact_url(url)))
     }

@@ -66,12 +66,8 @@ async fn main() -> ExitCode {
     let flags = match &cli.command {
         Command::Serve(flags)
         | Command::Migrate(flags)
-        | Command::Account {
-            command: AccountCommand::Create { flags, .. },
-        }
-        | Command::Keys {
-            command: KeysCommand::Rotate(flags),
-        } => flags,
+        | Command::Account { command: AccountCommand::Create { flags, .. } }
+        | Command::Keys { command: KeysCommand::Rotate(flags) } => flags,
     };
     let config = match Config::load(flags.clone()) {
         Ok(config) => config,
@@ -84,19 +80,10 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(_) => serve(config).await,
         Command::Migrate(_) => migrate(config).await,
-        Command::Account {
-            command:
-                AccountCommand::Create {
-                    email,
-                    username,
-                    name,
-                    password_stdin,
-                    ..
-                },
-        } => create_account(config, email, username, name, password_stdin).await,
-        Command::Keys {
-            command: KeysCommand::Rotate(_),
-        } => rotate_keys(config).await,
+        Command::Account { command: AccountCommand::Create { email, username, name, password_stdin, .. } } => {
+            create_account(config, email, username, name, password_stdin).await
+        }
+        Command::Keys { command: KeysCommand::Rotate(_) } => rotate_keys(config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,9 +100,7 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let listen = config.listen;
     let public_url = config.public_url.clone();
     let app = App::build(config).await?;
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, %public_url, "listening");
     app.serve(listener, shutdown_signal()).await?;
@@ -158,16 +143,7 @@ async fn create_account(
         first
     };
     let store = migrated_store(&config).await?;
-    let account = accounts::create(
-        &*store,
-        SignUp {
-            email,
-            username,
-            name,
-            password,
-        },
-    )
-    .await?;
+    let account = accounts::create(&*store, SignUp { email, username, name, password }).await?;
     println!("{}", account.id);
     store.close().await;
     Ok(())

@@ -25,10 +25,7 @@ pub enum MasterKeyError {
     #[error("the master key file {0} is damaged: it must hold {LEN} bytes in base64")]
     BadFile(String),
     #[error("cannot read or create the master key file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
 }
 
 /// The key from the environment, or from the data folder (created if absent).
@@ -38,20 +35,11 @@ pub fn load(from_env: Option<&SecretString>, data_dir: &Path) -> Result<MasterKe
     }
     let path = data_dir.join(FILE_NAME);
     let shown = path.display().to_string();
-    let io = |source| MasterKeyError::Io {
-        path: shown.clone(),
-        source,
-    };
-    match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-    {
+    let io = |source| MasterKeyError::Io { path: shown.clone(), source };
+    match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
         Ok(mut file) => {
             let key: [u8; LEN] = rand::random();
-            file.write_all(format!("{}\n", STANDARD.encode(key)).as_bytes())
-                .map_err(io)?;
+            file.write_all(format!("{}\n", STANDARD.encode(key)).as_bytes()).map_err(io)?;
             file.sync_all().map_err(io)?;
             tracing::info!(path = %shown, "generated a new master key");
             Ok(SecretBox::new(Box::new(key)))
@@ -72,9 +60,7 @@ pub fn load(from_env: Option<&SecretString>, data_dir: &Path) -> Result<MasterKe
 fn decode(text: &str) -> Option<MasterKey> {
     let text = text.trim();
     let bytes = if text.len() == LEN * 2 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        (0..LEN)
-            .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
-            .collect::<Option<Vec<u8>>>()?
+        (0..LEN).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()).collect::<Option<Vec<u8>>>()?
     } else {
         STANDARD.decode(text).ok()?
     };
@@ -90,10 +76,7 @@ mod tests {
     fn generated_once_with_private_mode_then_reused() {
         let dir = tempfile::tempdir().unwrap();
         let first = load(None, dir.path()).unwrap();
-        let mode = std::fs::metadata(dir.path().join(FILE_NAME))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.path().join(FILE_NAME)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let second = load(None, dir.path()).unwrap();
         assert_eq!(first.expose_secret(), second.expose_secret());
@@ -105,31 +88,17 @@ mod tests {
         let hex = "ab".repeat(LEN);
         let key = load(Some(&SecretString::from(hex)), dir.path()).unwrap();
         assert_eq!(key.expose_secret(), &[0xab; LEN]);
-        assert!(
-            !dir.path().join(FILE_NAME).exists(),
-            "no file when the environment gives the key"
-        );
+        assert!(!dir.path().join(FILE_NAME).exists(), "no file when the environment gives the key");
         let b64 = STANDARD.encode([7u8; LEN]);
-        assert_eq!(
-            load(Some(&SecretString::from(b64)), dir.path())
-                .unwrap()
-                .expose_secret(),
-            &[7; LEN]
-        );
+        assert_eq!(load(Some(&SecretString::from(b64)), dir.path()).unwrap().expose_secret(), &[7; LEN]);
     }
 
     #[test]
     fn wrong_lengths_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let short = SecretString::from(STANDARD.encode([1u8; 16]));
-        assert!(matches!(
-            load(Some(&short), dir.path()),
-            Err(MasterKeyError::BadEnvironment)
-        ));
+        assert!(matches!(load(Some(&short), dir.path()), Err(MasterKeyError::BadEnvironment)));
         std::fs::write(dir.path().join(FILE_NAME), "not a key").unwrap();
-        assert!(matches!(
-            load(None, dir.path()),
-            Err(MasterKeyError::BadFile(_))
-        ));
+        assert!(matches!(load(None, dir.path()), Err(MasterKeyError::BadFile(_))));
     }
 }

@@ -27,10 +27,7 @@ struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        let jwt = HttpBuilder::new()
-            .scheme(HttpAuthScheme::Bearer)
-            .bearer_format("JWT")
-            .build();
+        let jwt = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
         components.add_security_scheme("bearerAuth", SecurityScheme::Http(jwt));
         let key = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build();
         components.add_security_scheme("apiKeyAuth", SecurityScheme::Http(key));
@@ -54,8 +51,6 @@ pub struct ServiceStatus {
 
 impl ServiceStatus {
     pub fn ok() -> Self {
-        Self {
-            status: "ok".into(),
-        }
+        Self { status: "ok".into() }
     }
 }

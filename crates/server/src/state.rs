@@ -4,6 +4,7 @@ use basic_admin_core::store::Store;
 
 use crate::auth::revocations::Revocations;
 use crate::auth::throttle::Throttle;
+use crate::auth::verified::VerifiedTokens;
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::master_key::MasterKey;
@@ -19,4 +20,5 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     pub revocations: Arc<Revocations>,
     pub throttle: Arc<Throttle>,
+    pub verified: Arc<VerifiedTokens>,
 }

@@ -20,10 +20,7 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new(store: impl Store, guard: impl Any + Send) -> Self {
-        Self {
-            store: Box::new(store),
-            _guard: Box::new(guard),
-        }
+        Self { store: Box::new(store), _guard: Box::new(guard) }
     }
 }
 

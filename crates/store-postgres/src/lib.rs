@@ -26,8 +26,8 @@ impl PgStore {
     /// database cannot be reached now, so a misconfigured node stops early.
     /// Does not migrate: call [`Store::migrate`].
     pub async fn open(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
+        let options =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             // Short, so that requests fail fast (and the root route reports
@@ -49,18 +49,11 @@ impl Store for PgStore {
 
     // Many nodes may migrate at once: the migrator holds an advisory lock.
     async fn migrate(&self) -> StoreResult<()> {
-        migrations::migrator()
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+        migrations::migrator().run(&self.pool).await.map_err(|e| StoreError::Other(format!("migration failed: {e}")))
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT count(*) FROM _sqlx_migrations")
-            .fetch_one(&self.pool)
-            .await
-            .map(drop)
-            .map_err(map_err)
+        sqlx::query("SELECT count(*) FROM _sqlx_migrations").fetch_one(&self.pool).await.map(drop).map_err(map_err)
     }
 
     async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use basic_admin_core::store::{
-    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord,
-    SigningKeyStore, StoreResult, TokenFamily,
+    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, StoreResult,
+    TokenFamily,
 };
 use basic_admin_core::time::Timestamp;
 use sqlx::postgres::PgRow;
@@ -106,15 +106,13 @@ impl SigningKeyStore for PgStore {
     }
 
     async fn retire_signing_keys_except(&self, kid: &str, at: Timestamp) -> StoreResult<u64> {
-        sqlx::query(
-            "UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL",
-        )
-        .bind(kid)
-        .bind(at)
-        .execute(&self.pool)
-        .await
-        .map(|r| r.rows_affected())
-        .map_err(map_err)
+        sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL")
+            .bind(kid)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(map_err)
     }
 }
 
@@ -166,9 +164,7 @@ impl OAuthStore for PgStore {
         .map_err(map_err)?;
         let outcome = match spent {
             Some(code) => {
-                let family = family_by_id(&mut tx, code.family_id)
-                    .await
-                    .map_err(map_err)?;
+                let family = family_by_id(&mut tx, code.family_id).await.map_err(map_err)?;
                 CodeUse::Fresh(code, family)
             }
             None => {
@@ -183,9 +179,7 @@ impl OAuthStore for PgStore {
                 .map_err(map_err)?;
                 match earlier {
                     Some(code) => {
-                        let family = family_by_id(&mut tx, code.family_id)
-                            .await
-                            .map_err(map_err)?;
+                        let family = family_by_id(&mut tx, code.family_id).await.map_err(map_err)?;
                         CodeUse::Replayed(code, family)
                     }
                     None => CodeUse::Unknown,
@@ -229,9 +223,7 @@ impl OAuthStore for PgStore {
                     expires_at: next_expires_at,
                 };
                 insert_refresh(&mut *tx, &next).await?;
-                let family = family_by_id(&mut tx, old.family_id)
-                    .await
-                    .map_err(map_err)?;
+                let family = family_by_id(&mut tx, old.family_id).await.map_err(map_err)?;
                 RefreshUse::Rotated(old, family)
             }
             None => {
@@ -247,9 +239,7 @@ impl OAuthStore for PgStore {
                 .map_err(map_err)?;
                 match earlier {
                     Some((token, true)) => {
-                        let family = family_by_id(&mut tx, token.family_id)
-                            .await
-                            .map_err(map_err)?;
+                        let family = family_by_id(&mut tx, token.family_id).await.map_err(map_err)?;
                         RefreshUse::Reused(token, family)
                     }
                     // Expired, or never issued.
@@ -262,15 +252,13 @@ impl OAuthStore for PgStore {
     }
 
     async fn revoke_token_family(&self, id: Uuid, at: Timestamp) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id)
-        .bind(at)
-        .execute(&self.pool)
-        .await
-        .map(drop)
-        .map_err(map_err)
+        sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(map_err)
     }
 
     async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<Vec<Uuid>> {
@@ -295,13 +283,15 @@ impl OAuthStore for PgStore {
     }
 
     async fn session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<Session>> {
-        sqlx::query("SELECT id_hash, account_id, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-            .bind(id_hash)
-            .bind(now)
-            .try_map(|row| session(&row))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)
+        sqlx::query(
+            "SELECT id_hash, account_id, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .try_map(|row| session(&row))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)
     }
 
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {

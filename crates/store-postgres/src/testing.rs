@@ -54,15 +54,8 @@ impl TestSchema {
 
     /// A URL whose connections see only this schema.
     pub fn url(&self) -> String {
-        let separator = if self.server_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!(
-            "{}{separator}options=-c%20search_path%3D{}",
-            self.server_url, self.name
-        )
+        let separator = if self.server_url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}options=-c%20search_path%3D{}", self.server_url, self.name)
     }
 
     /// The server's URL, for connections that must not be confined to the schema.
@@ -82,18 +75,13 @@ impl Drop for TestSchema {
         let url = self.server_url.clone();
         let name = self.name.clone();
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
                 let mut conn = connect(&url).await.ok()?;
-                sqlx::query(AssertSqlSafe(format!(
-                    "DROP SCHEMA IF EXISTS {name} CASCADE"
-                )))
-                .execute(&mut conn)
-                .await
-                .ok()
+                sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
             })
         });
         let _ = dropped.join();
@@ -101,10 +89,7 @@ impl Drop for TestSchema {
 }
 
 async fn connect(url: &str) -> Result<PgConnection, sqlx::Error> {
-    PgConnectOptions::from_str(url)?
-        .disable_statement_logging()
-        .connect()
-        .await
+    PgConnectOptions::from_str(url)?.disable_statement_logging().connect().await
 }
 
 /// Writes past the test harness's output capture, so that a skipped test is

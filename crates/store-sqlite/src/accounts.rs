@@ -43,27 +43,20 @@ impl AccountStore for SqliteStore {
     }
 
     async fn account_by_id(&self, id: Uuid) -> StoreResult<Option<Account>> {
-        self.account_where("id = $1", id.hyphenated().to_string())
-            .await
+        self.account_where("id = $1", id.hyphenated().to_string()).await
     }
 
     async fn account_by_email(&self, email: &str) -> StoreResult<Option<Account>> {
-        self.account_where("lower(email) = lower($1)", email.to_owned())
-            .await
+        self.account_where("lower(email) = lower($1)", email.to_owned()).await
     }
 
     async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
-        self.account_where("lower(username) = lower($1)", username.to_owned())
-            .await
+        self.account_where("lower(username) = lower($1)", username.to_owned()).await
     }
 }
 
 impl SqliteStore {
-    async fn account_where(
-        &self,
-        condition: &'static str,
-        value: String,
-    ) -> StoreResult<Option<Account>> {
+    async fn account_where(&self, condition: &'static str, value: String) -> StoreResult<Option<Account>> {
         let sql = format!("SELECT {COLUMNS} FROM accounts WHERE {condition}");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(value)

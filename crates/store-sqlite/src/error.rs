@@ -6,9 +6,7 @@ use basic_admin_core::store::StoreError;
 pub fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(constraint_name(db.message()))
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(constraint_name(db.message())),
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
             StoreError::Unavailable(e.to_string())
         }
@@ -41,19 +39,11 @@ mod tests {
 
     #[test]
     fn names_constraints_like_postgres() {
+        assert_eq!(constraint_name("UNIQUE constraint failed: teams.slug"), "teams_slug_key");
         assert_eq!(
-            constraint_name("UNIQUE constraint failed: teams.slug"),
-            "teams_slug_key"
-        );
-        assert_eq!(
-            constraint_name(
-                "UNIQUE constraint failed: schema_versions.project_id, schema_versions.version"
-            ),
+            constraint_name("UNIQUE constraint failed: schema_versions.project_id, schema_versions.version"),
             "schema_versions_project_id_version_key"
         );
-        assert_eq!(
-            constraint_name("UNIQUE constraint failed: index 'accounts_email_key'"),
-            "accounts_email_key"
-        );
+        assert_eq!(constraint_name("UNIQUE constraint failed: index 'accounts_email_key'"), "accounts_email_key");
     }
 }

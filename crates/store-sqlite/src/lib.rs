@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use basic_admin_core::store::{Store, StoreError, StoreResult};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use error::map_err;
 
@@ -46,24 +44,14 @@ struct FileIdentity {
 impl FileIdentity {
     fn of(path: PathBuf) -> std::io::Result<Self> {
         let meta = std::fs::metadata(&path)?;
-        Ok(Self {
-            device: meta.dev(),
-            inode: meta.ino(),
-            path,
-        })
+        Ok(Self { device: meta.dev(), inode: meta.ino(), path })
     }
 
     fn check(&self) -> StoreResult<()> {
         match std::fs::metadata(&self.path) {
             Ok(meta) if meta.dev() == self.device && meta.ino() == self.inode => Ok(()),
-            Ok(_) => Err(StoreError::Unavailable(format!(
-                "{} was replaced while open",
-                self.path.display()
-            ))),
-            Err(e) => Err(StoreError::Unavailable(format!(
-                "{}: {e}",
-                self.path.display()
-            ))),
+            Ok(_) => Err(StoreError::Unavailable(format!("{} was replaced while open", self.path.display()))),
+            Err(e) => Err(StoreError::Unavailable(format!("{}: {e}", self.path.display()))),
         }
     }
 }
@@ -92,14 +80,9 @@ impl SqliteStore {
             None
         } else {
             let path = options.get_filename().to_owned();
-            Some(
-                FileIdentity::of(path)
-                    .map_err(|e| StoreError::Other(format!("database file: {e}")))?,
-            )
+            Some(FileIdentity::of(path).map_err(|e| StoreError::Other(format!("database file: {e}")))?)
         };
-        let readers = std::thread::available_parallelism()
-            .map_or(4, |n| n.get() * 2)
-            .max(4);
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
         let read = SqlitePoolOptions::new()
             .max_connections(readers as u32)
             .acquire_timeout(Duration::from_secs(10))
@@ -117,21 +100,14 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        migrations::migrator()
-            .run(&self.write)
-            .await
-            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+        migrations::migrator().run(&self.write).await.map_err(|e| StoreError::Other(format!("migration failed: {e}")))
     }
 
     async fn ping(&self) -> StoreResult<()> {
         if let Some(file) = &self.file {
             file.check()?;
         }
-        sqlx::query("SELECT count(*) FROM _sqlx_migrations")
-            .fetch_one(&self.read)
-            .await
-            .map(drop)
-            .map_err(map_err)
+        sqlx::query("SELECT count(*) FROM _sqlx_migrations").fetch_one(&self.read).await.map(drop).map_err(map_err)
     }
 
     async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {

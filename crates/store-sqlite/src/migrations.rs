@@ -13,13 +13,7 @@ pub fn migrator() -> Migrator {
         MIGRATIONS
             .iter()
             .map(|&(version, description, sql)| {
-                Migration::new(
-                    version,
-                    description.into(),
-                    MigrationType::Simple,
-                    sql.into_sql_str(),
-                    false,
-                )
+                Migration::new(version, description.into(), MigrationType::Simple, sql.into_sql_str(), false)
             })
             .collect(),
     )

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use basic_admin_core::store::{
-    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord,
-    SigningKeyStore, StoreResult, TokenFamily,
+    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, StoreResult,
+    TokenFamily,
 };
 use basic_admin_core::time::Timestamp;
 use sqlx::sqlite::SqliteRow;
@@ -107,15 +107,13 @@ impl SigningKeyStore for SqliteStore {
     }
 
     async fn retire_signing_keys_except(&self, kid: &str, at: Timestamp) -> StoreResult<u64> {
-        sqlx::query(
-            "UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL",
-        )
-        .bind(kid)
-        .bind(at)
-        .execute(&self.write)
-        .await
-        .map(|r| r.rows_affected())
-        .map_err(map_err)
+        sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL")
+            .bind(kid)
+            .bind(at)
+            .execute(&self.write)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(map_err)
     }
 }
 
@@ -167,9 +165,7 @@ impl OAuthStore for SqliteStore {
         .map_err(map_err)?;
         let outcome = match spent {
             Some(code) => {
-                let family = family_by_id(&mut tx, code.family_id)
-                    .await
-                    .map_err(map_err)?;
+                let family = family_by_id(&mut tx, code.family_id).await.map_err(map_err)?;
                 CodeUse::Fresh(code, family)
             }
             None => {
@@ -184,9 +180,7 @@ impl OAuthStore for SqliteStore {
                 .map_err(map_err)?;
                 match earlier {
                     Some(code) => {
-                        let family = family_by_id(&mut tx, code.family_id)
-                            .await
-                            .map_err(map_err)?;
+                        let family = family_by_id(&mut tx, code.family_id).await.map_err(map_err)?;
                         CodeUse::Replayed(code, family)
                     }
                     None => CodeUse::Unknown,
@@ -230,9 +224,7 @@ impl OAuthStore for SqliteStore {
                     expires_at: next_expires_at,
                 };
                 insert_refresh(&mut *tx, &next).await?;
-                let family = family_by_id(&mut tx, old.family_id)
-                    .await
-                    .map_err(map_err)?;
+                let family = family_by_id(&mut tx, old.family_id).await.map_err(map_err)?;
                 RefreshUse::Rotated(old, family)
             }
             None => {
@@ -248,9 +240,7 @@ impl OAuthStore for SqliteStore {
                 .map_err(map_err)?;
                 match earlier {
                     Some((token, true)) => {
-                        let family = family_by_id(&mut tx, token.family_id)
-                            .await
-                            .map_err(map_err)?;
+                        let family = family_by_id(&mut tx, token.family_id).await.map_err(map_err)?;
                         RefreshUse::Reused(token, family)
                     }
                     // Expired, or never issued.
@@ -263,15 +253,13 @@ impl OAuthStore for SqliteStore {
     }
 
     async fn revoke_token_family(&self, id: Uuid, at: Timestamp) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id.hyphenated())
-        .bind(at)
-        .execute(&self.write)
-        .await
-        .map(drop)
-        .map_err(map_err)
+        sqlx::query("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id.hyphenated())
+            .bind(at)
+            .execute(&self.write)
+            .await
+            .map(drop)
+            .map_err(map_err)
     }
 
     async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<Vec<Uuid>> {
@@ -296,13 +284,15 @@ impl OAuthStore for SqliteStore {
     }
 
     async fn session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<Session>> {
-        sqlx::query("SELECT id_hash, account_id, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-            .bind(id_hash)
-            .bind(now)
-            .try_map(|row| session(&row))
-            .fetch_optional(&self.read)
-            .await
-            .map_err(map_err)
+        sqlx::query(
+            "SELECT id_hash, account_id, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .try_map(|row| session(&row))
+        .fetch_optional(&self.read)
+        .await
+        .map_err(map_err)
     }
 
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
@@ -315,10 +305,7 @@ impl OAuthStore for SqliteStore {
     }
 }
 
-async fn insert_refresh<'e>(
-    conn: impl sqlx::SqliteExecutor<'e>,
-    t: &RefreshToken,
-) -> StoreResult<()> {
+async fn insert_refresh<'e>(conn: impl sqlx::SqliteExecutor<'e>, t: &RefreshToken) -> StoreResult<()> {
     sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(&t.token_hash)
         .bind(t.family_id.hyphenated())

@@ -15,9 +15,7 @@ pub struct Email(String);
 pub enum AccountFieldError {
     #[error("enter a valid email address")]
     Email,
-    #[error(
-        "a username is 2–32 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
-    )]
+    #[error("a username is 2–32 characters: letters, digits, '.', '_' or '-', starting with a letter or digit")]
     Username,
     #[error("a password is at least {MIN_PASSWORD} characters (and at most {MAX_PASSWORD})")]
     Password,
@@ -42,9 +40,7 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains('@')
             && !text.chars().any(|c| c.is_whitespace() || c.is_control());
-        valid
-            .then(|| Self(text.to_owned()))
-            .ok_or(AccountFieldError::Email)
+        valid.then(|| Self(text.to_owned())).ok_or(AccountFieldError::Email)
     }
 
     pub fn as_str(&self) -> &str {
@@ -69,9 +65,7 @@ impl Username {
         let valid = (2..=32).contains(&text.len())
             && text.chars().all(allowed)
             && text.starts_with(|c: char| c.is_ascii_alphanumeric());
-        valid
-            .then(|| Self(text.to_owned()))
-            .ok_or(AccountFieldError::Username)
+        valid.then(|| Self(text.to_owned())).ok_or(AccountFieldError::Username)
     }
 
     pub fn as_str(&self) -> &str {
@@ -82,11 +76,7 @@ impl Username {
 /// Checks a new password's length; its strength is the user's business.
 pub fn check_password(password: &str) -> Result<(), AccountFieldError> {
     let n = password.chars().count();
-    if (MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
-        Ok(())
-    } else {
-        Err(AccountFieldError::Password)
-    }
+    if (MIN_PASSWORD..=MAX_PASSWORD).contains(&n) { Ok(()) } else { Err(AccountFieldError::Password) }
 }
 
 /// Trims a display name and checks its length.
@@ -126,21 +116,8 @@ mod tests {
         for good in ["a@b.co", "Jane.Doe+x@Example.COM", "  padded@example.org  "] {
             assert!(Email::parse(good).is_ok(), "{good}");
         }
-        assert_eq!(
-            Email::parse(" Jane@Example.com ").unwrap().as_str(),
-            "Jane@Example.com"
-        );
-        for bad in [
-            "",
-            "plain",
-            "@example.com",
-            "a@",
-            "a@b",
-            "a@.b.c",
-            "a b@c.de",
-            "a@b@c.de",
-            "a@b.c.",
-        ] {
+        assert_eq!(Email::parse(" Jane@Example.com ").unwrap().as_str(), "Jane@Example.com");
+        for bad in ["", "plain", "@example.com", "a@", "a@b", "a@.b.c", "a b@c.de", "a@b@c.de", "a@b.c."] {
             assert_eq!(Email::parse(bad), Err(AccountFieldError::Email), "{bad}");
         }
     }
@@ -151,11 +128,7 @@ mod tests {
             assert!(Username::parse(good).is_ok(), "{good}");
         }
         for bad in ["j", "_jane", "jane doe", "jané", &"x".repeat(33)] {
-            assert_eq!(
-                Username::parse(bad),
-                Err(AccountFieldError::Username),
-                "{bad}"
-            );
+            assert_eq!(Username::parse(bad), Err(AccountFieldError::Username), "{bad}");
         }
     }
 

@@ -34,11 +34,7 @@ impl Slug {
             return Err(SlugError::TooLong);
         }
         let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-        if !text.chars().all(allowed)
-            || text.starts_with('-')
-            || text.ends_with('-')
-            || text.contains("--")
-        {
+        if !text.chars().all(allowed) || text.starts_with('-') || text.ends_with('-') || text.contains("--") {
             return Err(SlugError::Invalid);
         }
         Ok(Self(text.to_owned()))
@@ -103,21 +99,14 @@ mod tests {
         let cases = [
             ("Hello World!", "hello-world"),
             ("Café", "cafe"),
-            (
-                "  --Many   spaces -- and___underscores  ",
-                "many-spaces-and-underscores",
-            ),
+            ("  --Many   spaces -- and___underscores  ", "many-spaces-and-underscores"),
             ("Don't stop", "dont-stop"),
             ("already-a-slug", "already-a-slug"),
             ("MiXeD 123", "mixed-123"),
             ("Ñandú über straße", "nandu-uber-strasse"),
         ];
         for (text, expected) in cases {
-            assert_eq!(
-                slugify(text).unwrap().as_str(),
-                expected,
-                "slugify({text:?})"
-            );
+            assert_eq!(slugify(text).unwrap().as_str(), expected, "slugify({text:?})");
         }
     }
 

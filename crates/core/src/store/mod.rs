@@ -10,8 +10,7 @@ use async_trait::async_trait;
 
 pub use accounts::{AccountStore, NewAccount};
 pub use oauth::{
-    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord,
-    SigningKeyStore, TokenFamily,
+    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, TokenFamily,
 };
 pub use projects::{NewProject, NewTeam, Project, ProjectStore, Team};
 
@@ -32,9 +31,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store:
-    AccountStore + SigningKeyStore + OAuthStore + ProjectStore + Send + Sync + 'static
-{
+pub trait Store: AccountStore + SigningKeyStore + OAuthStore + ProjectStore + Send + Sync + 'static {
     /// Which backend this is (`sqlite`, `postgres`), for logs.
     fn backend(&self) -> &'static str;
 

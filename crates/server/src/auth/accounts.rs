@@ -32,12 +32,7 @@ pub struct SignUp {
 
 pub async fn create(store: &dyn Store, form: SignUp) -> Result<Account, SignUpError> {
     let email = Email::parse(&form.email)?;
-    let username = match form
-        .username
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-    {
+    let username = match form.username.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         Some(u) => Some(Username::parse(u)?),
         None => None,
     };
@@ -69,12 +64,7 @@ pub enum SignInError {
     Store(#[from] StoreError),
 }
 
-pub async fn sign_in(
-    state: &AppState,
-    email: &str,
-    password: String,
-    from: IpAddr,
-) -> Result<Account, SignInError> {
+pub async fn sign_in(state: &AppState, email: &str, password: String, from: IpAddr) -> Result<Account, SignInError> {
     if let Some(wait) = state.throttle.refused(email, from) {
         return Err(SignInError::Throttled(wait));
     }

@@ -58,19 +58,11 @@ pub struct AuthError(pub ApiError);
 
 impl AuthError {
     pub fn missing() -> Self {
-        Self(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Sign in: this endpoint needs a bearer token.",
-        ))
+        Self(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Sign in: this endpoint needs a bearer token."))
     }
 
     fn invalid(message: impl Into<String>) -> Self {
-        Self(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            message,
-        ))
+        Self(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", message))
     }
 }
 
@@ -84,9 +76,7 @@ impl IntoResponse for AuthError {
         };
         let mut response = self.0.into_response();
         if let Some(challenge) = challenge {
-            response
-                .headers_mut()
-                .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         response
     }
@@ -101,25 +91,17 @@ impl From<AuthError> for ApiError {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AuthError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
             return Ok(Caller::Anonymous);
         };
         let token = header
             .to_str()
             .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                AuthError::invalid("The Authorization header must be `Bearer <token>`.")
-            })?;
+            .ok_or_else(|| AuthError::invalid("The Authorization header must be `Bearer <token>`."))?;
         if token.split('.').count() == 3 {
             return account_from_jwt(token, state).await.map(Caller::Account);
         }
@@ -129,19 +111,21 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 async fn account_from_jwt(token: &str, state: &AppState) -> Result<AccountCaller, AuthError> {
-    let claims: AccessClaims = state
-        .keys
-        .verify(token, ACCESS_TYP)
-        .await
-        .map_err(|e| match e {
-            VerifyError::Expired => AuthError::invalid("The access token has expired; refresh it."),
-            other => AuthError::invalid(format!("The access token is not valid: {other}.")),
-        })?;
+    let now = basic_admin_core::time::now().timestamp();
+    let claims = match state.verified.get(token, now) {
+        Some(claims) => claims,
+        None => {
+            let claims: AccessClaims = state.keys.verify(token, ACCESS_TYP).await.map_err(|e| match e {
+                VerifyError::Expired => AuthError::invalid("The access token has expired; refresh it."),
+                other => AuthError::invalid(format!("The access token is not valid: {other}.")),
+            })?;
+            state.verified.insert(token, claims.clone(), now);
+            claims
+        }
+    };
     if state.revocations.contains(claims.sid) {
         return Err(AuthError::invalid("The access token has been revoked."));
     }
-    let account_id = claims
-        .account_id()
-        .ok_or_else(|| AuthError::invalid("The access token names no account."))?;
+    let account_id = claims.account_id().ok_or_else(|| AuthError::invalid("The access token names no account."))?;
     Ok(AccountCaller { account_id, claims })
 }

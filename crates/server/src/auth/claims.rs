@@ -28,10 +28,7 @@ pub struct AccessClaims {
 impl AccessClaims {
     /// The account id at the end of `sub` (`did:web:…:users:<hex>`).
     pub fn account_id(&self) -> Option<Uuid> {
-        self.sub
-            .rsplit(':')
-            .next()
-            .and_then(|hex| Uuid::try_parse(hex).ok())
+        self.sub.rsplit(':').next().and_then(|hex| Uuid::try_parse(hex).ok())
     }
 
     pub fn has_scope(&self, scope: &str) -> bool {

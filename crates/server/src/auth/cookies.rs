@@ -39,9 +39,6 @@ mod tests {
         headers.insert(COOKIE, "a=1; ba_session=xyz; b=2".parse().unwrap());
         assert_eq!(get(&headers, SESSION).as_deref(), Some("xyz"));
         assert_eq!(get(&headers, CSRF), None);
-        assert_eq!(
-            set(CSRF, "t", 60, true),
-            "ba_csrf=t; Path=/auth; Max-Age=60; HttpOnly; SameSite=Lax; Secure"
-        );
+        assert_eq!(set(CSRF, "t", 60, true), "ba_csrf=t; Path=/auth; Max-Age=60; HttpOnly; SameSite=Lax; Secure");
     }
 }

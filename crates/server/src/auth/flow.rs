@@ -95,11 +95,7 @@ pub async fn resolve_client(state: &AppState, client_id: &str) -> Result<Option<
     };
     let redirect_uris = project.settings["auth"]["redirect_uris"]
         .as_array()
-        .map(|uris| {
-            uris.iter()
-                .filter_map(|u| u.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|uris| uris.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
     Ok(Some(Client {
         id: project.id.to_string(),
@@ -110,28 +106,16 @@ pub async fn resolve_client(state: &AppState, client_id: &str) -> Result<Option<
     }))
 }
 
-pub async fn check(
-    state: &AppState,
-    p: &AuthorizeParams,
-) -> Result<AuthorizeRequest, AuthorizeError> {
+pub async fn check(state: &AppState, p: &AuthorizeParams) -> Result<AuthorizeRequest, AuthorizeError> {
     let here = |code, message: &str| AuthorizeError::Here(oauth_error(code, message));
-    let client_id = p
-        .client_id
-        .as_deref()
-        .ok_or_else(|| here("invalid_request", "client_id is required."))?;
+    let client_id = p.client_id.as_deref().ok_or_else(|| here("invalid_request", "client_id is required."))?;
     let client = resolve_client(state, client_id)
         .await
         .map_err(AuthorizeError::Here)?
         .ok_or_else(|| here("invalid_client", "No client has this client_id."))?;
-    let redirect_uri = p
-        .redirect_uri
-        .as_deref()
-        .ok_or_else(|| here("invalid_request", "redirect_uri is required."))?;
+    let redirect_uri = p.redirect_uri.as_deref().ok_or_else(|| here("invalid_request", "redirect_uri is required."))?;
     if !client.allows_redirect(redirect_uri) {
-        return Err(here(
-            "invalid_redirect_uri",
-            "This redirect_uri is not registered for the client.",
-        ));
+        return Err(here("invalid_redirect_uri", "This redirect_uri is not registered for the client."));
     }
     // From here on the redirect URI is trusted: errors go back to the client.
     let state_param = p.state.clone().unwrap_or_default();
@@ -143,34 +127,22 @@ pub async fn check(
         AuthorizeError::Redirect(with_query(redirect_uri, &params))
     };
     if p.response_type.as_deref() != Some("code") {
-        return Err(back(
-            "unsupported_response_type",
-            "response_type must be code",
-        ));
+        return Err(back("unsupported_response_type", "response_type must be code"));
     }
     if state_param.is_empty() {
         return Err(back("invalid_request", "state is required"));
     }
-    let scopes = Scopes::parse(p.scope.as_deref().unwrap_or_default())
-        .map_err(|e| back("invalid_scope", &e.to_string()))?;
-    client
-        .check_scopes(&scopes)
-        .map_err(|e| back("invalid_scope", &e.to_string()))?;
-    oauth::check_challenge_method(p.code_challenge_method.as_deref())
-        .map_err(|e| back("invalid_request", e))?;
+    let scopes =
+        Scopes::parse(p.scope.as_deref().unwrap_or_default()).map_err(|e| back("invalid_scope", &e.to_string()))?;
+    client.check_scopes(&scopes).map_err(|e| back("invalid_scope", &e.to_string()))?;
+    oauth::check_challenge_method(p.code_challenge_method.as_deref()).map_err(|e| back("invalid_request", e))?;
     if let Some(challenge) = &p.code_challenge
         && !oauth::valid_challenge(challenge)
     {
-        return Err(back(
-            "invalid_request",
-            "code_challenge must be a base64url SHA-256 (43 characters)",
-        ));
+        return Err(back("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters)"));
     }
     if p.code_challenge_method.is_some() && p.code_challenge.is_none() {
-        return Err(back(
-            "invalid_request",
-            "code_challenge_method without code_challenge",
-        ));
+        return Err(back("invalid_request", "code_challenge_method without code_challenge"));
     }
     Ok(AuthorizeRequest {
         redirect_uri: redirect_uri.to_owned(),
@@ -183,11 +155,7 @@ pub async fn check(
 }
 
 /// Grants a code for `account`: the URL to send the browser to.
-pub async fn grant(
-    state: &AppState,
-    account: &Account,
-    request: &AuthorizeRequest,
-) -> Result<String, ApiError> {
+pub async fn grant(state: &AppState, account: &Account, request: &AuthorizeRequest) -> Result<String, ApiError> {
     let now = time::now();
     let code = random_token();
     let family = TokenFamily {
@@ -208,10 +176,7 @@ pub async fn grant(
         expires_at: now + chrono_duration(state.config.auth_code_ttl),
     };
     state.store.create_auth_code(family, stored).await?;
-    Ok(with_query(
-        &request.redirect_uri,
-        &[("code", &code), ("state", &request.state)],
-    ))
+    Ok(with_query(&request.redirect_uri, &[("code", &code), ("state", &request.state)]))
 }
 
 /// `denied`: the URL that tells the client the user said no.
@@ -254,10 +219,9 @@ pub async fn token(state: &AppState, request: TokenRequest) -> Result<TokenRespo
     match request.grant_type.as_deref() {
         Some("authorization_code") => exchange_code(state, request).await,
         Some("refresh_token") => refresh(state, request).await,
-        Some(other) => Err(oauth_error(
-            "unsupported_grant_type",
-            format!("The grant type {other:?} is not supported."),
-        )),
+        Some(other) => {
+            Err(oauth_error("unsupported_grant_type", format!("The grant type {other:?} is not supported.")))
+        }
         None => Err(oauth_error("invalid_request", "grant_type is required.")),
     }
 }
@@ -270,14 +234,8 @@ async fn revoke(state: &AppState, family: Uuid) -> Result<(), ApiError> {
 }
 
 async fn exchange_code(state: &AppState, r: TokenRequest) -> Result<TokenResponse, ApiError> {
-    let code = r
-        .code
-        .as_deref()
-        .ok_or_else(|| oauth_error("invalid_request", "code is required."))?;
-    let client_id = r
-        .client_id
-        .as_deref()
-        .ok_or_else(|| oauth_error("invalid_request", "client_id is required."))?;
+    let code = r.code.as_deref().ok_or_else(|| oauth_error("invalid_request", "code is required."))?;
+    let client_id = r.client_id.as_deref().ok_or_else(|| oauth_error("invalid_request", "client_id is required."))?;
     let now = time::now();
     let (code, family) = match state.store.use_auth_code(&token_hash(code), now).await? {
         CodeUse::Fresh(code, family) => (code, family),
@@ -296,36 +254,21 @@ async fn exchange_code(state: &AppState, r: TokenRequest) -> Result<TokenRespons
     }
     let client = resolve_client(state, client_id).await?;
     if client.is_none_or(|c| c.id != family.client_id) {
-        return Err(oauth_error(
-            "invalid_grant",
-            "This code was issued to another client.",
-        ));
+        return Err(oauth_error("invalid_grant", "This code was issued to another client."));
     }
     if r.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
-        return Err(oauth_error(
-            "invalid_grant",
-            "redirect_uri must be the one the code was issued for.",
-        ));
+        return Err(oauth_error("invalid_grant", "redirect_uri must be the one the code was issued for."));
     }
     match (&code.code_challenge, r.code_verifier.as_deref()) {
         (Some(challenge), Some(verifier)) if oauth::verify_pkce(verifier, challenge) => {}
         (Some(_), Some(_)) => {
-            return Err(oauth_error(
-                "invalid_grant",
-                "The code_verifier does not match.",
-            ));
+            return Err(oauth_error("invalid_grant", "The code_verifier does not match."));
         }
         (Some(_), None) => {
-            return Err(oauth_error(
-                "invalid_grant",
-                "code_verifier is required for this code.",
-            ));
+            return Err(oauth_error("invalid_grant", "code_verifier is required for this code."));
         }
         (None, Some(_)) => {
-            return Err(oauth_error(
-                "invalid_grant",
-                "This code was issued without a code_challenge.",
-            ));
+            return Err(oauth_error("invalid_grant", "This code was issued without a code_challenge."));
         }
         (None, None) => {}
     }
@@ -367,20 +310,14 @@ async fn refresh(state: &AppState, r: TokenRequest) -> Result<TokenResponse, Api
             ));
         }
         RefreshUse::Unknown => {
-            return Err(oauth_error(
-                "invalid_grant",
-                "This refresh token is not valid or has expired.",
-            ));
+            return Err(oauth_error("invalid_grant", "This refresh token is not valid or has expired."));
         }
     };
     if let Some(client_id) = r.client_id.as_deref() {
         let client = resolve_client(state, client_id).await?;
         if client.is_none_or(|c| c.id != family.client_id) {
             revoke(state, family.id).await?;
-            return Err(oauth_error(
-                "invalid_grant",
-                "This refresh token was issued to another client.",
-            ));
+            return Err(oauth_error("invalid_grant", "This refresh token was issued to another client."));
         }
     }
     issue(state, &family, None, next, now).await
@@ -397,12 +334,7 @@ async fn issue(
         .store
         .account_by_id(family.account_id)
         .await?
-        .ok_or_else(|| {
-            oauth_error(
-                "invalid_grant",
-                "The account of this grant no longer exists.",
-            )
-        })?;
+        .ok_or_else(|| oauth_error("invalid_grant", "The account of this grant no longer exists."))?;
     let ttl = state.config.access_token_ttl.as_secs() as i64;
     let (iat, exp) = (now.timestamp(), now.timestamp() + ttl);
     let sub = account.did(&did::web_host(&state.config.public_url));
@@ -426,14 +358,8 @@ async fn issue(
         iat,
         nonce,
         email: scopes.contains(oauth::EMAIL).then(|| account.email.clone()),
-        name: scopes
-            .contains(oauth::PROFILE)
-            .then(|| account.name.clone()),
-        preferred_username: if scopes.contains(oauth::PROFILE) {
-            account.username.clone()
-        } else {
-            None
-        },
+        name: scopes.contains(oauth::PROFILE).then(|| account.name.clone()),
+        preferred_username: if scopes.contains(oauth::PROFILE) { account.username.clone() } else { None },
     };
     Ok(TokenResponse {
         access_token: state.keys.sign(ACCESS_TYP, &access),

@@ -9,5 +9,6 @@ pub mod pages;
 pub mod revocations;
 pub mod session;
 pub mod throttle;
+pub mod verified;
 
 pub use caller::Caller;

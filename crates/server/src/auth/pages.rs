@@ -16,15 +16,12 @@ input{width:100%;padding:.55rem .6rem;border:1px solid #9aa1ab;border-radius:6px
 input:focus,button:focus,a:focus{outline:3px solid #1a5fb4;outline-offset:2px}\
 button{margin-top:1.2rem;width:100%;padding:.6rem;border:0;border-radius:6px;background:#1a5fb4;color:#fff;font:inherit;font-weight:600;cursor:pointer}\
 button.secondary{background:#e8eaee;color:#1b1b1b}\
+button.link{display:inline;width:auto;margin:0;padding:0;background:none;color:#1a5fb4;text-decoration:underline;font-weight:400}\
 .error{background:#fdecea;border:1px solid #c01c28;color:#7a0f16;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}\
 ul.scopes{padding-left:1.2rem}small{color:#555}.row{display:flex;gap:.6rem}.row form{flex:1}";
 
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// A page: HTML with headers that keep it out of frames and caches and
@@ -47,10 +44,7 @@ impl IntoResponse for Page {
         );
         let mut response = (self.status, html).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(
             HeaderName::from_static("content-security-policy"),
@@ -58,18 +52,9 @@ impl IntoResponse for Page {
                 "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'",
             ),
         );
-        headers.insert(
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
-        );
-        headers.insert(
-            HeaderName::from_static("referrer-policy"),
-            HeaderValue::from_static("no-referrer"),
-        );
-        headers.insert(
-            HeaderName::from_static("x-content-type-options"),
-            HeaderValue::from_static("nosniff"),
-        );
+        headers.insert(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY"));
+        headers.insert(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("no-referrer"));
+        headers.insert(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff"));
         for cookie in self.cookies {
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 headers.append(SET_COOKIE, value);
@@ -89,9 +74,7 @@ fn hidden(csrf: &str, request: &str) -> String {
 }
 
 fn error_box(error: Option<&str>) -> String {
-    error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default()
+    error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default()
 }
 
 pub struct FormPage<'a> {
@@ -160,11 +143,7 @@ pub struct ConsentPage<'a> {
 }
 
 pub fn consent(p: &ConsentPage) -> (String, String) {
-    let scopes: String = p
-        .scopes
-        .iter()
-        .map(|s| format!("<li>{}</li>", describe(s)))
-        .collect();
+    let scopes: String = p.scopes.iter().map(|s| format!("<li>{}</li>", describe(s))).collect();
     let body = format!(
         "<h1>Allow {client}?</h1><p class=\"sub\">Signed in as <strong>{email}</strong></p>\
          <p><strong>{client}</strong> asks to:</p><ul class=\"scopes\">{scopes}</ul>\
@@ -172,7 +151,7 @@ pub fn consent(p: &ConsentPage) -> (String, String) {
          <form method=\"post\" action=\"/auth/consent\">{hidden}<input type=\"hidden\" name=\"decision\" value=\"deny\"><button class=\"secondary\" type=\"submit\">Deny</button></form>\
          <form method=\"post\" action=\"/auth/consent\">{hidden}<input type=\"hidden\" name=\"decision\" value=\"allow\"><button type=\"submit\">Allow</button></form>\
          </div>\
-         <form method=\"post\" action=\"/auth/logout\">{hidden}<p><small>Not you? <button class=\"secondary\" type=\"submit\">Sign out</button></small></p></form>",
+         <form method=\"post\" action=\"/auth/logout\">{hidden}<p><small>Not you? <button class=\"link\" type=\"submit\">Sign out</button></small></p></form>",
         client = escape(p.client_name),
         email = escape(p.account_email),
         hidden = hidden(p.csrf, p.request),
@@ -211,13 +190,7 @@ mod tests {
             request: "r",
         });
         assert_eq!(title, "Allow Todo?");
-        for needle in [
-            "See your name",
-            "developer access",
-            "todos:read",
-            "value=\"allow\"",
-            "value=\"deny\"",
-        ] {
+        for needle in ["See your name", "developer access", "todos:read", "value=\"allow\"", "value=\"deny\""] {
             assert!(html.contains(needle), "{needle}");
         }
     }

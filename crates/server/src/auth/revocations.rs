@@ -22,33 +22,20 @@ pub struct Revocations {
 
 impl Revocations {
     pub fn contains(&self, family: Uuid) -> bool {
-        self.families
-            .read()
-            .expect("revocations lock")
-            .contains_key(&family)
+        self.families.read().expect("revocations lock").contains_key(&family)
     }
 
     pub fn insert(&self, family: Uuid, at: Timestamp) {
-        self.families
-            .write()
-            .expect("revocations lock")
-            .insert(family, at);
+        self.families.write().expect("revocations lock").insert(family, at);
     }
 
     fn forget_before(&self, cutoff: Timestamp) {
-        self.families
-            .write()
-            .expect("revocations lock")
-            .retain(|_, at| *at >= cutoff);
+        self.families.write().expect("revocations lock").retain(|_, at| *at >= cutoff);
     }
 
     /// Keeps this node in step with revocations made anywhere, until the
     /// returned task is aborted.
-    pub fn spawn_sync(
-        self: &Arc<Self>,
-        store: Arc<dyn Store>,
-        token_ttl: Duration,
-    ) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_sync(self: &Arc<Self>, store: Arc<dyn Store>, token_ttl: Duration) -> tokio::task::JoinHandle<()> {
         let this = Arc::clone(self);
         let ttl = chrono::Duration::from_std(token_ttl).unwrap_or(chrono::Duration::hours(1));
         tokio::spawn(async move {

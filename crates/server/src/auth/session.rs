@@ -41,12 +41,7 @@ pub async fn start(state: &AppState, account: &Account) -> Result<String, ApiErr
             expires_at: now + chrono::Duration::seconds(LIFETIME_SECS as i64),
         })
         .await?;
-    Ok(cookies::set(
-        cookies::SESSION,
-        &id,
-        LIFETIME_SECS,
-        secure(state),
-    ))
+    Ok(cookies::set(cookies::SESSION, &id, LIFETIME_SECS, secure(state)))
 }
 
 /// Ends this browser's session: the `Set-Cookie` value that clears it.
@@ -72,7 +67,6 @@ pub fn csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
 /// Whether a form's token matches the browser's cookie (double submit; the
 /// cookie is SameSite=Lax, so another site cannot send both).
 pub fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
-    cookies::get(headers, cookies::CSRF).is_some_and(|cookie| {
-        crate::crypto::constant_time_eq(cookie.as_bytes(), form_token.as_bytes())
-    })
+    cookies::get(headers, cookies::CSRF)
+        .is_some_and(|cookie| crate::crypto::constant_time_eq(cookie.as_bytes(), form_token.as_bytes()))
 }

@@ -18,13 +18,7 @@ pub struct Throttle {
 }
 
 fn keys(email: &str, ip: IpAddr) -> [(String, u32); 2] {
-    [
-        (
-            format!("email:{}", email.trim().to_lowercase()),
-            MAX_PER_ACCOUNT,
-        ),
-        (format!("ip:{ip}"), MAX_PER_ADDRESS),
-    ]
+    [(format!("email:{}", email.trim().to_lowercase()), MAX_PER_ACCOUNT), (format!("ip:{ip}"), MAX_PER_ADDRESS)]
 }
 
 impl Throttle {
@@ -76,11 +70,7 @@ mod tests {
             t.failed("A@x.io", ip);
         }
         assert!(t.refused("a@x.io", ip).is_some_and(|d| d <= WINDOW));
-        assert_eq!(
-            t.refused("b@x.io", ip),
-            None,
-            "other accounts are not locked"
-        );
+        assert_eq!(t.refused("b@x.io", ip), None, "other accounts are not locked");
         t.succeeded("a@x.io");
         assert_eq!(t.refused("a@x.io", ip), None);
     }

@@ -13,16 +13,11 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_now("not the passwor
 
 fn hash_now(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("Argon2 with default parameters")
-        .to_string()
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("Argon2 with default parameters").to_string()
 }
 
 pub async fn hash(password: String) -> String {
-    tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .expect("the hashing task does not panic")
+    tokio::task::spawn_blocking(move || hash_now(&password)).await.expect("the hashing task does not panic")
 }
 
 /// Whether `password` matches `hash`; with no hash, spends the same time and
@@ -34,10 +29,7 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-            && known
+        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known
     })
     .await
     .expect("the verifying task does not panic")
@@ -60,9 +52,6 @@ mod tests {
         assert_ne!(a, b, "salted");
         assert!(verify("correct horse".into(), Some(a.clone())).await);
         assert!(!verify("wrong horse".into(), Some(a)).await);
-        assert!(
-            !verify("not the password of anyone".into(), None).await,
-            "no account, no match"
-        );
+        assert!(!verify("not the password of anyone".into(), None).await, "no account, no match");
     }
 }

@@ -18,13 +18,7 @@ pub fn seal(key: &MasterKey, purpose: &str, plaintext: &[u8]) -> Vec<u8> {
     let cipher = Aes256Gcm::new(key.expose_secret().into());
     let nonce: [u8; NONCE_LEN] = rand::random();
     let sealed = cipher
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: plaintext,
-                aad: purpose.as_bytes(),
-            },
-        )
+        .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: purpose.as_bytes() })
         .expect("AES-GCM encryption of an in-memory buffer cannot fail");
     [nonce.as_slice(), &sealed].concat()
 }
@@ -36,13 +30,7 @@ pub fn open(key: &MasterKey, purpose: &str, sealed: &[u8]) -> Result<Vec<u8>, Op
     let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
     let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| OpenError)?;
     Aes256Gcm::new(key.expose_secret().into())
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: purpose.as_bytes(),
-            },
-        )
+        .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: purpose.as_bytes() })
         .map_err(|_| OpenError)
 }
 
@@ -66,10 +54,6 @@ mod tests {
         *damaged.last_mut().unwrap() ^= 1;
         assert!(open(&key(1), "jwt", &damaged).is_err());
         assert!(open(&key(1), "jwt", b"short").is_err());
-        assert_ne!(
-            seal(&key(1), "jwt", b"x"),
-            seal(&key(1), "jwt", b"x"),
-            "fresh nonces"
-        );
+        assert_ne!(seal(&key(1), "jwt", b"x"), seal(&key(1), "jwt", b"x"), "fresh nonces");
     }
 }

@@ -67,16 +67,8 @@ async fn authorize(
 ) -> Response {
     match flow::check(&state, &params).await {
         Ok(_) => {
-            let signed_in = session::account(&state, &headers)
-                .await
-                .ok()
-                .flatten()
-                .is_some();
-            let page = if signed_in {
-                "/auth/consent"
-            } else {
-                "/auth/login"
-            };
+            let signed_in = session::account(&state, &headers).await.ok().flatten().is_some();
+            let page = if signed_in { "/auth/consent" } else { "/auth/login" };
             found(&format!("{page}?{}", query.unwrap_or_default()))
         }
         Err(AuthorizeError::Here(error)) => error.into_response(),
@@ -97,15 +89,9 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonOrFo
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if is_form {
-            let axum::Form(value) =
-                axum::Form::<T>::from_request(req, state)
-                    .await
-                    .map_err(|e| {
-                        ApiError::bad_request(
-                            "invalid_request",
-                            format!("The form could not be read: {}", e.body_text()),
-                        )
-                    })?;
+            let axum::Form(value) = axum::Form::<T>::from_request(req, state).await.map_err(|e| {
+                ApiError::bad_request("invalid_request", format!("The form could not be read: {}", e.body_text()))
+            })?;
             Ok(Self(value))
         } else {
             let Json(value) = Json::<T>::from_request(req, state).await?;
@@ -132,10 +118,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonOrFo
         (status = 400, description = "invalid_request, invalid_grant, invalid_client or unsupported_grant_type", body = ErrorBody),
     )
 )]
-async fn token(
-    State(state): State<AppState>,
-    JsonOrForm(request): JsonOrForm<TokenRequest>,
-) -> Response {
+async fn token(State(state): State<AppState>, JsonOrForm(request): JsonOrForm<TokenRequest>) -> Response {
     let no_store = [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")];
     match flow::token(&state, request).await {
         Ok(tokens) => (no_store, Json(tokens)).into_response(),
@@ -171,13 +154,7 @@ async fn userinfo(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
         .store
         .account_by_id(account_id)
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "The account no longer exists.",
-            )
-        })?;
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "The account no longer exists."))?;
     Ok(Json(UserInfo {
         sub: account.did(&did::web_host(&state.config.public_url)),
         id: account.id.to_string(),
@@ -196,11 +173,7 @@ async fn userinfo(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
 )]
 #[deprecated(note = "use GET /auth/userinfo")]
 async fn userinfo_legacy() -> Response {
-    (
-        StatusCode::MOVED_PERMANENTLY,
-        [(LOCATION, "/auth/userinfo")],
-    )
-        .into_response()
+    (StatusCode::MOVED_PERMANENTLY, [(LOCATION, "/auth/userinfo")]).into_response()
 }
 
 /// The OpenID Connect discovery document (also served at `/.well-known/openid-configuration`).
@@ -247,10 +220,7 @@ struct OpenIdConfiguration {
     responses((status = 200, description = "How to sign in with this server", body = OpenIdConfiguration))
 )]
 async fn openid_configuration(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(CACHE_CONTROL, "public, max-age=3600")],
-        Json(discovery(&state)),
-    )
+    ([(CACHE_CONTROL, "public, max-age=3600")], Json(discovery(&state)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -280,8 +250,5 @@ struct Jwks {
     responses((status = 200, description = "The signing keys", body = Jwks))
 )]
 async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(CACHE_CONTROL, "public, max-age=300")],
-        Json(state.keys.jwks()),
-    )
+    ([(CACHE_CONTROL, "public, max-age=300")], Json(state.keys.jwks()))
 }

@@ -59,66 +59,30 @@ fn form_page(
     error: Option<&str>,
     email: &str,
 ) -> Response {
-    let page = FormPage {
-        client_name: &request.client.name,
-        csrf: &csrf.0,
-        request: query,
-        error,
-        email,
-    };
+    let page = FormPage { client_name: &request.client.name, csrf: &csrf.0, request: query, error, email };
     let (title, body) = match kind {
         Form_::SignIn => pages::sign_in(&page),
         Form_::SignUp => pages::sign_up(&page),
     };
-    Page {
-        status,
-        title,
-        body,
-        cookies: csrf.1.into_iter().collect(),
-    }
-    .into_response()
+    Page { status, title, body, cookies: csrf.1.into_iter().collect() }.into_response()
 }
 
-async fn login_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn login_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
     let request = match checked(&state, &query).await {
         Ok(request) => request,
         Err(answer) => return answer,
     };
-    form_page(
-        Form_::SignIn,
-        StatusCode::OK,
-        &request,
-        &query,
-        session::csrf(&state, &headers),
-        None,
-        "",
-    )
+    form_page(Form_::SignIn, StatusCode::OK, &request, &query, session::csrf(&state, &headers), None, "")
 }
 
-async fn signup_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn signup_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
     let request = match checked(&state, &query).await {
         Ok(request) => request,
         Err(answer) => return answer,
     };
-    form_page(
-        Form_::SignUp,
-        StatusCode::OK,
-        &request,
-        &query,
-        session::csrf(&state, &headers),
-        None,
-        "",
-    )
+    form_page(Form_::SignUp, StatusCode::OK, &request, &query, session::csrf(&state, &headers), None, "")
 }
 
 #[derive(Deserialize)]
@@ -142,15 +106,7 @@ async fn login(
     let csrf = session::csrf(&state, &headers);
     if !session::csrf_ok(&headers, &form.csrf) {
         let error = Some("This form has expired. Please try again.");
-        return form_page(
-            Form_::SignIn,
-            StatusCode::BAD_REQUEST,
-            &request,
-            &form.request,
-            csrf,
-            error,
-            &form.email,
-        );
+        return form_page(Form_::SignIn, StatusCode::BAD_REQUEST, &request, &form.request, csrf, error, &form.email);
     }
     match accounts::sign_in(&state, &form.email, form.password, peer.ip()).await {
         Ok(account) => match session::start(&state, &account).await {
@@ -159,15 +115,7 @@ async fn login(
         },
         Err(SignInError::Rejected) => {
             let error = Some("Wrong email or password.");
-            form_page(
-                Form_::SignIn,
-                StatusCode::UNAUTHORIZED,
-                &request,
-                &form.request,
-                csrf,
-                error,
-                &form.email,
-            )
+            form_page(Form_::SignIn, StatusCode::UNAUTHORIZED, &request, &form.request, csrf, error, &form.email)
         }
         Err(SignInError::Throttled(wait)) => {
             let minutes = wait.as_secs().div_ceil(60);
@@ -182,9 +130,7 @@ async fn login(
                 &form.email,
             );
             if let Ok(value) = wait.as_secs().to_string().parse() {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, value);
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
             }
             response
         }
@@ -204,11 +150,7 @@ struct SignUpForm {
     password: String,
 }
 
-async fn signup(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<SignUpForm>,
-) -> Response {
+async fn signup(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SignUpForm>) -> Response {
     let request = match checked(&state, &form.request).await {
         Ok(request) => request,
         Err(answer) => return answer,
@@ -216,23 +158,10 @@ async fn signup(
     let csrf = session::csrf(&state, &headers);
     if !session::csrf_ok(&headers, &form.csrf) {
         let error = Some("This form has expired. Please try again.");
-        return form_page(
-            Form_::SignUp,
-            StatusCode::BAD_REQUEST,
-            &request,
-            &form.request,
-            csrf,
-            error,
-            &form.email,
-        );
+        return form_page(Form_::SignUp, StatusCode::BAD_REQUEST, &request, &form.request, csrf, error, &form.email);
     }
     let email = form.email.clone();
-    let new = SignUp {
-        email: form.email,
-        username: Some(form.username),
-        name: form.name,
-        password: form.password,
-    };
+    let new = SignUp { email: form.email, username: Some(form.username), name: form.name, password: form.password };
     match accounts::create(&*state.store, new).await {
         Ok(account) => match session::start(&state, &account).await {
             Ok(cookie) => see_other(&format!("/auth/consent?{}", form.request), vec![cookie]),
@@ -241,32 +170,17 @@ async fn signup(
         Err(SignUpError::Store(e)) => crate::error::ApiError::from(e).into_response(),
         Err(e) => {
             let error = capitalized(&e.to_string());
-            form_page(
-                Form_::SignUp,
-                StatusCode::BAD_REQUEST,
-                &request,
-                &form.request,
-                csrf,
-                Some(&error),
-                &email,
-            )
+            form_page(Form_::SignUp, StatusCode::BAD_REQUEST, &request, &form.request, csrf, Some(&error), &email)
         }
     }
 }
 
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".")
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
 }
 
-async fn consent_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn consent_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
     let request = match checked(&state, &query).await {
         Ok(request) => request,
@@ -285,13 +199,7 @@ async fn consent_page(
         csrf: &csrf.0,
         request: &query,
     });
-    Page {
-        status: StatusCode::OK,
-        title,
-        body,
-        cookies: csrf.1.into_iter().collect(),
-    }
-    .into_response()
+    Page { status: StatusCode::OK, title, body, cookies: csrf.1.into_iter().collect() }.into_response()
 }
 
 #[derive(Deserialize)]
@@ -301,11 +209,7 @@ struct ConsentForm {
     decision: String,
 }
 
-async fn consent(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<ConsentForm>,
-) -> Response {
+async fn consent(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ConsentForm>) -> Response {
     let request = match checked(&state, &form.request).await {
         Ok(request) => request,
         Err(answer) => return answer,
@@ -334,11 +238,7 @@ struct LogoutForm {
     request: String,
 }
 
-async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<LogoutForm>,
-) -> Response {
+async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LogoutForm>) -> Response {
     if !session::csrf_ok(&headers, &form.csrf) {
         return see_other(&format!("/auth/consent?{}", form.request), vec![]);
     }

@@ -15,19 +15,11 @@ use crate::state::AppState;
 
 pub fn routes(openapi: &utoipa::openapi::OpenApi) -> Router<AppState> {
     let document = serde_json::to_value(openapi).expect("the OpenAPI document serializes");
-    let json: Arc<str> = serde_json::to_string_pretty(&document)
-        .expect("serializes")
-        .into();
+    let json: Arc<str> = serde_json::to_string_pretty(&document).expect("serializes").into();
     let html: Arc<str> = render(&document).into();
     Router::new()
-        .route(
-            "/docs/json",
-            get(move || async move { ([(CONTENT_TYPE, "application/json")], json.to_string()) }),
-        )
-        .route(
-            "/docs",
-            get(move || async move { Html(html.to_string()).into_response() }),
-        )
+        .route("/docs/json", get(move || async move { ([(CONTENT_TYPE, "application/json")], json.to_string()) }))
+        .route("/docs", get(move || async move { Html(html.to_string()).into_response() }))
 }
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}\
@@ -43,14 +35,8 @@ type Operation<'a> = (&'static str, String, &'a Value);
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 fn render(doc: &Value) -> String {
-    let title = doc
-        .pointer("/info/title")
-        .and_then(Value::as_str)
-        .unwrap_or("API");
-    let version = doc
-        .pointer("/info/version")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let title = doc.pointer("/info/title").and_then(Value::as_str).unwrap_or("API");
+    let version = doc.pointer("/info/version").and_then(Value::as_str).unwrap_or("");
     let mut out = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -65,11 +51,7 @@ fn render(doc: &Value) -> String {
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
-            let tag = op
-                .pointer("/tags/0")
-                .and_then(Value::as_str)
-                .unwrap_or("general")
-                .to_owned();
+            let tag = op.pointer("/tags/0").and_then(Value::as_str).unwrap_or("general").to_owned();
             let entry = (method, path.clone(), op);
             match tags.iter_mut().find(|(t, _)| *t == tag) {
                 Some((_, ops)) => ops.push(entry),
@@ -101,20 +83,14 @@ fn render_operation(out: &mut String, method: &str, path: &str, op: &Value) {
         let _ = write!(out, "<p>{}</p>", escape(text));
     }
     if let Some(params) = op["parameters"].as_array().filter(|p| !p.is_empty()) {
-        out.push_str(
-            "<table><tr><th>Parameter</th><th>In</th><th>Required</th><th>Description</th></tr>",
-        );
+        out.push_str("<table><tr><th>Parameter</th><th>In</th><th>Required</th><th>Description</th></tr>");
         for p in params {
             let _ = write!(
                 out,
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(p["name"].as_str().unwrap_or_default()),
                 escape(p["in"].as_str().unwrap_or_default()),
-                if p["required"].as_bool().unwrap_or(false) {
-                    "yes"
-                } else {
-                    "no"
-                },
+                if p["required"].as_bool().unwrap_or(false) { "yes" } else { "no" },
                 escape(p["description"].as_str().unwrap_or_default()),
             );
         }
@@ -133,10 +109,7 @@ fn render_operation(out: &mut String, method: &str, path: &str, op: &Value) {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -10,9 +10,7 @@ use crate::openapi::{ErrorBody, ServiceStatus};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(health))
-        .routes(routes!(slugify_text))
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(slugify_text))
 }
 
 /// Health check endpoint for utils service
@@ -50,16 +48,11 @@ struct SlugifyResponse {
     )
 )]
 async fn slugify_text(Query(query): Query<SlugifyQuery>) -> ApiResult<Json<SlugifyResponse>> {
-    let text = query.slug.filter(|s| !s.is_empty()).ok_or_else(|| {
-        ApiError::bad_request("missing_slug", "The query parameter slug is required.")
-    })?;
-    let slug = slugify(&text).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_slug",
-            "The text has no letter or digit to make a slug from.",
-        )
-    })?;
-    Ok(Json(SlugifyResponse {
-        slug: slug.into_inner(),
-    }))
+    let text = query
+        .slug
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad_request("missing_slug", "The query parameter slug is required."))?;
+    let slug = slugify(&text)
+        .ok_or_else(|| ApiError::bad_request("invalid_slug", "The text has no letter or digit to make a slug from."))?;
+    Ok(Json(SlugifyResponse { slug: slug.into_inner() }))
 }

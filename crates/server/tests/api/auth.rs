@@ -62,14 +62,7 @@ async fn post_form(app: &TestApp, form: &[(&'static str, String)]) -> (u16, Valu
 }
 
 async fn userinfo(app: &TestApp, token: &str) -> (u16, Value) {
-    json(
-        app.get("/auth/userinfo")
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    json(app.get("/auth/userinfo").bearer_auth(token).send().await.unwrap()).await
 }
 
 /// A project whose app signs its users in here, with these redirect URIs.
@@ -121,35 +114,19 @@ async fn the_cli_flow_works_as_the_cli_performs_it(app: TestApp) {
 
     let start = browser.get(&format!("/auth/authorize?{query}")).await;
     assert_eq!(start.status, 302);
-    assert_eq!(
-        start.location.as_deref(),
-        Some(format!("/auth/login?{query}").as_str())
-    );
+    assert_eq!(start.location.as_deref(), Some(format!("/auth/login?{query}").as_str()));
     let sign_in = browser.get(start.location.as_deref().unwrap()).await;
     assert_eq!(sign_in.status, 200);
-    assert!(
-        sign_in.body.contains("Basic CLI") && sign_in.body.contains("<label for=\"password\">")
-    );
+    assert!(sign_in.body.contains("Basic CLI") && sign_in.body.contains("<label for=\"password\">"));
     assert!(browser.has_cookie("ba_csrf"));
 
     let redirect = consent_redirect(&mut browser, &query, "dev@example.com", false).await;
-    assert!(
-        redirect.starts_with("http://localhost:8080/callback?"),
-        "{redirect}"
-    );
-    assert_eq!(
-        query_param(&redirect, "state").as_deref(),
-        Some("state-123")
-    );
+    assert!(redirect.starts_with("http://localhost:8080/callback?"), "{redirect}");
+    assert_eq!(query_param(&redirect, "state").as_deref(), Some("state-123"));
     let code = query_param(&redirect, "code").unwrap();
 
     // The CLI exchanges the code form-encoded, without PKCE.
-    let response = app
-        .post("/auth/token")
-        .form(&exchange(&code))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/auth/token").form(&exchange(&code)).send().await.unwrap();
     assert_eq!(response.headers()["cache-control"], "no-store");
     let (status, tokens) = json(response).await;
     assert_eq!(status, 200, "{tokens}");
@@ -157,10 +134,7 @@ async fn the_cli_flow_works_as_the_cli_performs_it(app: TestApp) {
     assert_eq!(tokens["expires_in"], 3600);
     assert_eq!(tokens["scope"], "profile admin");
     for field in ["access_token", "refresh_token", "id_token"] {
-        assert!(
-            tokens[field].as_str().is_some_and(|t| t.len() > 20),
-            "{field}"
-        );
+        assert!(tokens[field].as_str().is_some_and(|t| t.len() > 20), "{field}");
     }
 
     // It then reads the user through the old spelling, following the redirect.
@@ -172,37 +146,19 @@ async fn the_cli_flow_works_as_the_cli_performs_it(app: TestApp) {
     assert_eq!(me["email"], "dev@example.com");
     assert_eq!(me["name"], "Test User");
     let id = me["id"].as_str().unwrap();
-    assert_eq!(
-        me["sub"],
-        format!(
-            "did:web:localhost%3A3003:users:{}",
-            Uuid::parse_str(id).unwrap().simple()
-        )
-    );
+    assert_eq!(me["sub"], format!("did:web:localhost%3A3003:users:{}", Uuid::parse_str(id).unwrap().simple()));
 
     // It refreshes with the refresh token in `code`.
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let (status, renewed) =
-        token_form(&app, &[("grant_type", "refresh_token"), ("code", refresh)]).await;
+    let (status, renewed) = token_form(&app, &[("grant_type", "refresh_token"), ("code", refresh)]).await;
     assert_eq!(status, 200, "{renewed}");
     assert_ne!(renewed["refresh_token"], tokens["refresh_token"], "rotated");
-    assert_eq!(
-        userinfo(&app, renewed["access_token"].as_str().unwrap())
-            .await
-            .0,
-        200
-    );
+    assert_eq!(userinfo(&app, renewed["access_token"].as_str().unwrap()).await.0, 200);
     // And with the standard field too.
     let next = renewed["refresh_token"].as_str().unwrap();
-    let (status, _) = token_form(
-        &app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", next),
-            ("client_id", CLI_CLIENT_ID),
-        ],
-    )
-    .await;
+    let (status, _) =
+        token_form(&app, &[("grant_type", "refresh_token"), ("refresh_token", next), ("client_id", CLI_CLIENT_ID)])
+            .await;
     assert_eq!(status, 200);
 }
 
@@ -211,16 +167,11 @@ async fn a_signed_in_browser_goes_straight_to_consent(app: TestApp) {
     let query = authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "profile admin", &[]);
     consent_redirect(&mut browser, &query, "again@example.com", false).await;
     let again = browser.get(&format!("/auth/authorize?{query}")).await;
-    assert_eq!(
-        again.location.as_deref(),
-        Some(format!("/auth/consent?{query}").as_str())
-    );
+    assert_eq!(again.location.as_deref(), Some(format!("/auth/consent?{query}").as_str()));
     // Signing out ends the session.
     let consent = browser.get(again.location.as_deref().unwrap()).await;
     let (csrf, request) = (consent.hidden("csrf"), consent.hidden("request"));
-    let out = browser
-        .post("/auth/logout", &[("csrf", &csrf), ("request", &request)])
-        .await;
+    let out = browser.post("/auth/logout", &[("csrf", &csrf), ("request", &request)]).await;
     assert_eq!(out.status, 303);
     let after = browser.get(&format!("/auth/authorize?{query}")).await;
     assert!(after.location.unwrap().starts_with("/auth/login?"));
@@ -232,22 +183,11 @@ async fn refusing_consent_tells_the_client(app: TestApp) {
     consent_redirect(&mut browser, &query, "no@example.com", false).await;
     let consent = browser.get(&format!("/auth/consent?{query}")).await;
     let (csrf, request) = (consent.hidden("csrf"), consent.hidden("request"));
-    let denied = browser
-        .post(
-            "/auth/consent",
-            &[("csrf", &csrf), ("request", &request), ("decision", "deny")],
-        )
-        .await;
+    let denied = browser.post("/auth/consent", &[("csrf", &csrf), ("request", &request), ("decision", "deny")]).await;
     let location = denied.location.unwrap();
     assert!(location.starts_with(CLI_REDIRECT_URI));
-    assert_eq!(
-        query_param(&location, "error").as_deref(),
-        Some("access_denied")
-    );
-    assert_eq!(
-        query_param(&location, "state").as_deref(),
-        Some("state-123")
-    );
+    assert_eq!(query_param(&location, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query_param(&location, "state").as_deref(), Some("state-123"));
     assert_eq!(query_param(&location, "code"), None);
 }
 
@@ -258,62 +198,30 @@ fn challenge(verifier: &str) -> String {
 async fn a_project_app_signs_in_with_pkce(app: TestApp) {
     let project = seed_project(&app, &["https://todo.example/callback"]).await;
     let verifier = "a-verifier-of-at-least-forty-three-characters-1234567890";
-    let pkce = [
-        ("code_challenge", challenge(verifier)),
-        ("code_challenge_method", "S256".to_owned()),
-    ];
+    let pkce = [("code_challenge", challenge(verifier)), ("code_challenge_method", "S256".to_owned())];
     let pkce: Vec<(&str, &str)> = pkce.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // The client id may be the project's UUID or its hex form.
     for client_id in [project.to_string(), project.simple().to_string()] {
         let mut browser = Browser::new(&app);
-        let query = authorize_query(
-            &client_id,
-            "https://todo.example/callback",
-            "openid profile email",
-            &pkce,
-        );
-        let redirect = consent_redirect(
-            &mut browser,
-            &query,
-            &format!("{}@users.example", Uuid::new_v4()),
-            false,
-        )
-        .await;
+        let query = authorize_query(&client_id, "https://todo.example/callback", "openid profile email", &pkce);
+        let redirect =
+            consent_redirect(&mut browser, &query, &format!("{}@users.example", Uuid::new_v4()), false).await;
         let code = query_param(&redirect, "code").unwrap();
         let body = json!({"grant_type": "authorization_code", "client_id": client_id, "code": code,
             "redirect_uri": "https://todo.example/callback", "code_verifier": verifier});
-        let (status, tokens) =
-            json(app.post("/auth/token").json(&body).send().await.unwrap()).await;
+        let (status, tokens) = json(app.post("/auth/token").json(&body).send().await.unwrap()).await;
         assert_eq!(status, 200, "{tokens}");
         assert_eq!(tokens["scope"], "openid profile email");
         // An app user's token does not open developer endpoints, but does read the user.
-        assert_eq!(
-            userinfo(&app, tokens["access_token"].as_str().unwrap())
-                .await
-                .0,
-            200
-        );
+        assert_eq!(userinfo(&app, tokens["access_token"].as_str().unwrap()).await.0, 200);
     }
 
     // Without the verifier, or with another one, the code is refused.
-    for bad in [
-        None,
-        Some("another-verifier-of-at-least-forty-three-characters-00"),
-    ] {
+    for bad in [None, Some("another-verifier-of-at-least-forty-three-characters-00")] {
         let mut browser = Browser::new(&app);
-        let query = authorize_query(
-            &project.to_string(),
-            "https://todo.example/callback",
-            "profile",
-            &pkce,
-        );
-        let redirect = consent_redirect(
-            &mut browser,
-            &query,
-            &format!("{}@users.example", Uuid::new_v4()),
-            false,
-        )
-        .await;
+        let query = authorize_query(&project.to_string(), "https://todo.example/callback", "profile", &pkce);
+        let redirect =
+            consent_redirect(&mut browser, &query, &format!("{}@users.example", Uuid::new_v4()), false).await;
         let code = query_param(&redirect, "code").unwrap();
         let mut body = json!({"grant_type": "authorization_code", "client_id": project.to_string(), "code": code,
             "redirect_uri": "https://todo.example/callback"});
@@ -321,11 +229,7 @@ async fn a_project_app_signs_in_with_pkce(app: TestApp) {
             body["code_verifier"] = json!(v);
         }
         let (status, error) = json(app.post("/auth/token").json(&body).send().await.unwrap()).await;
-        assert_eq!(
-            (status, error["error"].as_str()),
-            (400, Some("invalid_grant")),
-            "{error}"
-        );
+        assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")), "{error}");
     }
 }
 
@@ -333,25 +237,38 @@ async fn authorize_rejects_bad_clients_and_redirects_here(app: TestApp) {
     let project = seed_project(&app, &["https://todo.example/callback"]).await;
     let cases = [
         ("unknown client", authorize_query("no-such-client", CLI_REDIRECT_URI, "profile", &[]), "invalid_client"),
-        ("unknown project", authorize_query(&Uuid::new_v4().to_string(), "https://todo.example/callback", "profile", &[]), "invalid_client"),
-        ("unregistered redirect", authorize_query(CLI_CLIENT_ID, "https://evil.example/cb", "profile", &[]), "invalid_redirect_uri"),
-        ("another app's redirect", authorize_query(&project.to_string(), CLI_REDIRECT_URI, "profile", &[]), "invalid_redirect_uri"),
-        ("no client", "redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&response_type=code&scope=profile&state=s".into(), "invalid_request"),
-        ("no redirect", format!("client_id={CLI_CLIENT_ID}&response_type=code&scope=profile&state=s"), "invalid_request"),
+        (
+            "unknown project",
+            authorize_query(&Uuid::new_v4().to_string(), "https://todo.example/callback", "profile", &[]),
+            "invalid_client",
+        ),
+        (
+            "unregistered redirect",
+            authorize_query(CLI_CLIENT_ID, "https://evil.example/cb", "profile", &[]),
+            "invalid_redirect_uri",
+        ),
+        (
+            "another app's redirect",
+            authorize_query(&project.to_string(), CLI_REDIRECT_URI, "profile", &[]),
+            "invalid_redirect_uri",
+        ),
+        (
+            "no client",
+            "redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&response_type=code&scope=profile&state=s".into(),
+            "invalid_request",
+        ),
+        (
+            "no redirect",
+            format!("client_id={CLI_CLIENT_ID}&response_type=code&scope=profile&state=s"),
+            "invalid_request",
+        ),
     ];
     for (case, query, code) in cases {
         for page in ["/auth/authorize", "/auth/login", "/auth/consent"] {
             let response = app.get(&format!("{page}?{query}")).send().await.unwrap();
-            assert!(
-                response.headers().get("location").is_none(),
-                "{case}: never a redirect ({page})"
-            );
+            assert!(response.headers().get("location").is_none(), "{case}: never a redirect ({page})");
             let (status, body) = json(response).await;
-            assert_eq!(
-                (status, body["error"].as_str()),
-                (400, Some(code)),
-                "{case} ({page}): {body}"
-            );
+            assert_eq!((status, body["error"].as_str()), (400, Some(code)), "{case} ({page}): {body}");
         }
     }
 }
@@ -375,10 +292,7 @@ async fn authorize_sends_other_errors_back_to_the_client(app: TestApp) {
                 CLI_CLIENT_ID,
                 CLI_REDIRECT_URI,
                 "profile",
-                &[
-                    ("code_challenge", "short"),
-                    ("code_challenge_method", "S256"),
-                ],
+                &[("code_challenge", "short"), ("code_challenge_method", "S256")],
             ),
             "invalid_request",
         ),
@@ -388,40 +302,19 @@ async fn authorize_sends_other_errors_back_to_the_client(app: TestApp) {
                 .replace("response_type=code", "response_type=token"),
             "unsupported_response_type",
         ),
-        (
-            "no scope",
-            authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "", &[]),
-            "invalid_scope",
-        ),
+        ("no scope", authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "", &[]), "invalid_scope"),
         (
             "admin for an app",
-            authorize_query(
-                &project.to_string(),
-                "https://todo.example/callback",
-                "profile admin",
-                &[],
-            ),
+            authorize_query(&project.to_string(), "https://todo.example/callback", "profile admin", &[]),
             "invalid_scope",
         ),
     ];
     for (case, query, code) in cases {
-        let response = app
-            .get(&format!("/auth/authorize?{query}"))
-            .send()
-            .await
-            .unwrap();
+        let response = app.get(&format!("/auth/authorize?{query}")).send().await.unwrap();
         assert_eq!(response.status(), 302, "{case}");
         let location = response.headers()["location"].to_str().unwrap().to_owned();
-        assert_eq!(
-            query_param(&location, "error").as_deref(),
-            Some(code),
-            "{case}: {location}"
-        );
-        assert_eq!(
-            query_param(&location, "state").as_deref(),
-            Some("state-123"),
-            "{case}"
-        );
+        assert_eq!(query_param(&location, "error").as_deref(), Some(code), "{case}: {location}");
+        assert_eq!(query_param(&location, "state").as_deref(), Some("state-123"), "{case}");
     }
 }
 
@@ -431,138 +324,61 @@ async fn codes_are_single_use_and_bound(app: TestApp) {
     let (status, first) = post_form(&app, &exchange(&code)).await;
     assert_eq!(status, 200);
     let (status, error) = post_form(&app, &exchange(&code)).await;
-    assert_eq!(
-        (status, error["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    assert_eq!(
-        userinfo(&app, first["access_token"].as_str().unwrap())
-            .await
-            .0,
-        401,
-        "access token revoked"
-    );
+    assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(userinfo(&app, first["access_token"].as_str().unwrap()).await.0, 401, "access token revoked");
     let refresh = first["refresh_token"].as_str().unwrap();
-    assert_eq!(
-        token_form(
-            &app,
-            &[("grant_type", "refresh_token"), ("refresh_token", refresh)]
-        )
-        .await
-        .0,
-        400
-    );
+    assert_eq!(token_form(&app, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await.0, 400);
 
     // A code is bound to its redirect URI and its client.
     let code = flows::cli_code(&app, "bound@example.com").await;
     let mut wrong_redirect = exchange(&code);
     wrong_redirect[3].1 = "http://localhost:8080/other".into();
-    assert_eq!(
-        post_form(&app, &wrong_redirect).await.1["error"],
-        "invalid_grant"
-    );
+    assert_eq!(post_form(&app, &wrong_redirect).await.1["error"], "invalid_grant");
     let code = flows::cli_code(&app, "bound2@example.com").await;
     let mut wrong_client = exchange(&code);
     wrong_client[1].1 = seed_project(&app, &[CLI_REDIRECT_URI]).await.to_string();
-    assert_eq!(
-        post_form(&app, &wrong_client).await.1["error"],
-        "invalid_grant"
-    );
+    assert_eq!(post_form(&app, &wrong_client).await.1["error"], "invalid_grant");
     let (status, error) = post_form(&app, &exchange("made-up-code")).await;
-    assert_eq!(
-        (status, error["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")));
 }
 
 async fn expired_codes_are_refused(app: TestApp) {
     let code = flows::cli_code(&app, "slow@example.com").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, error) = post_form(&app, &exchange(&code)).await;
-    assert_eq!(
-        (status, error["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "{error}"
-    );
+    assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")), "{error}");
     assert!(error["message"].as_str().unwrap().contains("expired"));
 }
 
 async fn rotated_refresh_tokens_revoke_their_chain_when_reused(app: TestApp) {
     let tokens = flows::developer_tokens(&app, "chain@example.com").await;
     let first = tokens["refresh_token"].as_str().unwrap();
-    let (_, second) = token_form(
-        &app,
-        &[("grant_type", "refresh_token"), ("refresh_token", first)],
-    )
-    .await;
+    let (_, second) = token_form(&app, &[("grant_type", "refresh_token"), ("refresh_token", first)]).await;
     let latest = second["refresh_token"].as_str().unwrap();
 
     // The rotated token comes back: a thief or a bug. The whole chain dies.
-    let (status, error) = token_form(
-        &app,
-        &[("grant_type", "refresh_token"), ("refresh_token", first)],
-    )
-    .await;
-    assert_eq!(
-        (status, error["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-    let (status, _) = token_form(
-        &app,
-        &[("grant_type", "refresh_token"), ("refresh_token", latest)],
-    )
-    .await;
+    let (status, error) = token_form(&app, &[("grant_type", "refresh_token"), ("refresh_token", first)]).await;
+    assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")));
+    let (status, _) = token_form(&app, &[("grant_type", "refresh_token"), ("refresh_token", latest)]).await;
     assert_eq!(status, 400, "the latest token is revoked too");
-    assert_eq!(
-        userinfo(&app, second["access_token"].as_str().unwrap())
-            .await
-            .0,
-        401
-    );
+    assert_eq!(userinfo(&app, second["access_token"].as_str().unwrap()).await.0, 401);
 }
 
 async fn token_endpoint_rejects_bad_requests(app: TestApp) {
     let cases: [(&[(&str, &str)], &str); 4] = [
         (&[("code", "x")], "invalid_request"),
-        (
-            &[
-                ("grant_type", "password"),
-                ("username", "a"),
-                ("password", "b"),
-            ],
-            "unsupported_grant_type",
-        ),
-        (
-            &[
-                ("grant_type", "authorization_code"),
-                ("client_id", CLI_CLIENT_ID),
-            ],
-            "invalid_request",
-        ),
+        (&[("grant_type", "password"), ("username", "a"), ("password", "b")], "unsupported_grant_type"),
+        (&[("grant_type", "authorization_code"), ("client_id", CLI_CLIENT_ID)], "invalid_request"),
         (&[("grant_type", "refresh_token")], "invalid_request"),
     ];
     for (form, code) in cases {
         let (status, body) = token_form(&app, form).await;
-        assert_eq!(
-            (status, body["error"].as_str()),
-            (400, Some(code)),
-            "{form:?}: {body}"
-        );
+        assert_eq!((status, body["error"].as_str()), (400, Some(code)), "{form:?}: {body}");
         assert!(body["message"].is_string());
     }
-    let (status, body) = json(
-        app.post("/auth/token")
-            .header("content-type", "application/json")
-            .body("{")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("malformed_json"))
-    );
+    let (status, body) =
+        json(app.post("/auth/token").header("content-type", "application/json").body("{").send().await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("malformed_json")));
 }
 
 async fn wrong_passwords_are_refused_alike_and_throttled(app: TestApp) {
@@ -575,28 +391,14 @@ async fn wrong_passwords_are_refused_alike_and_throttled(app: TestApp) {
         let form = fresh.get(&format!("/auth/login?{query}")).await;
         let (csrf, request) = (form.hidden("csrf"), form.hidden("request"));
         fresh
-            .post(
-                "/auth/login",
-                &[
-                    ("csrf", &csrf),
-                    ("request", &request),
-                    ("email", email),
-                    ("password", password),
-                ],
-            )
+            .post("/auth/login", &[("csrf", &csrf), ("request", &request), ("email", email), ("password", password)])
             .await
     };
     let wrong = attempt("victim@example.com", "not the password").await;
     let unknown = attempt("nobody@example.com", "not the password").await;
     assert_eq!((wrong.status, unknown.status), (401, 401));
-    assert!(
-        wrong.body.contains("Wrong email or password.")
-            && unknown.body.contains("Wrong email or password.")
-    );
-    assert!(
-        wrong.body.contains("value=\"victim@example.com\""),
-        "the email is kept in the form"
-    );
+    assert!(wrong.body.contains("Wrong email or password.") && unknown.body.contains("Wrong email or password."));
+    assert!(wrong.body.contains("value=\"victim@example.com\""), "the email is kept in the form");
 
     for _ in 0..4 {
         attempt("victim@example.com", "still wrong").await;
@@ -627,15 +429,7 @@ async fn forms_need_their_csrf_token(app: TestApp) {
         .await;
     assert_eq!(forged.status, 400);
     assert!(forged.body.contains("expired"));
-    assert!(
-        app.state
-            .store
-            .account_by_email("csrf@example.com")
-            .await
-            .unwrap()
-            .is_none(),
-        "nothing was created"
-    );
+    assert!(app.state.store.account_by_email("csrf@example.com").await.unwrap().is_none(), "nothing was created");
 }
 
 async fn sign_up_checks_its_fields(app: TestApp) {
@@ -652,27 +446,11 @@ async fn sign_up_checks_its_fields(app: TestApp) {
         let form = fresh.get(&format!("/auth/signup?{query}")).await;
         let (csrf, request) = (form.hidden("csrf"), form.hidden("request"));
         let page = fresh
-            .post(
-                "/auth/signup",
-                &[
-                    ("csrf", &csrf),
-                    ("request", &request),
-                    ("email", email),
-                    ("password", password),
-                ],
-            )
+            .post("/auth/signup", &[("csrf", &csrf), ("request", &request), ("email", email), ("password", password)])
             .await;
         assert_eq!(page.status, 400, "{email}");
-        assert!(
-            page.body.contains(message),
-            "{email}: {message} in {}",
-            page.body
-        );
-        assert_eq!(
-            page.hidden("request"),
-            request,
-            "the flow goes on after a correction"
-        );
+        assert!(page.body.contains(message), "{email}: {message} in {}", page.body);
+        assert_eq!(page.hidden("request"), request, "the flow goes on after a correction");
     }
 }
 
@@ -681,8 +459,7 @@ async fn bad_tokens_are_401s(app: TestApp) {
     let access = tokens["access_token"].as_str().unwrap();
 
     let mut tampered: Vec<String> = access.split('.').map(str::to_owned).collect();
-    let mut claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&tampered[1]).unwrap()).unwrap();
+    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&tampered[1]).unwrap()).unwrap();
     claims["scope"] = json!("profile admin superuser");
     tampered[1] = URL_SAFE_NO_PAD.encode(claims.to_string());
     let tampered = tampered.join(".");
@@ -694,12 +471,8 @@ async fn bad_tokens_are_401s(app: TestApp) {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some("someone-elses-key".into());
     header.typ = Some("at+jwt".into());
-    let foreign = jsonwebtoken::encode(
-        &header,
-        &claims,
-        &jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes()),
-    )
-    .unwrap();
+    let foreign =
+        jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes())).unwrap();
 
     let id_token = tokens["id_token"].as_str().unwrap();
     for (case, header) in [
@@ -709,111 +482,44 @@ async fn bad_tokens_are_401s(app: TestApp) {
         ("garbage", "Bearer not-a-token".into()),
         ("not bearer", format!("Basic {access}")),
     ] {
-        let response = app
-            .get("/auth/userinfo")
-            .header("authorization", header)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.headers()["www-authenticate"]
-                .to_str()
-                .unwrap()
-                .starts_with("Bearer"),
-            "{case}"
-        );
+        let response = app.get("/auth/userinfo").header("authorization", header).send().await.unwrap();
+        assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"), "{case}");
         let (status, body) = json(response).await;
-        assert_eq!(
-            (status, body["error"].as_str()),
-            (401, Some("invalid_token")),
-            "{case}: {body}"
-        );
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")), "{case}: {body}");
     }
     let (status, body) = json(app.get("/auth/userinfo").send().await.unwrap()).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("unauthorized"))
-    );
-    assert_eq!(
-        userinfo(&app, access).await.0,
-        200,
-        "the genuine token still works"
-    );
+    assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(userinfo(&app, access).await.0, 200, "the genuine token still works");
 }
 
 async fn expired_access_tokens_are_401s(app: TestApp) {
     let tokens = flows::developer_tokens(&app, "expiry@example.com").await;
     // The verifier allows 30 s of clock skew.
     let access = tokens["access_token"].as_str().unwrap();
-    let claims: Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(access.split('.').nth(1).unwrap())
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        1
-    );
+    let claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(access.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 1);
     assert_eq!(tokens["expires_in"], 1);
 }
 
 async fn discovery_and_keys_describe_the_provider(app: TestApp) {
-    let (status, doc) = json(
-        app.get("/auth/.well-known/openid-configuration")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, doc) = json(app.get("/auth/.well-known/openid-configuration").send().await.unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(doc["issuer"], "http://localhost:3003");
-    assert_eq!(
-        doc["authorization_endpoint"],
-        "http://localhost:3003/auth/authorize"
-    );
+    assert_eq!(doc["authorization_endpoint"], "http://localhost:3003/auth/authorize");
     assert_eq!(doc["token_endpoint"], "http://localhost:3003/auth/token");
-    assert_eq!(
-        doc["userinfo_endpoint"],
-        "http://localhost:3003/auth/userinfo"
-    );
-    assert_eq!(
-        doc["jwks_uri"],
-        "http://localhost:3003/auth/.well-known/jwks.json"
-    );
+    assert_eq!(doc["userinfo_endpoint"], "http://localhost:3003/auth/userinfo");
+    assert_eq!(doc["jwks_uri"], "http://localhost:3003/auth/.well-known/jwks.json");
     assert_eq!(doc["response_types_supported"], json!(["code"]));
-    assert_eq!(
-        doc["grant_types_supported"],
-        json!(["authorization_code", "refresh_token"])
-    );
+    assert_eq!(doc["grant_types_supported"], json!(["authorization_code", "refresh_token"]));
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
-    assert_eq!(
-        doc["id_token_signing_alg_values_supported"],
-        json!(["RS256"])
-    );
-    assert_eq!(
-        doc["token_endpoint_auth_methods_supported"],
-        json!(["none"])
-    );
+    assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["RS256"]));
+    assert_eq!(doc["token_endpoint_auth_methods_supported"], json!(["none"]));
     for scope in ["openid", "profile", "email", "admin"] {
-        assert!(
-            doc["scopes_supported"]
-                .as_array()
-                .unwrap()
-                .contains(&json!(scope))
-        );
+        assert!(doc["scopes_supported"].as_array().unwrap().contains(&json!(scope)));
     }
-    let (_, root) = json(
-        app.get("/.well-known/openid-configuration")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        root, doc,
-        "also where OpenID Connect clients look for the issuer"
-    );
+    let (_, root) = json(app.get("/.well-known/openid-configuration").send().await.unwrap()).await;
+    assert_eq!(root, doc, "also where OpenID Connect clients look for the issuer");
 
     let (status, jwks) = json(app.get("/auth/.well-known/jwks.json").send().await.unwrap()).await;
     assert_eq!(status, 200);
@@ -823,11 +529,7 @@ async fn discovery_and_keys_describe_the_provider(app: TestApp) {
         assert!(keys[0][field].is_string(), "{field}");
     }
     assert_eq!(
-        (
-            keys[0]["kty"].as_str(),
-            keys[0]["use"].as_str(),
-            keys[0]["alg"].as_str()
-        ),
+        (keys[0]["kty"].as_str(), keys[0]["use"].as_str(), keys[0]["alg"].as_str()),
         (Some("RSA"), Some("sig"), Some("RS256"))
     );
     assert!(keys[0].get("d").is_none(), "no private part");
@@ -846,31 +548,19 @@ async fn tokens_verify_against_the_published_keys(app: TestApp) {
             .iter()
             .find(|k| Some(k["kid"].as_str().unwrap()) == header.kid.as_deref())
             .unwrap();
-        let key = jsonwebtoken::DecodingKey::from_rsa_components(
-            jwk["n"].as_str().unwrap(),
-            jwk["e"].as_str().unwrap(),
-        )
-        .unwrap();
+        let key =
+            jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+                .unwrap();
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.set_audience(&[CLI_CLIENT_ID]);
         validation.set_issuer(&["http://localhost:3003"]);
-        let claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
-            .unwrap()
-            .claims;
-        assert!(
-            claims["sub"]
-                .as_str()
-                .unwrap()
-                .starts_with("did:web:localhost%3A3003:users:")
-        );
+        let claims = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap().claims;
+        assert!(claims["sub"].as_str().unwrap().starts_with("did:web:localhost%3A3003:users:"));
         if field == "access_token" {
             assert_eq!(claims["scope"], "profile admin");
             assert_eq!(claims["client_id"], CLI_CLIENT_ID);
         } else {
-            assert_eq!(
-                claims["name"], "Test User",
-                "profile scope: name in the id token"
-            );
+            assert_eq!(claims["name"], "Test User", "profile scope: name in the id token");
             assert!(claims.get("email").is_none(), "no email scope, no email");
         }
     }
@@ -878,79 +568,37 @@ async fn tokens_verify_against_the_published_keys(app: TestApp) {
 
 async fn jwks_kids(app: &TestApp) -> Vec<String> {
     let (_, jwks) = json(app.get("/auth/.well-known/jwks.json").send().await.unwrap()).await;
-    let mut kids: Vec<String> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_owned())
-        .collect();
+    let mut kids: Vec<String> =
+        jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
     kids.sort();
     kids
 }
 
 fn kid(token: &Value) -> String {
-    jsonwebtoken::decode_header(token["access_token"].as_str().unwrap())
-        .unwrap()
-        .kid
-        .unwrap()
+    jsonwebtoken::decode_header(token["access_token"].as_str().unwrap()).unwrap().kid.unwrap()
 }
 
 async fn nodes_share_keys_and_rotations_reach_them_all(a: TestApp) {
     let b = a.sibling(Setup::default()).await;
-    assert_eq!(
-        jwks_kids(&a).await,
-        jwks_kids(&b).await,
-        "one key set for every node"
-    );
+    assert_eq!(jwks_kids(&a).await, jwks_kids(&b).await, "one key set for every node");
     let before = flows::developer_tokens(&a, "nodes@example.com").await;
-    assert_eq!(
-        userinfo(&b, before["access_token"].as_str().unwrap())
-            .await
-            .0,
-        200,
-        "A's token works on B"
-    );
+    assert_eq!(userinfo(&b, before["access_token"].as_str().unwrap()).await.0, 200, "A's token works on B");
 
     // `basic-admin keys rotate`, then node B's periodic reload.
-    let new_kid = basic_admin_server::keys::KeyRing::rotate(&*b.state.store, &b.state.master_key)
-        .await
-        .unwrap();
+    let new_kid = basic_admin_server::keys::KeyRing::rotate(&*b.state.store, &b.state.master_key).await.unwrap();
     b.state.keys.reload().await.unwrap();
     let after = flows::developer_tokens(&b, "nodes2@example.com").await;
     assert_eq!(kid(&after), new_kid, "B signs with the new key");
     assert_ne!(kid(&before), new_kid);
 
     // A has not reloaded yet: the unknown kid makes it look again.
-    assert_eq!(
-        userinfo(&a, after["access_token"].as_str().unwrap())
-            .await
-            .0,
-        200,
-        "B's new token works on A"
-    );
+    assert_eq!(userinfo(&a, after["access_token"].as_str().unwrap()).await.0, 200, "B's new token works on A");
     // Tokens of the retired key stay valid until they expire.
-    assert_eq!(
-        userinfo(&a, before["access_token"].as_str().unwrap())
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        userinfo(&b, before["access_token"].as_str().unwrap())
-            .await
-            .0,
-        200
-    );
+    assert_eq!(userinfo(&a, before["access_token"].as_str().unwrap()).await.0, 200);
+    assert_eq!(userinfo(&b, before["access_token"].as_str().unwrap()).await.0, 200);
     let kids = jwks_kids(&a).await;
-    assert_eq!(
-        kids.len(),
-        2,
-        "the retired key is still published: {kids:?}"
-    );
+    assert_eq!(kids.len(), 2, "the retired key is still published: {kids:?}");
     assert_eq!(kids, jwks_kids(&b).await);
     // And A now signs with the new key too.
-    assert_eq!(
-        kid(&flows::developer_tokens(&a, "nodes3@example.com").await),
-        new_kid
-    );
+    assert_eq!(kid(&flows::developer_tokens(&a, "nodes3@example.com").await), new_kid);
 }

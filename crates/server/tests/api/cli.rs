@@ -14,81 +14,42 @@ const BINARY: &str = env!("CARGO_BIN_EXE_basic-admin");
 fn run(db: &TestDb, args: &[&str], stdin: &str) -> Result<String, String> {
     let mut child = Command::new(BINARY)
         .args(args)
-        .args([
-            "--data-dir",
-            db.data_dir.path().to_str().unwrap(),
-            "--database-url",
-            &db.url(),
-        ])
+        .args(["--data-dir", db.data_dir.path().to_str().unwrap(), "--database-url", &db.url()])
         .env_remove("BASIC_MASTER_KEY")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    if output.status.success() {
-        Ok(text(output.stdout))
-    } else {
-        Err(text(output.stderr))
-    }
+    if output.status.success() { Ok(text(output.stdout)) } else { Err(text(output.stderr)) }
 }
 
 async fn created_accounts_can_sign_in(backend: Backend) {
     let Some(db) = TestDb::create(backend, "cli::created_accounts_can_sign_in").await else {
         return;
     };
-    let create = [
-        "account",
-        "create",
-        "--email",
-        "Cli@Example.com",
-        "--name",
-        "Cli User",
-        "--password-stdin",
-    ];
+    let create = ["account", "create", "--email", "Cli@Example.com", "--name", "Cli User", "--password-stdin"];
     let id = run(&db, &create, &format!("{}\n", flows::PASSWORD)).unwrap();
-    assert!(
-        uuid::Uuid::parse_str(id.trim()).is_ok(),
-        "prints the new id: {id}"
-    );
+    assert!(uuid::Uuid::parse_str(id.trim()).is_ok(), "prints the new id: {id}");
 
     let again = run(&db, &create, &format!("{}\n", flows::PASSWORD)).unwrap_err();
     assert!(again.contains("already exists"), "{again}");
-    let weak = run(
-        &db,
-        &[
-            "account",
-            "create",
-            "--email",
-            "weak@example.com",
-            "--password-stdin",
-        ],
-        "short\n",
-    )
-    .unwrap_err();
+    let weak =
+        run(&db, &["account", "create", "--email", "weak@example.com", "--password-stdin"], "short\n").unwrap_err();
     assert!(weak.contains("at least 8"), "{weak}");
 
     let app = TestApp::start(db, Setup::default()).await;
     let mut browser = Browser::new(&app);
     let query = authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "profile admin", &[]);
     let redirect = consent_redirect(&mut browser, &query, "cli@example.com", true).await;
-    assert!(
-        redirect.contains("code="),
-        "signed in with the password given on stdin"
-    );
+    assert!(redirect.contains("code="), "signed in with the password given on stdin");
 }
 
 async fn rotated_keys_are_used_by_the_next_start(backend: Backend) {
-    let Some(db) = TestDb::create(backend, "cli::rotated_keys_are_used_by_the_next_start").await
-    else {
+    let Some(db) = TestDb::create(backend, "cli::rotated_keys_are_used_by_the_next_start").await else {
         return;
     };
     run(&db, &["migrate"], "").unwrap();
@@ -98,23 +59,11 @@ async fn rotated_keys_are_used_by_the_next_start(backend: Backend) {
 
     let app = TestApp::start(db, Setup::default()).await;
     let (_, jwks) = json(app.get("/auth/.well-known/jwks.json").send().await.unwrap()).await;
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert!(
-        kids.contains(&first.trim()) && kids.contains(&second.trim()),
-        "{kids:?}"
-    );
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert!(kids.contains(&first.trim()) && kids.contains(&second.trim()), "{kids:?}");
     let tokens = flows::developer_tokens(&app, "rotate@example.com").await;
     let header = jsonwebtoken::decode_header(tokens["access_token"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        header.kid.as_deref(),
-        Some(second.trim()),
-        "the newest key signs"
-    );
+    assert_eq!(header.kid.as_deref(), Some(second.trim()), "the newest key signs");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,19 +18,10 @@ fn with_test_routes() -> Setup {
         name: String,
     }
     let routes: Router<AppState> = Router::new()
-        .route(
-            "/test/echo",
-            post(|Json(value): Json<Value>| async move { Json(value) }),
-        )
-        .route(
-            "/test/named",
-            post(|Json(named): Json<Named>| async move { Json(named) }),
-        )
+        .route("/test/echo", post(|Json(value): Json<Value>| async move { Json(value) }))
+        .route("/test/named", post(|Json(named): Json<Named>| async move { Json(named) }))
         .route("/test/panic", get(panics));
-    Setup {
-        extra_routes: Some(routes),
-        ..Setup::default()
-    }
+    Setup { extra_routes: Some(routes), ..Setup::default() }
 }
 
 async fn panics() -> &'static str {
@@ -51,10 +42,7 @@ on_both_backends!(with with_test_routes;
 
 fn assert_error_shape(body: &Value, code: &str) {
     assert_eq!(body["error"], code, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "a message: {body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {body}");
 }
 
 async fn unknown_routes_are_json_404s(app: TestApp) {
@@ -68,80 +56,36 @@ async fn unknown_routes_are_json_404s(app: TestApp) {
 }
 
 async fn wrong_methods_are_json_405s(app: TestApp) {
-    for (method, path) in [
-        ("POST", "/"),
-        ("DELETE", "/utils/slugify"),
-        ("PUT", "/auth/"),
-    ] {
-        let response = app
-            .client
-            .request(method.parse().unwrap(), app.url(path))
-            .send()
-            .await
-            .unwrap();
-        let allow = response
-            .headers()
-            .get("allow")
-            .map(|v| v.to_str().unwrap().to_owned());
+    for (method, path) in [("POST", "/"), ("DELETE", "/utils/slugify"), ("PUT", "/auth/")] {
+        let response = app.client.request(method.parse().unwrap(), app.url(path)).send().await.unwrap();
+        let allow = response.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
         let (status, body) = json(response).await;
         assert_eq!(status, 405, "{method} {path}");
         assert_error_shape(&body, "method_not_allowed");
-        assert!(
-            allow.is_some_and(|a| a.contains("GET")),
-            "an Allow header for {method} {path}"
-        );
+        assert!(allow.is_some_and(|a| a.contains("GET")), "an Allow header for {method} {path}");
     }
 }
 
 async fn bodies_are_checked(app: TestApp) {
-    let ok = app
-        .post("/test/echo")
-        .json(&json!({"a": [1, 2]}))
-        .send()
-        .await
-        .unwrap();
+    let ok = app.post("/test/echo").json(&json!({"a": [1, 2]})).send().await.unwrap();
     assert_eq!(json(ok).await, (200, json!({"a": [1, 2]})));
 
-    let malformed = app
-        .post("/test/echo")
-        .header("content-type", "application/json")
-        .body("{\"a\": ")
-        .send()
-        .await
-        .unwrap();
+    let malformed =
+        app.post("/test/echo").header("content-type", "application/json").body("{\"a\": ").send().await.unwrap();
     let (status, body) = json(malformed).await;
     assert_eq!(status, 400);
     assert_error_shape(&body, "malformed_json");
 
-    let wrong_type = app
-        .post("/test/named")
-        .json(&json!({"name": 5}))
-        .send()
-        .await
-        .unwrap();
+    let wrong_type = app.post("/test/named").json(&json!({"name": 5})).send().await.unwrap();
     let (status, body) = json(wrong_type).await;
     assert_eq!(status, 400);
     assert_error_shape(&body, "invalid_body");
-    assert!(
-        body["message"].as_str().unwrap().contains("name"),
-        "names the field: {body}"
-    );
+    assert!(body["message"].as_str().unwrap().contains("name"), "names the field: {body}");
 
-    let missing_field = app
-        .post("/test/named")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let missing_field = app.post("/test/named").json(&json!({})).send().await.unwrap();
     assert_eq!(json(missing_field).await.0, 400);
 
-    let not_json = app
-        .post("/test/echo")
-        .header("content-type", "text/plain")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let not_json = app.post("/test/echo").header("content-type", "text/plain").body("{}").send().await.unwrap();
     let (status, body) = json(not_json).await;
     assert_eq!(status, 415);
     assert_error_shape(&body, "unsupported_media_type");
@@ -152,13 +96,7 @@ async fn bodies_are_checked(app: TestApp) {
 
 async fn oversized_bodies_are_413s(app: TestApp) {
     let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
-    let response = app
-        .post("/test/echo")
-        .header("content-type", "application/json")
-        .body(big)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/test/echo").header("content-type", "application/json").body(big).send().await.unwrap();
     let (status, body) = json(response).await;
     assert_eq!(status, 413);
     assert_error_shape(&body, "payload_too_large");
@@ -170,10 +108,7 @@ async fn panics_are_generic_json_500s(app: TestApp) {
     let (status, body) = json(app.get("/test/panic").send().await.unwrap()).await;
     assert_eq!(status, 500);
     assert_error_shape(&body, "internal_error");
-    assert!(
-        !body.to_string().contains("a test panic"),
-        "no detail leaks: {body}"
-    );
+    assert!(!body.to_string().contains("a test panic"), "no detail leaks: {body}");
     assert_eq!(app.get("/").send().await.unwrap().status(), 200);
 }
 
@@ -189,12 +124,7 @@ async fn trailing_slashes_reach_the_same_route(app: TestApp) {
         assert_eq!((sa, &ba), (sb, &bb), "{a} and {b}");
         assert_eq!(sa, 200, "{a}");
     }
-    let echoed = app
-        .post("/test/echo/")
-        .json(&json!([1]))
-        .send()
-        .await
-        .unwrap();
+    let echoed = app.post("/test/echo/").json(&json!([1])).send().await.unwrap();
     assert_eq!(json(echoed).await, (200, json!([1])));
 }
 
@@ -203,17 +133,8 @@ async fn request_ids_are_given_and_kept(app: TestApp) {
     let id = response.headers()["x-request-id"].to_str().unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok(), "a generated id: {id}");
 
-    let response = app
-        .get("/nope")
-        .header("x-request-id", "trace-me-42")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.headers()["x-request-id"],
-        "trace-me-42",
-        "also on errors"
-    );
+    let response = app.get("/nope").header("x-request-id", "trace-me-42").send().await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42", "also on errors");
 }
 
 async fn browsers_may_call_from_any_origin(app: TestApp) {
@@ -222,47 +143,23 @@ async fn browsers_may_call_from_any_origin(app: TestApp) {
         .request(reqwest::Method::OPTIONS, app.url("/utils/slugify"))
         .header("origin", "https://app.example")
         .header("access-control-request-method", "GET")
-        .header(
-            "access-control-request-headers",
-            "authorization,content-type",
-        )
+        .header("access-control-request-headers", "authorization,content-type")
         .send()
         .await
         .unwrap();
     assert!(preflight.status().is_success(), "{}", preflight.status());
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
-    let allowed = preflight.headers()["access-control-allow-headers"]
-        .to_str()
-        .unwrap()
-        .to_ascii_lowercase();
-    assert!(
-        allowed.contains("authorization") || allowed == "*",
-        "{allowed}"
-    );
+    let allowed = preflight.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(allowed.contains("authorization") || allowed == "*", "{allowed}");
 
-    let response = app
-        .get("/")
-        .header("origin", "https://app.example")
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/").header("origin", "https://app.example").send().await.unwrap();
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
-    assert!(
-        response.headers()["access-control-expose-headers"]
-            .to_str()
-            .unwrap()
-            .contains("x-request-id")
-    );
+    assert!(response.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
 }
 
 async fn large_answers_are_compressed(app: TestApp) {
     // reqwest without its gzip feature does not decode: the header tells.
-    let response = app
-        .get("/docs/json")
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/docs/json").header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-encoding"], "gzip");
     let plain = app.get("/docs/json").send().await.unwrap();

@@ -24,38 +24,24 @@ impl Page {
     /// The value of the hidden input `name`.
     pub fn hidden(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
-        let start = self
-            .body
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no {name} field in:\n{}", self.body))
-            + marker.len();
+        let start =
+            self.body.find(&marker).unwrap_or_else(|| panic!("no {name} field in:\n{}", self.body)) + marker.len();
         let end = start + self.body[start..].find('"').unwrap();
         html_unescape(&self.body[start..end])
     }
 }
 
 fn html_unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
-        Self {
-            app,
-            cookies: HashMap::new(),
-        }
+        Self { app, cookies: HashMap::new() }
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
     async fn keep(&mut self, response: reqwest::Response) -> Page {
@@ -69,37 +55,17 @@ impl<'a> Browser<'a> {
             }
         }
         let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned());
-        Page {
-            status,
-            location,
-            body: response.text().await.unwrap(),
-        }
+        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        Page { status, location, body: response.text().await.unwrap() }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let response = self
-            .app
-            .get(path)
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
+        let response = self.app.get(path).header("cookie", self.cookie_header()).send().await.unwrap();
         self.keep(response).await
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let response = self
-            .app
-            .post(path)
-            .header("cookie", self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+        let response = self.app.post(path).header("cookie", self.cookie_header()).form(form).send().await.unwrap();
         self.keep(response).await
     }
 
@@ -109,12 +75,7 @@ impl<'a> Browser<'a> {
 }
 
 /// The query of an authorization request.
-pub fn authorize_query(
-    client_id: &str,
-    redirect_uri: &str,
-    scope: &str,
-    extra: &[(&str, &str)],
-) -> String {
+pub fn authorize_query(client_id: &str, redirect_uri: &str, scope: &str, extra: &[(&str, &str)]) -> String {
     let mut params = vec![
         ("client_id", client_id),
         ("redirect_uri", redirect_uri),
@@ -130,21 +91,12 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// Signs up (or, when `sign_in`, signs in) through the pages and allows
 /// access: the redirect the browser is finally sent to.
-pub async fn consent_redirect(
-    browser: &mut Browser<'_>,
-    query: &str,
-    email: &str,
-    sign_in: bool,
-) -> String {
+pub async fn consent_redirect(browser: &mut Browser<'_>, query: &str, email: &str, sign_in: bool) -> String {
     let start = browser.get(&format!("/auth/authorize?{query}")).await;
     assert_eq!(start.status, 302, "{}", start.body);
     let mut next = start.location.unwrap();
     if next.starts_with("/auth/login") {
-        let (page, action) = if sign_in {
-            ("/auth/login", "/auth/login")
-        } else {
-            ("/auth/signup", "/auth/signup")
-        };
+        let (page, action) = if sign_in { ("/auth/login", "/auth/login") } else { ("/auth/signup", "/auth/signup") };
         let form = browser.get(&next.replacen("/auth/login", page, 1)).await;
         assert_eq!(form.status, 200, "{}", form.body);
         let (csrf, request) = (form.hidden("csrf"), form.hidden("request"));
@@ -163,16 +115,7 @@ pub async fn consent_redirect(
     let consent = browser.get(&next).await;
     assert_eq!(consent.status, 200, "{}", consent.body);
     let (csrf, request) = (consent.hidden("csrf"), consent.hidden("request"));
-    let allowed = browser
-        .post(
-            "/auth/consent",
-            &[
-                ("csrf", &csrf),
-                ("request", &request),
-                ("decision", "allow"),
-            ],
-        )
-        .await;
+    let allowed = browser.post("/auth/consent", &[("csrf", &csrf), ("request", &request), ("decision", "allow")]).await;
     assert_eq!(allowed.status, 303, "{}", allowed.body);
     allowed.location.unwrap()
 }

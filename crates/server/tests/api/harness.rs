@@ -42,10 +42,7 @@ impl TestDb {
     pub fn url(&self) -> String {
         match &self.schema {
             Some(schema) => schema.url(),
-            None => format!(
-                "sqlite://{}",
-                self.data_dir.path().join("basic-admin.db").display()
-            ),
+            None => format!("sqlite://{}", self.data_dir.path().join("basic-admin.db").display()),
         }
     }
 
@@ -53,14 +50,8 @@ impl TestDb {
     pub fn postgres_addr(&self) -> Option<String> {
         let url = self.schema.as_ref()?.server_url();
         let authority = url.split_once("://")?.1.split('/').next()?;
-        let host = authority
-            .rsplit_once('@')
-            .map_or(authority, |(_, host)| host);
-        Some(if host.contains(':') {
-            host.to_owned()
-        } else {
-            format!("{host}:5432")
-        })
+        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        Some(if host.contains(':') { host.to_owned() } else { format!("{host}:5432") })
     }
 
     /// [`TestDb::url`] with the server's address replaced by `addr`.
@@ -138,10 +129,7 @@ impl TestApp {
         });
         Self {
             base: format!("http://{addr}"),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             state,
             db: None,
             database_url,
@@ -183,6 +171,12 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.begin_shutdown();
     }
+}
+
+/// Says on stderr, past the test harness's capture, that a test did not run.
+pub fn skipped(what: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {what}");
 }
 
 /// A response's status and JSON body, for assertions.

@@ -27,10 +27,7 @@ fn with_slow_route() -> Setup {
             "done"
         }),
     );
-    Setup {
-        extra_routes: Some(routes),
-        ..Setup::default()
-    }
+    Setup { extra_routes: Some(routes), ..Setup::default() }
 }
 
 on_both_backends!(with with_slow_route; shutdown_finishes_requests_in_flight);
@@ -39,10 +36,7 @@ async fn shutdown_finishes_requests_in_flight(mut app: TestApp) {
     let in_flight = tokio::spawn(app.get("/test/slow").send());
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.begin_shutdown();
-    let response = in_flight
-        .await
-        .unwrap()
-        .expect("the request in flight is answered");
+    let response = in_flight.await.unwrap().expect("the request in flight is answered");
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "done");
     app.stop().await.expect("the server stops cleanly");
@@ -83,50 +77,32 @@ impl Proxy {
 
 async fn db_conn(app: &TestApp) -> Value {
     let (status, body) = json(app.get("/").send().await.unwrap()).await;
-    assert_eq!(
-        status, 200,
-        "the root route answers whatever the database does"
-    );
+    assert_eq!(status, 200, "the root route answers whatever the database does");
     body["db_conn"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_going_away_is_reported_not_fatal() {
-    let Some(db) = TestDb::create(
-        Backend::Postgres,
-        "lifecycle::postgres_going_away_is_reported_not_fatal",
-    )
-    .await
+    let Some(db) = TestDb::create(Backend::Postgres, "lifecycle::postgres_going_away_is_reported_not_fatal").await
     else {
         return;
     };
     let proxy = Proxy::start(db.postgres_addr().unwrap()).await;
-    let setup = Setup {
-        database_url: Some(db.url_via(proxy.addr)),
-        ..Setup::default()
-    };
+    let setup = Setup { database_url: Some(db.url_via(proxy.addr)), ..Setup::default() };
     let app = TestApp::start(db, setup).await;
     assert_eq!(db_conn(&app).await, json!(true));
 
     proxy.stop();
     assert_eq!(db_conn(&app).await, json!(false));
     // Routes that need no database keep working.
-    let (status, _) = json(
-        app.get("/utils/slugify?slug=still%20here")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = json(app.get("/utils/slugify?slug=still%20here").send().await.unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(db_conn(&app).await, json!(false));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_file_removed_is_reported_not_fatal() {
-    let db = TestDb::create(Backend::Sqlite, "lifecycle::sqlite_file_removed")
-        .await
-        .unwrap();
+    let db = TestDb::create(Backend::Sqlite, "lifecycle::sqlite_file_removed").await.unwrap();
     let path = db.data_dir.path().join("basic-admin.db");
     let app = TestApp::start(db, Setup::default()).await;
     assert_eq!(db_conn(&app).await, json!(true));
@@ -173,10 +149,7 @@ impl Process {
     }
 
     fn terminate(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         self.child.wait().unwrap()
     }
 }
@@ -185,12 +158,7 @@ impl Process {
 async fn serve_with_embedded_defaults_starts_from_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let process = Process::start(dir.path(), &[]);
-    let (status, body) = json(
-        reqwest::get(format!("http://{}/", process.addr))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = json(reqwest::get(format!("http://{}/", process.addr)).await.unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
@@ -198,10 +166,7 @@ async fn serve_with_embedded_defaults_starts_from_nothing() {
     );
 
     let data = dir.path().join("data");
-    assert!(
-        data.join("basic-admin.db").is_file(),
-        "the embedded database is in ./data"
-    );
+    assert!(data.join("basic-admin.db").is_file(), "the embedded database is in ./data");
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data.join("master.key")), 0o600);
     assert_eq!(mode(&data), 0o700);
@@ -219,23 +184,13 @@ async fn serve_on_postgres_and_restart_keeps_the_master_key() {
     let dir = db.data_dir.path();
     let args = ["--data-dir", dir.to_str().unwrap(), "--database-url", &url];
     let first = Process::start(dir, &args);
-    let (_, body) = json(
-        reqwest::get(format!("http://{}/", first.addr))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, body) = json(reqwest::get(format!("http://{}/", first.addr)).await.unwrap()).await;
     assert_eq!(body["db_conn"], true);
     assert!(first.terminate().success());
     let key = std::fs::read(dir.join("master.key")).unwrap();
 
     let second = Process::start(dir, &args);
-    let (_, body) = json(
-        reqwest::get(format!("http://{}/", second.addr))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, body) = json(reqwest::get(format!("http://{}/", second.addr)).await.unwrap()).await;
     assert_eq!(body["db_conn"], true, "migrations are not applied twice");
     assert!(second.terminate().success());
     assert_eq!(std::fs::read(dir.join("master.key")).unwrap(), key);
@@ -250,27 +205,17 @@ fn migrate_applies_and_is_idempotent() {
             .env_remove("BASIC_DATABASE_URL")
             .output()
             .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     assert!(dir.path().join("basic-admin.db").is_file());
 }
 
 #[test]
 fn bad_configuration_exits_2_with_a_message() {
-    let output = Command::new(BINARY)
-        .args(["serve", "--listen", "not-an-address"])
-        .output()
-        .unwrap();
+    let output = Command::new(BINARY).args(["serve", "--listen", "not-an-address"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("--listen") && stderr.contains("not-an-address"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("--listen") && stderr.contains("not-an-address"), "{stderr}");
 
     let output = Command::new(BINARY)
         .args(["serve", "--database-url", "mysql://x/y", "--data-dir"])

@@ -4,6 +4,7 @@ mod flows;
 mod harness;
 
 mod auth;
+mod browser;
 mod cli;
 mod errors;
 mod lifecycle;

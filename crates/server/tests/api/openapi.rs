@@ -11,11 +11,7 @@ use crate::harness::{TestApp, json, on_both_backends};
 const CONTRACT: &str = include_str!("../fixtures/contract.json");
 const NOT_IMPLEMENTED: &str = include_str!("../fixtures/not-implemented.txt");
 
-on_both_backends!(
-    document_is_openapi_3,
-    docs_page_lists_operations,
-    implemented_operations_match_the_contract
-);
+on_both_backends!(document_is_openapi_3, docs_page_lists_operations, implemented_operations_match_the_contract);
 
 async fn document(app: &TestApp) -> Value {
     let (status, doc) = json(app.get("/docs/json").send().await.unwrap()).await;
@@ -25,11 +21,7 @@ async fn document(app: &TestApp) -> Value {
 
 async fn document_is_openapi_3(app: TestApp) {
     let doc = document(&app).await;
-    assert!(
-        doc["openapi"].as_str().unwrap().starts_with("3."),
-        "{}",
-        doc["openapi"]
-    );
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{}", doc["openapi"]);
     assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
@@ -39,24 +31,12 @@ async fn document_is_openapi_3(app: TestApp) {
 async fn docs_page_lists_operations(app: TestApp) {
     let response = app.get("/docs").send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = response.text().await.unwrap();
-    for needle in [
-        "<code>/utils/slugify</code>",
-        "Convert text to URL-friendly slug",
-        "href=\"/docs/json\"",
-    ] {
+    for needle in ["<code>/utils/slugify</code>", "Convert text to URL-friendly slug", "href=\"/docs/json\""] {
         assert!(html.contains(needle), "the page shows {needle}");
     }
-    assert!(
-        !html.contains("<script") && !html.contains("https://"),
-        "nothing is fetched from elsewhere"
-    );
+    assert!(!html.contains("<script") && !html.contains("https://"), "nothing is fetched from elsewhere");
 }
 
 /// `GET /project/{id}/` and `get /project/{hexId}` are the same operation.
@@ -83,9 +63,7 @@ fn key(method: &str, path: &str) -> String {
 /// The property names a schema declares, as `a`, `a/b`, `a/[]/c`, resolving `$ref`s.
 fn fields(doc: &Value, schema: &Value, prefix: &str, out: &mut BTreeSet<String>) {
     if let Some(reference) = schema["$ref"].as_str() {
-        let target = doc
-            .pointer(reference.trim_start_matches('#'))
-            .expect("a resolvable $ref");
+        let target = doc.pointer(reference.trim_start_matches('#')).expect("a resolvable $ref");
         return fields(doc, target, prefix, out);
     }
     for combinator in ["oneOf", "anyOf", "allOf"] {
@@ -130,25 +108,19 @@ async fn implemented_operations_match_the_contract(app: TestApp) {
         contract_keys.insert(k.clone());
         let Some(our) = ours.get(&k) else {
             if !pending.contains(&k) {
-                problems.push(format!(
-                    "{k}: not in our document and not listed as not implemented"
-                ));
+                problems.push(format!("{k}: not in our document and not listed as not implemented"));
             }
             continue;
         };
         if pending.contains(&k) {
-            problems.push(format!(
-                "{k}: implemented, so remove it from not-implemented.txt"
-            ));
+            problems.push(format!("{k}: implemented, so remove it from not-implemented.txt"));
         }
         // Parameters: the contract's required ones are required here too
         // (path parameters by position, since their names may differ).
         let our_params = our["parameters"].as_array().cloned().unwrap_or_default();
         for p in op["parameters"].as_array().unwrap() {
             let (name, place) = (p["name"].as_str().unwrap(), p["in"].as_str().unwrap());
-            let found = our_params
-                .iter()
-                .find(|q| q["in"] == place && (place == "path" || q["name"] == name));
+            let found = our_params.iter().find(|q| q["in"] == place && (place == "path" || q["name"] == name));
             match found {
                 None => problems.push(format!("{k}: parameter {name} in {place} is missing")),
                 Some(q) if p["required"] == true && q["required"] != true => {
@@ -167,16 +139,10 @@ async fn implemented_operations_match_the_contract(app: TestApp) {
                 .iter()
                 .map(|v| v.as_str().unwrap().to_owned())
                 .collect();
-            let expected: BTreeSet<String> = request["required_fields"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap().to_owned())
-                .collect();
+            let expected: BTreeSet<String> =
+                request["required_fields"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
             if required != expected {
-                problems.push(format!(
-                    "{k}: required request fields {required:?}, contract {expected:?}"
-                ));
+                problems.push(format!("{k}: required request fields {required:?}, contract {expected:?}"));
             }
         }
         // Responses: every documented status, with at least the contract's fields.
@@ -204,23 +170,15 @@ async fn implemented_operations_match_the_contract(app: TestApp) {
     }
     for k in &pending {
         if !contract_keys.contains(k) {
-            problems.push(format!(
-                "{k}: listed as not implemented but not in the contract"
-            ));
+            problems.push(format!("{k}: listed as not implemented but not in the contract"));
         }
     }
-    assert!(
-        problems.is_empty(),
-        "the document disagrees with the contract:\n{}",
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "the document disagrees with the contract:\n{}", problems.join("\n"));
 }
 
 fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     match schema["$ref"].as_str() {
-        Some(r) => doc
-            .pointer(r.trim_start_matches('#'))
-            .expect("a resolvable $ref"),
+        Some(r) => doc.pointer(r.trim_start_matches('#')).expect("a resolvable $ref"),
         None => schema,
     }
 }

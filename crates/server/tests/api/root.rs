@@ -15,10 +15,7 @@ on_both_backends!(
 async fn root_reports_a_live_database(app: TestApp) {
     let (status, body) = json(app.get("/").send().await.unwrap()).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        body,
-        json!({"root": true, "env": "test", "db_conn": true, "version": env!("CARGO_PKG_VERSION")})
-    );
+    assert_eq!(body, json!({"root": true, "env": "test", "db_conn": true, "version": env!("CARGO_PKG_VERSION")}));
 }
 
 async fn health_routes_answer_ok(app: TestApp) {
@@ -36,48 +33,23 @@ async fn slugify_makes_slugs(app: TestApp) {
         ("already-a-slug", "already-a-slug"),
     ];
     for (text, slug) in cases {
-        let response = app
-            .get("/utils/slugify")
-            .query(&[("slug", text)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            json(response).await,
-            (200, json!({"slug": slug})),
-            "{text:?}"
-        );
+        let response = app.get("/utils/slugify").query(&[("slug", text)]).send().await.unwrap();
+        assert_eq!(json(response).await, (200, json!({"slug": slug})), "{text:?}");
     }
     // Clients send a JSON content type even on GETs without a body.
-    let response = app
-        .get("/utils/slugify?slug=With%20Header")
-        .header("content-type", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.get("/utils/slugify?slug=With%20Header").header("content-type", "application/json").send().await.unwrap();
     assert_eq!(json(response).await, (200, json!({"slug": "with-header"})));
 }
 
 async fn slugify_rejects_what_it_cannot_use(app: TestApp) {
     for query in ["", "?slug=", "?other=x"] {
-        let (status, body) = json(
-            app.get(&format!("/utils/slugify{query}"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = json(app.get(&format!("/utils/slugify{query}")).send().await.unwrap()).await;
         assert_eq!(status, 400, "{query}");
         assert_eq!(body["error"], "missing_slug", "{query}");
         assert!(body["message"].as_str().unwrap().contains("slug"));
     }
-    let (status, body) = json(
-        app.get("/utils/slugify?slug=%21%21%21")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = json(app.get("/utils/slugify?slug=%21%21%21").send().await.unwrap()).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_slug");
 }
@@ -92,12 +64,7 @@ async fn metrics_count_requests_per_route_template(app: TestApp) {
 
     let response = app.get("/metrics").send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain")
-    );
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
     let text = response.text().await.unwrap();
     for line in [
         r#"http_requests_total{method="GET",route="/",status="200"} 3"#,

@@ -20,37 +20,20 @@ pub async fn signing_keys_are_kept_and_retired(store: &dyn Store) {
         retired_at: None,
     };
     store.insert_signing_key(key("old", at)).await.unwrap();
-    store
-        .insert_signing_key(key("new", at + Duration::seconds(1)))
-        .await
-        .unwrap();
+    store.insert_signing_key(key("new", at + Duration::seconds(1))).await.unwrap();
     let keys = store.signing_keys().await.unwrap();
-    assert_eq!(
-        keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
-        ["old", "new"],
-        "oldest first"
-    );
+    assert_eq!(keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(), ["old", "new"], "oldest first");
     assert_eq!(keys[0].sealed_private, [1, 2, 3, 0, 255]);
     assert_eq!(keys[0].public_jwk["kty"], "RSA");
 
-    assert_eq!(
-        store.retire_signing_keys_except("new", at).await.unwrap(),
-        1
-    );
-    assert_eq!(
-        store.retire_signing_keys_except("new", at).await.unwrap(),
-        0,
-        "retired once"
-    );
+    assert_eq!(store.retire_signing_keys_except("new", at).await.unwrap(), 1);
+    assert_eq!(store.retire_signing_keys_except("new", at).await.unwrap(), 0, "retired once");
     let keys = store.signing_keys().await.unwrap();
     assert!(keys[0].retired_at.is_some() && keys[1].retired_at.is_none());
 }
 
 async fn family(store: &dyn Store) -> TokenFamily {
-    let account = store
-        .create_account(new_account(&format!("{}@example.com", Uuid::new_v4())))
-        .await
-        .unwrap();
+    let account = store.create_account(new_account(&format!("{}@example.com", Uuid::new_v4()))).await.unwrap();
     TokenFamily {
         id: Uuid::new_v4(),
         account_id: account.id,
@@ -76,37 +59,22 @@ fn code(family: &TokenFamily, hash: &str) -> AuthCode {
 pub async fn auth_codes_are_spent_once(store: &dyn Store) {
     let family = family(store).await;
     let code = code(&family, "code-hash");
-    store
-        .create_auth_code(family.clone(), code.clone())
-        .await
-        .unwrap();
+    store.create_auth_code(family.clone(), code.clone()).await.unwrap();
 
     let first = store.use_auth_code("code-hash", time::now()).await.unwrap();
     assert_eq!(first, CodeUse::Fresh(code.clone(), family.clone()));
     let second = store.use_auth_code("code-hash", time::now()).await.unwrap();
     assert_eq!(second, CodeUse::Replayed(code, family));
-    assert_eq!(
-        store.use_auth_code("other", time::now()).await.unwrap(),
-        CodeUse::Unknown
-    );
+    assert_eq!(store.use_auth_code("other", time::now()).await.unwrap(), CodeUse::Unknown);
 }
 
 pub async fn concurrent_code_uses_have_one_winner(store: &dyn Store) {
     let family = family(store).await;
-    store
-        .create_auth_code(family.clone(), code(&family, "raced"))
-        .await
-        .unwrap();
+    store.create_auth_code(family.clone(), code(&family, "raced")).await.unwrap();
     let uses = (0..8).map(|_| store.use_auth_code("raced", time::now()));
     let outcomes = join_all(uses).await;
-    let fresh = outcomes
-        .iter()
-        .filter(|o| matches!(o, Ok(CodeUse::Fresh(..))))
-        .count();
-    let replayed = outcomes
-        .iter()
-        .filter(|o| matches!(o, Ok(CodeUse::Replayed(..))))
-        .count();
+    let fresh = outcomes.iter().filter(|o| matches!(o, Ok(CodeUse::Fresh(..)))).count();
+    let replayed = outcomes.iter().filter(|o| matches!(o, Ok(CodeUse::Replayed(..)))).count();
     assert_eq!((fresh, replayed), (1, 7), "{outcomes:?}");
 }
 
@@ -121,104 +89,60 @@ fn refresh(family: &TokenFamily, hash: &str, now: Timestamp) -> RefreshToken {
 
 pub async fn refresh_tokens_rotate_and_reuse_is_seen(store: &dyn Store) {
     let family = family(store).await;
-    store
-        .create_auth_code(family.clone(), code(&family, "c"))
-        .await
-        .unwrap();
+    store.create_auth_code(family.clone(), code(&family, "c")).await.unwrap();
     let now = time::now();
     let first = refresh(&family, "r1", now);
     store.insert_refresh_token(first.clone()).await.unwrap();
 
-    let outcome = store
-        .rotate_refresh_token("r1", "r2", now + Duration::days(30), now)
-        .await
-        .unwrap();
+    let outcome = store.rotate_refresh_token("r1", "r2", now + Duration::days(30), now).await.unwrap();
     assert_eq!(outcome, RefreshUse::Rotated(first.clone(), family.clone()));
-    let outcome = store
-        .rotate_refresh_token("r2", "r3", now + Duration::days(30), now)
-        .await
-        .unwrap();
+    let outcome = store.rotate_refresh_token("r2", "r3", now + Duration::days(30), now).await.unwrap();
     assert!(matches!(outcome, RefreshUse::Rotated(ref t, _) if t.token_hash == "r2"));
 
     // r1 again: a reuse, and nothing new is stored.
-    let outcome = store
-        .rotate_refresh_token("r1", "r4", now + Duration::days(30), now)
-        .await
-        .unwrap();
+    let outcome = store.rotate_refresh_token("r1", "r4", now + Duration::days(30), now).await.unwrap();
     assert_eq!(outcome, RefreshUse::Reused(first, family.clone()));
     assert_eq!(
-        store
-            .rotate_refresh_token("r4", "r5", now + Duration::days(30), now)
-            .await
-            .unwrap(),
+        store.rotate_refresh_token("r4", "r5", now + Duration::days(30), now).await.unwrap(),
         RefreshUse::Unknown
     );
 
     // Once the family is revoked, even the current token counts as reused.
     store.revoke_token_family(family.id, now).await.unwrap();
     assert!(matches!(
-        store
-            .rotate_refresh_token("r3", "r6", now + Duration::days(30), now)
-            .await
-            .unwrap(),
+        store.rotate_refresh_token("r3", "r6", now + Duration::days(30), now).await.unwrap(),
         RefreshUse::Reused(..)
     ));
     assert_eq!(
-        store
-            .rotate_refresh_token("nope", "r7", now + Duration::days(30), now)
-            .await
-            .unwrap(),
+        store.rotate_refresh_token("nope", "r7", now + Duration::days(30), now).await.unwrap(),
         RefreshUse::Unknown
     );
 }
 
 pub async fn expired_refresh_tokens_do_not_rotate(store: &dyn Store) {
     let family = family(store).await;
-    store
-        .create_auth_code(family.clone(), code(&family, "c2"))
-        .await
-        .unwrap();
+    store.create_auth_code(family.clone(), code(&family, "c2")).await.unwrap();
     let past = time::now() - Duration::days(31);
-    store
-        .insert_refresh_token(refresh(&family, "old", past))
-        .await
-        .unwrap();
-    let outcome = store
-        .rotate_refresh_token("old", "new", time::now() + Duration::days(30), time::now())
-        .await
-        .unwrap();
+    store.insert_refresh_token(refresh(&family, "old", past)).await.unwrap();
+    let outcome =
+        store.rotate_refresh_token("old", "new", time::now() + Duration::days(30), time::now()).await.unwrap();
     assert_eq!(outcome, RefreshUse::Unknown);
 }
 
 pub async fn revoked_families_are_listed_since_a_time(store: &dyn Store) {
     let a = family(store).await;
     let b = family(store).await;
-    store
-        .create_auth_code(a.clone(), code(&a, "ca"))
-        .await
-        .unwrap();
-    store
-        .create_auth_code(b.clone(), code(&b, "cb"))
-        .await
-        .unwrap();
+    store.create_auth_code(a.clone(), code(&a, "ca")).await.unwrap();
+    store.create_auth_code(b.clone(), code(&b, "cb")).await.unwrap();
     let t0 = time::now();
     store.revoke_token_family(a.id, t0).await.unwrap();
-    store
-        .revoke_token_family(b.id, t0 + Duration::seconds(10))
-        .await
-        .unwrap();
+    store.revoke_token_family(b.id, t0 + Duration::seconds(10)).await.unwrap();
     let mut all = store.revoked_token_families(t0).await.unwrap();
     all.sort();
     let mut expected = vec![a.id, b.id];
     expected.sort();
     assert_eq!(all, expected);
-    assert_eq!(
-        store
-            .revoked_token_families(t0 + Duration::seconds(5))
-            .await
-            .unwrap(),
-        [b.id]
-    );
+    assert_eq!(store.revoked_token_families(t0 + Duration::seconds(5)).await.unwrap(), [b.id]);
 }
 
 pub async fn sessions_expire_and_end(store: &dyn Store) {
@@ -230,19 +154,11 @@ pub async fn sessions_expire_and_end(store: &dyn Store) {
         created_at: now,
         expires_at: now + Duration::hours(1),
     };
-    let dead = Session {
-        id_hash: "dead".into(),
-        expires_at: now - Duration::seconds(1),
-        ..live.clone()
-    };
+    let dead = Session { id_hash: "dead".into(), expires_at: now - Duration::seconds(1), ..live.clone() };
     store.create_session(live.clone()).await.unwrap();
     store.create_session(dead).await.unwrap();
     assert_eq!(store.session("live", now).await.unwrap(), Some(live));
     assert_eq!(store.session("dead", now).await.unwrap(), None, "expired");
     store.delete_session("live").await.unwrap();
-    assert_eq!(
-        store.session("live", now).await.unwrap(),
-        None,
-        "signed out"
-    );
+    assert_eq!(store.session("live", now).await.unwrap(), None, "signed out");
 }

@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 
-use axum::http::StatusCode;
+use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use basic_admin_core::store::StoreError;
 use serde_json::{Map, Value, json};
@@ -74,7 +75,18 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body())).into_response()
+        // RFC 6750: every 401, and a 403 for a missing scope, says how to authenticate.
+        let challenge = match (self.status, self.code.as_ref()) {
+            (StatusCode::UNAUTHORIZED, "invalid_token") => Some("Bearer error=\"invalid_token\""),
+            (StatusCode::UNAUTHORIZED, _) => Some("Bearer"),
+            (StatusCode::FORBIDDEN, "insufficient_scope") => Some("Bearer error=\"insufficient_scope\""),
+            _ => None,
+        };
+        let mut response = (self.status, axum::Json(self.body())).into_response();
+        if let Some(challenge) = challenge {
+            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
     }
 }
 

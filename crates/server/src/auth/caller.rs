@@ -6,9 +6,9 @@
 //! invalid is a 401, never silently anonymous.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
@@ -52,7 +52,7 @@ impl Caller {
     }
 }
 
-/// A 401 (with `WWW-Authenticate: Bearer`) or a 403.
+/// A 401 or a 403 (their `WWW-Authenticate` header is added by [`ApiError`]).
 #[derive(Debug)]
 pub struct AuthError(pub ApiError);
 
@@ -68,17 +68,7 @@ impl AuthError {
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let challenge = match (self.0.status, self.0.code.as_ref()) {
-            (StatusCode::UNAUTHORIZED, "invalid_token") => Some("Bearer error=\"invalid_token\""),
-            (StatusCode::UNAUTHORIZED, _) => Some("Bearer"),
-            (StatusCode::FORBIDDEN, _) => Some("Bearer error=\"insufficient_scope\""),
-            _ => None,
-        };
-        let mut response = self.0.into_response();
-        if let Some(challenge) = challenge {
-            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-        }
-        response
+        self.0.into_response()
     }
 }
 

@@ -34,12 +34,24 @@ on_both_backends!(
 );
 
 on_both_backends!(with short_codes; expired_codes_are_refused);
+on_both_backends!(with developer_route; only_admin_tokens_reach_developer_routes);
 on_both_backends!(with short_tokens; expired_access_tokens_are_401s);
 
 fn short_codes() -> Setup {
     let mut setup = Setup::default();
     setup.flags.auth_code_ttl_secs = Some("1".into());
     setup
+}
+
+/// A route guarded as every developer endpoint is.
+fn developer_route() -> Setup {
+    use axum::routing::get;
+    use basic_admin_server::auth::Caller;
+    use basic_admin_server::error::ApiError;
+    async fn whoami(caller: Caller) -> Result<String, ApiError> {
+        Ok(caller.developer()?.account_id.to_string())
+    }
+    Setup { extra_routes: Some(axum::Router::new().route("/test/developer", get(whoami))), ..Setup::default() }
 }
 
 fn short_tokens() -> Setup {
@@ -494,12 +506,18 @@ async fn bad_tokens_are_401s(app: TestApp) {
 
 async fn expired_access_tokens_are_401s(app: TestApp) {
     let tokens = flows::developer_tokens(&app, "expiry@example.com").await;
-    // The verifier allows 30 s of clock skew.
-    let access = tokens["access_token"].as_str().unwrap();
-    let claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(access.split('.').nth(1).unwrap()).unwrap()).unwrap();
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 1);
     assert_eq!(tokens["expires_in"], 1);
+    let access = tokens["access_token"].as_str().unwrap();
+    let mut claims: basic_admin_server::auth::claims::AccessClaims =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(access.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(claims.exp - claims.iat, 1);
+    // The same token as it will be once its time (and the leeway for clock skew) is over.
+    claims.exp -= 120;
+    claims.iat -= 120;
+    let expired = app.state.keys.sign("at+jwt", &claims);
+    let (status, body) = userinfo(&app, &expired).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
+    assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
 }
 
 async fn discovery_and_keys_describe_the_provider(app: TestApp) {
@@ -601,4 +619,35 @@ async fn nodes_share_keys_and_rotations_reach_them_all(a: TestApp) {
     assert_eq!(kids, jwks_kids(&b).await);
     // And A now signs with the new key too.
     assert_eq!(kid(&flows::developer_tokens(&a, "nodes3@example.com").await), new_kid);
+}
+
+async fn only_admin_tokens_reach_developer_routes(app: TestApp) {
+    let developer = flows::developer_tokens(&app, "admin-scope@example.com").await;
+    let response =
+        app.get("/test/developer").bearer_auth(developer["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    // An app user's token (no admin scope) is recognised, but refused: 403.
+    let project = seed_project(&app, &["https://todo.example/callback"]).await;
+    let metadata_url = format!("http://localhost:3003/projects/{project}/client-metadata.json");
+    let mut browser = Browser::new(&app);
+    let query = authorize_query(&metadata_url, "https://todo.example/callback", "profile", &[]);
+    let redirect = consent_redirect(&mut browser, &query, "app-user@example.com", false).await;
+    let code = query_param(&redirect, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", metadata_url.as_str()),
+        ("code", &code),
+        ("redirect_uri", "https://todo.example/callback"),
+    ];
+    let (status, user) = token_form(&app, &form).await;
+    assert_eq!(status, 200, "a project's client-metadata URL is its client id too: {user}");
+    let response = app.get("/test/developer").bearer_auth(user["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
+    let (_, body) = json(response).await;
+    assert_eq!(body["error"], "insufficient_scope");
+
+    let (status, _) = json(app.get("/test/developer").send().await.unwrap()).await;
+    assert_eq!(status, 401);
 }

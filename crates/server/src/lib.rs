@@ -21,8 +21,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use basic_admin_core::store::{Store, StoreError};
-use basic_admin_store_postgres::PgStore;
-use basic_admin_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
 use crate::auth::revocations::Revocations;
@@ -154,9 +152,9 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     let url = &config.database_url;
     let store_error = |source| StartError::Store { url: redact_url(url), source };
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url).await.map_err(store_error)?))
+        Ok(Arc::new(basic_admin_store_sqlite::open(url).await.map_err(store_error)?))
     } else if config.is_postgres() {
-        Ok(Arc::new(PgStore::open(url, config.db_max_connections).await.map_err(store_error)?))
+        Ok(Arc::new(basic_admin_store_postgres::open(url, config.db_max_connections).await.map_err(store_error)?))
     } else {
         Err(StartError::DatabaseScheme(redact_url(url)))
     }

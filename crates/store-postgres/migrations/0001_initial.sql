@@ -80,7 +80,7 @@ CREATE INDEX api_keys_project_idx ON api_keys (project_id, created_at);
 CREATE TABLE schema_versions (
     id         UUID PRIMARY KEY,
     project_id UUID NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-    version    INTEGER NOT NULL,
+    version    BIGINT NOT NULL,
     schema     JSONB NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     CONSTRAINT schema_versions_project_id_version_key UNIQUE (project_id, version)

@@ -5,17 +5,19 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use basic_admin_core::model::Account;
 use serde::Deserialize;
 
 use crate::auth::accounts::{self, SignInError, SignUp, SignUpError};
 use crate::auth::flow::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest};
 use crate::auth::pages::{self, ConsentPage, FormPage, Page};
 use crate::auth::session;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -45,44 +47,64 @@ async fn checked(state: &AppState, query: &str) -> Result<AuthorizeRequest, Resp
     })
 }
 
-enum Form_ {
+#[derive(Clone, Copy)]
+enum Kind {
     SignIn,
     SignUp,
 }
 
-fn form_page(
-    kind: Form_,
-    status: StatusCode,
-    request: &AuthorizeRequest,
-    query: &str,
+/// A sign-in or sign-up form for one authorization request.
+struct FormContext {
+    kind: Kind,
+    request: AuthorizeRequest,
+    /// The request's query string, carried in the form.
+    query: String,
     csrf: (String, Option<String>),
-    error: Option<&str>,
-    email: &str,
-) -> Response {
-    let page = FormPage { client_name: &request.client.name, csrf: &csrf.0, request: query, error, email };
-    let (title, body) = match kind {
-        Form_::SignIn => pages::sign_in(&page),
-        Form_::SignUp => pages::sign_up(&page),
-    };
-    Page { status, title, body, cookies: csrf.1.into_iter().collect() }.into_response()
+}
+
+impl FormContext {
+    /// Checks the request; the `Err` is the answer to send instead.
+    async fn new(kind: Kind, state: &AppState, headers: &HeaderMap, query: String) -> Result<Self, Response> {
+        let request = checked(state, &query).await?;
+        Ok(Self { kind, request, query, csrf: session::csrf(state, headers) })
+    }
+
+    fn render(self, status: StatusCode, error: Option<&str>, email: &str) -> Response {
+        let page =
+            FormPage { client_name: &self.request.client.name, csrf: &self.csrf.0, request: &self.query, error, email };
+        let (title, body) = match self.kind {
+            Kind::SignIn => pages::sign_in(&page),
+            Kind::SignUp => pages::sign_up(&page),
+        };
+        Page { status, title, body, cookies: self.csrf.1.into_iter().collect() }.into_response()
+    }
+
+    fn expired(self, email: &str) -> Response {
+        self.render(StatusCode::BAD_REQUEST, Some("This form has expired. Please try again."), email)
+    }
+
+    /// Signs `account` in on this browser and moves on to consent.
+    async fn signed_in(self, state: &AppState, account: &Account) -> Response {
+        match session::start(state, account).await {
+            Ok(cookie) => see_other(&format!("/auth/consent?{}", self.query), vec![cookie]),
+            Err(e) => e.into_response(),
+        }
+    }
+}
+
+async fn form_page(kind: Kind, state: &AppState, headers: &HeaderMap, query: Option<String>) -> Response {
+    match FormContext::new(kind, state, headers, query.unwrap_or_default()).await {
+        Ok(form) => form.render(StatusCode::OK, None, ""),
+        Err(answer) => answer,
+    }
 }
 
 async fn login_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let query = query.unwrap_or_default();
-    let request = match checked(&state, &query).await {
-        Ok(request) => request,
-        Err(answer) => return answer,
-    };
-    form_page(Form_::SignIn, StatusCode::OK, &request, &query, session::csrf(&state, &headers), None, "")
+    form_page(Kind::SignIn, &state, &headers, query).await
 }
 
 async fn signup_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let query = query.unwrap_or_default();
-    let request = match checked(&state, &query).await {
-        Ok(request) => request,
-        Err(answer) => return answer,
-    };
-    form_page(Form_::SignUp, StatusCode::OK, &request, &query, session::csrf(&state, &headers), None, "")
+    form_page(Kind::SignUp, &state, &headers, query).await
 }
 
 #[derive(Deserialize)]
@@ -99,42 +121,26 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let request = match checked(&state, &form.request).await {
-        Ok(request) => request,
+    let context = match FormContext::new(Kind::SignIn, &state, &headers, form.request).await {
+        Ok(context) => context,
         Err(answer) => return answer,
     };
-    let csrf = session::csrf(&state, &headers);
     if !session::csrf_ok(&headers, &form.csrf) {
-        let error = Some("This form has expired. Please try again.");
-        return form_page(Form_::SignIn, StatusCode::BAD_REQUEST, &request, &form.request, csrf, error, &form.email);
+        return context.expired(&form.email);
     }
     match accounts::sign_in(&state, &form.email, form.password, peer.ip()).await {
-        Ok(account) => match session::start(&state, &account).await {
-            Ok(cookie) => see_other(&format!("/auth/consent?{}", form.request), vec![cookie]),
-            Err(e) => e.into_response(),
-        },
+        Ok(account) => context.signed_in(&state, &account).await,
         Err(SignInError::Rejected) => {
-            let error = Some("Wrong email or password.");
-            form_page(Form_::SignIn, StatusCode::UNAUTHORIZED, &request, &form.request, csrf, error, &form.email)
+            context.render(StatusCode::UNAUTHORIZED, Some("Wrong email or password."), &form.email)
         }
         Err(SignInError::Throttled(wait)) => {
             let minutes = wait.as_secs().div_ceil(60);
             let error = format!("Too many failed attempts. Try again in {minutes} minute(s).");
-            let mut response = form_page(
-                Form_::SignIn,
-                StatusCode::TOO_MANY_REQUESTS,
-                &request,
-                &form.request,
-                csrf,
-                Some(&error),
-                &form.email,
-            );
-            if let Ok(value) = wait.as_secs().to_string().parse() {
-                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
-            }
+            let mut response = context.render(StatusCode::TOO_MANY_REQUESTS, Some(&error), &form.email);
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
             response
         }
-        Err(SignInError::Store(e)) => crate::error::ApiError::from(e).into_response(),
+        Err(SignInError::Store(e)) => ApiError::from(e).into_response(),
     }
 }
 
@@ -151,27 +157,19 @@ struct SignUpForm {
 }
 
 async fn signup(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SignUpForm>) -> Response {
-    let request = match checked(&state, &form.request).await {
-        Ok(request) => request,
+    let context = match FormContext::new(Kind::SignUp, &state, &headers, form.request).await {
+        Ok(context) => context,
         Err(answer) => return answer,
     };
-    let csrf = session::csrf(&state, &headers);
     if !session::csrf_ok(&headers, &form.csrf) {
-        let error = Some("This form has expired. Please try again.");
-        return form_page(Form_::SignUp, StatusCode::BAD_REQUEST, &request, &form.request, csrf, error, &form.email);
+        return context.expired(&form.email);
     }
     let email = form.email.clone();
     let new = SignUp { email: form.email, username: Some(form.username), name: form.name, password: form.password };
     match accounts::create(&*state.store, new).await {
-        Ok(account) => match session::start(&state, &account).await {
-            Ok(cookie) => see_other(&format!("/auth/consent?{}", form.request), vec![cookie]),
-            Err(e) => e.into_response(),
-        },
-        Err(SignUpError::Store(e)) => crate::error::ApiError::from(e).into_response(),
-        Err(e) => {
-            let error = capitalized(&e.to_string());
-            form_page(Form_::SignUp, StatusCode::BAD_REQUEST, &request, &form.request, csrf, Some(&error), &email)
-        }
+        Ok(account) => context.signed_in(&state, &account).await,
+        Err(SignUpError::Store(e)) => ApiError::from(e).into_response(),
+        Err(e) => context.render(StatusCode::BAD_REQUEST, Some(&capitalized(&e.to_string())), &email),
     }
 }
 

@@ -3,8 +3,10 @@
 //! Nothing here knows about HTTP or SQL; the server crate speaks HTTP and the
 //! store crates speak SQL, both in terms of what this crate defines.
 
+pub mod authz;
 pub mod did;
 pub mod model;
 pub mod oauth;
+pub mod settings;
 pub mod store;
 pub mod time;

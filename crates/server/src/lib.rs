@@ -13,6 +13,7 @@ pub mod master_key;
 pub mod metrics;
 pub mod openapi;
 mod routes;
+pub mod services;
 pub mod state;
 pub mod telemetry;
 

@@ -54,3 +54,27 @@ impl ServiceStatus {
         Self { status: "ok".into() }
     }
 }
+
+/// The error of a slug that is not in slug form, with the slug form of it.
+#[derive(Serialize, ToSchema)]
+pub struct SlugErrorBody {
+    pub error: String,
+    pub message: String,
+    /// The given text made into a slug ("" when it has no letter or digit).
+    pub slugified: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SettingsErrorDetails {
+    /// The setting at fault, e.g. `auth.redirect_uris`.
+    pub field: String,
+    pub validation_errors: Vec<String>,
+}
+
+/// The error of settings that are not valid.
+#[derive(Serialize, ToSchema)]
+pub struct SettingsErrorBody {
+    pub error: String,
+    pub message: String,
+    pub details: SettingsErrorDetails,
+}

@@ -8,6 +8,8 @@ pub fn map_err(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned())
         }
+        // Not named: SQLite does not say which key it was.
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Conflict("foreign_key".to_owned()),
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut

@@ -72,6 +72,7 @@ fn prepare(query: Query) -> PgQuery {
             Param::OptTime(v) => q.bind(v),
             Param::Date(v) => q.bind(v),
             Param::Json(v) => q.bind(Json(v)),
+            Param::OptJson(v) => q.bind(v.map(Json)),
             Param::Bytes(v) => q.bind(v),
         };
     }

@@ -29,6 +29,7 @@ pub enum Param {
     OptTime(Option<Timestamp>),
     Date(NaiveDate),
     Json(Value),
+    OptJson(Option<Value>),
     Bytes(Vec<u8>),
 }
 
@@ -85,6 +86,9 @@ impl Query {
     }
     pub fn json(self, v: &Value) -> Self {
         self.push(Param::Json(v.clone()))
+    }
+    pub fn opt_json(self, v: Option<&Value>) -> Self {
+        self.push(Param::OptJson(v.cloned()))
     }
     pub fn bytes(self, v: &[u8]) -> Self {
         self.push(Param::Bytes(v.to_vec()))

@@ -7,6 +7,12 @@ pub fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(constraint_name(db.message())),
+        // ON DELETE RESTRICT fails with its own code (1811), the same message.
+        sqlx::Error::Database(db)
+            if db.is_foreign_key_violation() || db.message().contains("FOREIGN KEY constraint") =>
+        {
+            StoreError::Conflict("foreign_key".to_owned())
+        }
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
             StoreError::Unavailable(e.to_string())
         }

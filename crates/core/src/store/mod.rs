@@ -12,7 +12,10 @@ pub use accounts::{AccountStore, NewAccount};
 pub use oauth::{
     AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, TokenFamily,
 };
-pub use projects::{NewProject, NewTeam, Project, ProjectStore, Team};
+pub use projects::{
+    Invite, Member, NewProject, NewTeam, Project, ProjectChanges, ProjectStore, Team, TeamMembership, TeamProject,
+    TeamStore,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,7 +34,9 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: AccountStore + SigningKeyStore + OAuthStore + ProjectStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + SigningKeyStore + OAuthStore + TeamStore + ProjectStore + Send + Sync + 'static
+{
     /// Which backend this is (`sqlite`, `postgres`), for logs.
     fn backend(&self) -> &'static str;
 

@@ -4,7 +4,9 @@
 mod auth;
 mod auth_pages;
 mod docs;
+mod projects;
 mod root;
+mod teams;
 mod utils;
 
 use axum::Router;
@@ -20,6 +22,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(root::routes())
         .merge(auth::routes())
+        .merge(teams::routes())
+        .merge(projects::routes())
         .merge(utils::routes())
         .split_for_parts()
 }
@@ -41,4 +45,55 @@ async fn root_discovery(
 
 async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> impl axum::response::IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+}
+
+/// `{ "data": … }`: the envelope of most answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Data<T> {
+    pub data: T,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    pub message: String,
+}
+
+impl Deleted {
+    pub fn new(message: &str) -> Self {
+        Self { message: message.to_owned() }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Success {
+    pub success: bool,
+}
+
+impl Success {
+    pub fn yes() -> Self {
+        Self { success: true }
+    }
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlugQuery {
+    /// The slug to check
+    #[param(required = true)]
+    slug: Option<String>,
+}
+
+impl SlugQuery {
+    pub fn required(&self) -> crate::error::ApiResult<String> {
+        self.slug.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
+            crate::error::ApiError::bad_request("missing_slug", "The query parameter slug is required.")
+                .with("slugified", "")
+        })
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SlugAvailability {
+    /// Whether the slug is available
+    pub available: bool,
 }

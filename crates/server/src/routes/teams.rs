@@ -1,0 +1,643 @@
+//! The `teams` tag: teams, members and invites.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use basic_admin_core::store::{Invite, Member, Project, Team};
+use basic_admin_core::time::rfc3339;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{Data, Deleted, SlugAvailability, SlugQuery, Success};
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::extract::{Json, Query};
+use crate::openapi::{ErrorBody, SlugErrorBody};
+use crate::services::slugs;
+use crate::services::teams::{self, NewInvite};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(slug_available))
+        .routes(routes!(accept_invite))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(members))
+        .routes(routes!(update_member, remove_member))
+        .routes(routes!(invites, invite))
+        .routes(routes!(delete_invite))
+}
+
+#[derive(Serialize, ToSchema)]
+struct TeamSummary {
+    id: Uuid,
+    name: String,
+    slug: String,
+    /// The owner's account id.
+    owner: Option<Uuid>,
+    /// The caller's role in the team.
+    roles: String,
+    role_name: Option<String>,
+    #[serde(with = "rfc3339")]
+    created_at: DateTime<Utc>,
+}
+
+/// Get user teams
+///
+/// The teams the caller is a member of, with the caller's role in each.
+#[utoipa::path(
+    get,
+    path = "/team",
+    tag = "teams",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The caller's teams", body = Data<Vec<TeamSummary>>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
+    )
+)]
+async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Data<Vec<TeamSummary>>>> {
+    let teams = teams::list(&state, &caller).await?;
+    let data = teams
+        .into_iter()
+        .map(|t| TeamSummary {
+            id: t.team.id,
+            name: t.team.name,
+            slug: t.team.slug,
+            owner: t.owner_id,
+            roles: t.member.roles,
+            role_name: t.member.role_name,
+            created_at: t.team.created_at,
+        })
+        .collect();
+    Ok(Json(Data { data }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct CreateTeam {
+    /// Name of the team
+    name: String,
+    /// URL-friendly slug for the team - must be unique
+    slug: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct CreatedTeam {
+    id: Uuid,
+    name: String,
+    slug: String,
+    /// The owner's account id: the caller.
+    owner: Uuid,
+    #[serde(with = "rfc3339")]
+    created_at: DateTime<Utc>,
+}
+
+/// Create a new team
+///
+/// The caller becomes its owner.
+#[utoipa::path(
+    post,
+    path = "/team",
+    tag = "teams",
+    security(("bearerAuth" = [])),
+    request_body = CreateTeam,
+    responses(
+        (status = 201, description = "Team created", body = Data<CreatedTeam>),
+        (status = 400, description = "Invalid name or slug (with `slugified`)", body = SlugErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+    )
+)]
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateTeam>,
+) -> ApiResult<(StatusCode, Json<Data<CreatedTeam>>)> {
+    let team = teams::create(&state, &caller, &body.name, &body.slug).await?;
+    let owner = caller.developer()?.account_id;
+    let data = CreatedTeam { id: team.id, name: team.name, slug: team.slug, owner, created_at: team.created_at };
+    Ok((StatusCode::CREATED, Json(Data { data })))
+}
+
+/// Check team slug availability
+#[utoipa::path(
+    get,
+    path = "/team/slug",
+    tag = "teams",
+    params(SlugQuery),
+    responses(
+        (status = 200, description = "Whether the slug is free", body = SlugAvailability),
+        (status = 400, description = "Not a valid slug; `slugified` suggests one", body = SlugErrorBody),
+    )
+)]
+async fn slug_available(
+    State(state): State<AppState>,
+    Query(query): Query<SlugQuery>,
+) -> ApiResult<Json<SlugAvailability>> {
+    let slug = slugs::parse(&query.required()?)?;
+    Ok(Json(SlugAvailability { available: !state.store.team_slug_taken(slug.as_str()).await? }))
+}
+
+#[derive(Serialize, ToSchema)]
+struct MemberView {
+    account_id: Uuid,
+    roles: String,
+    role_name: Option<String>,
+    #[serde(with = "rfc3339")]
+    created_at: DateTime<Utc>,
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        Self { account_id: m.account_id, roles: m.roles, role_name: m.role_name, created_at: m.created_at }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct ProjectIcon {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icon_url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TeamProjectView {
+    id: Uuid,
+    name: String,
+    slug: String,
+    profile: ProjectIcon,
+}
+
+impl From<Project> for TeamProjectView {
+    fn from(p: Project) -> Self {
+        let icon_url = p.profile["icon_url"].as_str().map(str::to_owned);
+        Self { id: p.id, name: p.name, slug: p.slug, profile: ProjectIcon { icon_url } }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct InviteView {
+    id: Uuid,
+    team_id: Uuid,
+    email_or_username: String,
+    roles: String,
+    role_name: Option<String>,
+    #[serde(with = "rfc3339")]
+    created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    expires_at: DateTime<Utc>,
+}
+
+impl From<Invite> for InviteView {
+    fn from(i: Invite) -> Self {
+        Self {
+            id: i.id,
+            team_id: i.team_id,
+            email_or_username: i.invitee,
+            roles: i.roles,
+            role_name: i.role_name,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct TeamDetailView {
+    id: Uuid,
+    name: String,
+    slug: String,
+    owner_id: Option<Uuid>,
+    #[serde(with = "rfc3339")]
+    created_at: DateTime<Utc>,
+    members: Vec<MemberView>,
+    projects: Vec<TeamProjectView>,
+    /// Pending invites.
+    invites: Vec<InviteView>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct TeamPath {
+    /// The team's id
+    team_id: String,
+}
+
+/// Get team by ID
+///
+/// The team with its members, projects and pending invites.
+#[utoipa::path(
+    get,
+    path = "/team/{team_id}",
+    tag = "teams",
+    params(TeamPath),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The team", body = Data<TeamDetailView>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<TeamPath>,
+) -> ApiResult<Json<Data<TeamDetailView>>> {
+    let detail = teams::get(&state, &caller, &path.team_id).await?;
+    let data = TeamDetailView {
+        id: detail.team.id,
+        name: detail.team.name,
+        slug: detail.team.slug,
+        owner_id: detail.owner_id,
+        created_at: detail.team.created_at,
+        members: detail.members.into_iter().map(Into::into).collect(),
+        projects: detail.projects.into_iter().map(Into::into).collect(),
+        invites: detail.invites.into_iter().map(Into::into).collect(),
+    };
+    Ok(Json(Data { data }))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+struct UpdateTeam {
+    /// New name for the team
+    name: Option<String>,
+    /// New URL-friendly slug for the team - must be unique
+    slug: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TeamView {
+    id: Uuid,
+    name: String,
+    slug: String,
+    owner_id: Option<Uuid>,
+    #[serde(with = "rfc3339")]
+    created_at: DateTime<Utc>,
+}
+
+/// Update a team
+///
+/// Its name, its slug, or both (owner and admins).
+#[utoipa::path(
+    patch,
+    path = "/team/{team_id}",
+    tag = "teams",
+    params(TeamPath),
+    security(("bearerAuth" = [])),
+    request_body = UpdateTeam,
+    responses(
+        (status = 200, description = "The updated team", body = Data<TeamView>),
+        (status = 400, description = "Nothing to update, or an invalid name or slug", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<TeamPath>,
+    Json(body): Json<UpdateTeam>,
+) -> ApiResult<Json<Data<TeamView>>> {
+    let team: Team = teams::update(&state, &caller, &path.team_id, body.name.as_deref(), body.slug.as_deref()).await?;
+    let owner_id = teams::owner_of(&state, team.id).await?;
+    let data = TeamView { id: team.id, name: team.name, slug: team.slug, owner_id, created_at: team.created_at };
+    Ok(Json(Data { data }))
+}
+
+/// Delete a team
+///
+/// With its members and invites (the owner only). A team with projects is
+/// not deleted.
+#[utoipa::path(
+    delete,
+    path = "/team/{team_id}",
+    tag = "teams",
+    params(TeamPath),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 400, description = "The team still has projects", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn delete(State(state): State<AppState>, caller: Caller, Path(path): Path<TeamPath>) -> ApiResult<Json<Deleted>> {
+    teams::delete(&state, &caller, &path.team_id).await?;
+    Ok(Json(Deleted::new("The team was deleted.")))
+}
+
+/// Get team members
+#[utoipa::path(
+    get,
+    path = "/team/{team_id}/member",
+    tag = "teams",
+    params(TeamPath),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The members", body = Data<Vec<MemberView>>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn members(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<TeamPath>,
+) -> ApiResult<Json<Data<Vec<MemberView>>>> {
+    let members = teams::members(&state, &caller, &path.team_id).await?;
+    Ok(Json(Data { data: members.into_iter().map(Into::into).collect() }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct MemberPath {
+    /// The team's id
+    team_id: String,
+    /// The member's account id
+    member_id: String,
+}
+
+/// A JSON field that may be absent (`None`), null (`Some(None)`) or set.
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+struct UpdateMember {
+    /// owner, admin, member or viewer; making someone owner hands the team over
+    roles: Option<String>,
+    /// A free display label; null clears it
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    role_name: Option<Option<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MembershipView {
+    team_id: Uuid,
+    account_id: Uuid,
+    roles: String,
+    role_name: Option<String>,
+}
+
+impl From<Member> for MembershipView {
+    fn from(m: Member) -> Self {
+        Self { team_id: m.team_id, account_id: m.account_id, roles: m.roles, role_name: m.role_name }
+    }
+}
+
+/// Update a team member
+///
+/// Roles or role name (owner and admins). Making a member `owner` transfers
+/// ownership (the owner only); the old owner becomes an admin.
+#[utoipa::path(
+    patch,
+    path = "/team/{team_id}/member/{member_id}",
+    tag = "teams",
+    params(MemberPath),
+    security(("bearerAuth" = [])),
+    request_body = UpdateMember,
+    responses(
+        (status = 200, description = "The member", body = Data<MembershipView>),
+        (status = 400, description = "Invalid roles, or nothing to update", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such team or member", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn update_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<MemberPath>,
+    Json(body): Json<UpdateMember>,
+) -> ApiResult<Json<Data<MembershipView>>> {
+    let role_name = body.role_name.as_ref().map(|n| n.as_deref());
+    let member =
+        teams::update_member(&state, &caller, &path.team_id, &path.member_id, body.roles.as_deref(), role_name).await?;
+    Ok(Json(Data { data: member.into() }))
+}
+
+/// Delete a team member
+///
+/// Owner and admins remove members; anyone but the owner may remove
+/// themselves (leave the team).
+#[utoipa::path(
+    delete,
+    path = "/team/{team_id}/member/{member_id}",
+    tag = "teams",
+    params(MemberPath),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "Removed", body = Success),
+        (status = 400, description = "The owner cannot be removed", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such team or member", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn remove_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<MemberPath>,
+) -> ApiResult<Json<Success>> {
+    teams::remove_member(&state, &caller, &path.team_id, &path.member_id).await?;
+    Ok(Json(Success::yes()))
+}
+
+/// Get team invites
+///
+/// Pending invites: not accepted, not expired.
+#[utoipa::path(
+    get,
+    path = "/team/{team_id}/invite",
+    tag = "teams",
+    params(TeamPath),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "Pending invites", body = Data<Vec<InviteView>>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
+        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+    )
+)]
+async fn invites(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<TeamPath>,
+) -> ApiResult<Json<Data<Vec<InviteView>>>> {
+    let invites = teams::invites(&state, &caller, &path.team_id).await?;
+    Ok(Json(Data { data: invites.into_iter().map(Into::into).collect() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct CreateInvite {
+    /// The email of the account to invite (or give `username`)
+    email: Option<String>,
+    /// The username of the account to invite (or give `email`)
+    username: Option<String>,
+    /// admin, member or viewer
+    roles: String,
+    /// Optional display name for the role
+    role_name: Option<String>,
+    /// When the invite expires; at most 90 days ahead, 7 days by default
+    #[serde(default, with = "optional_rfc3339")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    expires_at: Option<DateTime<Utc>>,
+}
+
+mod optional_rfc3339 {
+    use basic_admin_core::time::Timestamp;
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| {
+                chrono::DateTime::parse_from_rfc3339(&text)
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|e| serde::de::Error::custom(format!("expires_at: {e}")))
+            })
+            .transpose()
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct CreatedInvite {
+    id: Uuid,
+    team_id: Uuid,
+    /// The invited account, when it exists already.
+    account_id: Option<Uuid>,
+    roles: String,
+    role_name: Option<String>,
+    #[serde(with = "rfc3339")]
+    created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    expires_at: DateTime<Utc>,
+    email_or_username: String,
+}
+
+/// Create a team invite
+///
+/// By email or by username (exactly one), for owner and admins.
+#[utoipa::path(
+    post,
+    path = "/team/{team_id}/invite",
+    tag = "teams",
+    params(TeamPath),
+    security(("bearerAuth" = [])),
+    request_body = CreateInvite,
+    responses(
+        (status = 201, description = "The invite", body = Data<CreatedInvite>),
+        (status = 400, description = "Invalid invite, already a member, or a pending invite exists", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<TeamPath>,
+    Json(body): Json<CreateInvite>,
+) -> ApiResult<(StatusCode, Json<Data<CreatedInvite>>)> {
+    let new = NewInvite {
+        email: body.email.as_deref(),
+        username: body.username.as_deref(),
+        roles: &body.roles,
+        role_name: body.role_name.as_deref(),
+        expires_at: body.expires_at,
+    };
+    let (invite, account_id) = teams::invite(&state, &caller, &path.team_id, new).await?;
+    let data = CreatedInvite {
+        id: invite.id,
+        team_id: invite.team_id,
+        account_id,
+        roles: invite.roles,
+        role_name: invite.role_name,
+        created_at: invite.created_at,
+        expires_at: invite.expires_at,
+        email_or_username: invite.invitee,
+    };
+    Ok((StatusCode::CREATED, Json(Data { data })))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct InvitePath {
+    /// The team's id
+    team_id: String,
+    /// The invite's id
+    invite_id: String,
+}
+
+/// Delete a team invite
+#[utoipa::path(
+    delete,
+    path = "/team/{team_id}/invite/{invite_id}",
+    tag = "teams",
+    params(InvitePath),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = Success),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such team or invite", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn delete_invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<InvitePath>,
+) -> ApiResult<Json<Success>> {
+    teams::delete_invite(&state, &caller, &path.team_id, &path.invite_id).await?;
+    Ok(Json(Success::yes()))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct AcceptInvite {
+    /// The invite's id (`id` is accepted too)
+    #[serde(alias = "id")]
+    invite_id: String,
+}
+
+/// Accept a team invite
+///
+/// The invite must be made out to the caller's email or username.
+#[utoipa::path(
+    post,
+    path = "/team/accept-invite",
+    tag = "teams",
+    security(("bearerAuth" = [])),
+    request_body = AcceptInvite,
+    responses(
+        (status = 200, description = "Joined the team", body = Data<MembershipView>),
+        (status = 400, description = "Expired or used invite, or already a member", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such invite for the caller", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn accept_invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<AcceptInvite>,
+) -> ApiResult<Json<Data<MembershipView>>> {
+    let member = teams::accept(&state, &caller, &body.invite_id).await?;
+    Ok(Json(Data { data: member.into() }))
+}

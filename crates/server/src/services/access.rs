@@ -1,0 +1,75 @@
+//! Who the caller is to a team or a project, and whether that allows an
+//! action: 404 when they cannot see it, 403 when they can but may not act.
+
+use axum::http::StatusCode;
+use basic_admin_core::authz::{Action, Decision, TeamRole, decide};
+use basic_admin_core::store::{Project, Team};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub struct TeamAccess {
+    pub team: Team,
+    pub role: TeamRole,
+    pub account_id: Uuid,
+}
+
+pub struct ProjectAccess {
+    pub project: Project,
+    pub role: TeamRole,
+    pub account_id: Uuid,
+}
+
+pub fn team_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "team_not_found", "There is no team with this id that you can see.")
+}
+
+pub fn project_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "project_not_found", "There is no project with this id that you can see.")
+}
+
+fn forbidden(role: TeamRole) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("Your role in this team ({role}) does not allow this."))
+}
+
+/// Parses an id from a path; one that is not a UUID names nothing.
+pub fn parse_id(text: &str, not_found: fn() -> ApiError) -> ApiResult<Uuid> {
+    Uuid::try_parse(text).map_err(|_| not_found())
+}
+
+/// A role as stored; anything unknown counts as the least.
+pub fn role_of(roles: &str) -> TeamRole {
+    roles.parse().unwrap_or(TeamRole::Viewer)
+}
+
+pub fn require(role: TeamRole, action: Action) -> ApiResult<()> {
+    match decide(role, action) {
+        Decision::Allow => Ok(()),
+        Decision::Deny => Err(forbidden(role)),
+    }
+}
+
+/// The team `team_id`, if the caller (a developer) is a member allowed `action`.
+pub async fn team(state: &AppState, caller: &Caller, team_id: &str, action: Action) -> ApiResult<TeamAccess> {
+    let account_id = caller.developer()?.account_id;
+    let id = parse_id(team_id, team_not_found)?;
+    let member = state.store.member(id, account_id).await?.ok_or_else(team_not_found)?;
+    let team = state.store.team_by_id(id).await?.ok_or_else(team_not_found)?;
+    let role = role_of(&member.roles);
+    require(role, action)?;
+    Ok(TeamAccess { team, role, account_id })
+}
+
+/// The project `project_id`, if the caller (a developer) is a member of its
+/// team allowed `action`.
+pub async fn project(state: &AppState, caller: &Caller, project_id: &str, action: Action) -> ApiResult<ProjectAccess> {
+    let account_id = caller.developer()?.account_id;
+    let id = parse_id(project_id, project_not_found)?;
+    let project = state.store.project_by_id(id).await?.ok_or_else(project_not_found)?;
+    let member = state.store.member(project.team_id, account_id).await?.ok_or_else(project_not_found)?;
+    let role = role_of(&member.roles);
+    require(role, action)?;
+    Ok(ProjectAccess { project, role, account_id })
+}

@@ -1,0 +1,8 @@
+//! The use-cases behind the routes: each checks who may act (through
+//! [`access`]), applies the rules, and calls the store. No HTTP here but the
+//! error type.
+
+pub mod access;
+pub mod projects;
+pub mod slugs;
+pub mod teams;

@@ -1,0 +1,167 @@
+//! Projects, their settings and their public profile.
+
+use basic_admin_core::authz::Action;
+use basic_admin_core::model::slugify;
+use basic_admin_core::settings::{self, SettingsError};
+use basic_admin_core::store::{NewProject, Project, ProjectChanges, StoreError, TeamProject};
+use basic_admin_core::time;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::access::{self, ProjectAccess, project_not_found};
+use super::slugs;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The largest profile a project may keep, serialized.
+pub const MAX_PROFILE_BYTES: usize = 16 * 1024;
+
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<TeamProject>> {
+    let account_id = caller.developer()?.account_id;
+    Ok(state.store.projects_of(account_id).await?)
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    team_id: &str,
+    slug: Option<&str>,
+) -> ApiResult<Project> {
+    let team = access::team(state, caller, team_id, Action::CreateProject).await?.team;
+    let name = slugs::name(name)?;
+    let slug = match slug.filter(|s| !s.is_empty()) {
+        Some(slug) => slugs::parse(slug)?,
+        None => slugify(&name).ok_or_else(|| {
+            ApiError::bad_request("invalid_slug", "The name has no letter or digit to make a slug from; give a slug.")
+        })?,
+    };
+    let new = NewProject {
+        id: Uuid::new_v4(),
+        team_id: team.id,
+        name,
+        slug: slug.into_inner(),
+        website: None,
+        profile: json!({}),
+        settings: json!({}),
+        created_at: time::now(),
+    };
+    state.store.create_project(new).await.map_err(|e| match e {
+        StoreError::Conflict(_) => slugs::taken("project"),
+        other => other.into(),
+    })
+}
+
+pub async fn get(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<Project> {
+    Ok(access::project(state, caller, project_id, Action::ViewProject).await?.project)
+}
+
+/// A project by UUID or hex id, for the public routes.
+pub async fn public(state: &AppState, project_id: &str) -> ApiResult<Project> {
+    let id = access::parse_id(project_id, project_not_found)?;
+    state.store.project_by_id(id).await?.ok_or_else(project_not_found)
+}
+
+#[derive(Default)]
+pub struct Changes {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    /// `Some(None)` (JSON null or "") clears the website.
+    pub website: Option<Option<String>>,
+    pub profile: Option<Value>,
+}
+
+fn check_website(website: &str) -> ApiResult<()> {
+    let rest = website.strip_prefix("https://").or_else(|| website.strip_prefix("http://"));
+    let host = rest.and_then(|r| r.split(['/', '?', '#']).next()).filter(|h| !h.is_empty());
+    if host.is_none() || website.len() > 2000 || website.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ApiError::bad_request("invalid_website", "The website must be an http:// or https:// URL."));
+    }
+    Ok(())
+}
+
+/// `current` with `patch`'s keys set (a `null` removes a key).
+fn merge(current: &Value, patch: &Map<String, Value>) -> Value {
+    let mut merged = current.as_object().cloned().unwrap_or_default();
+    for (key, value) in patch {
+        if value.is_null() {
+            merged.remove(key);
+        } else {
+            merged.insert(key.clone(), value.clone());
+        }
+    }
+    Value::Object(merged)
+}
+
+pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes: Changes) -> ApiResult<Project> {
+    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::UpdateProject).await?;
+    let name = changes.name.as_deref().map(slugs::name).transpose()?;
+    let slug = changes.slug.as_deref().map(slugs::parse).transpose()?.map(|s| s.into_inner());
+    let website = match changes.website {
+        Some(Some(w)) if !w.trim().is_empty() => {
+            check_website(w.trim())?;
+            Some(Some(w.trim().to_owned()))
+        }
+        Some(_) => Some(None),
+        None => None,
+    };
+    let profile = match changes.profile {
+        Some(Value::Object(patch)) => {
+            let merged = merge(&project.profile, &patch);
+            if merged.to_string().len() > MAX_PROFILE_BYTES {
+                return Err(ApiError::bad_request("profile_too_large", "A profile is at most 16 KiB of JSON."));
+            }
+            Some(merged)
+        }
+        Some(_) => return Err(ApiError::bad_request("invalid_profile", "profile must be a JSON object.")),
+        None => None,
+    };
+    let changes = ProjectChanges { name, slug, website, profile };
+    state.store.update_project(project.id, changes, time::now()).await.map_err(|e| match e {
+        StoreError::Conflict(_) => slugs::taken("project"),
+        other => other.into(),
+    })
+}
+
+pub async fn delete(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<()> {
+    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::DeleteProject).await?;
+    Ok(state.store.delete_project(project.id).await?)
+}
+
+pub async fn settings(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<Value> {
+    let project = access::project(state, caller, project_id, Action::ViewProject).await?.project;
+    Ok(settings::normalized(&project.settings))
+}
+
+fn invalid(e: SettingsError) -> ApiError {
+    ApiError::bad_request("invalid_settings", format!("The settings are not valid ({}).", e.field))
+        .with("details", json!({"field": e.field, "validation_errors": e.validation_errors}))
+}
+
+/// Adds (`remove: false`) or removes the redirect URIs a change body names,
+/// without losing a concurrent change.
+pub async fn change_settings(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    body: &Value,
+    remove: bool,
+) -> ApiResult<Value> {
+    let ProjectAccess { mut project, .. } = access::project(state, caller, project_id, Action::UpdateSettings).await?;
+    let uris = settings::parse_change(body).map_err(invalid)?;
+    for _ in 0..5 {
+        let changed = if remove {
+            settings::remove_redirect_uris(&project.settings, &uris)
+        } else {
+            settings::add_redirect_uris(&project.settings, &uris).map_err(invalid)?
+        };
+        // Strictly later than what was read, so the next compare sees a change.
+        let at = time::now().max(project.updated_at + chrono::Duration::milliseconds(1));
+        match state.store.update_settings(project.id, &changed, project.updated_at, at).await? {
+            Some(updated) => return Ok(settings::normalized(&updated.settings)),
+            None => project = state.store.project_by_id(project.id).await?.ok_or_else(project_not_found)?,
+        }
+    }
+    Err(ApiError::new(axum::http::StatusCode::CONFLICT, "conflict", "The settings keep changing; try again."))
+}

@@ -4,9 +4,13 @@ mod flows;
 mod harness;
 
 mod auth;
+mod authz;
 mod browser;
 mod cli;
 mod errors;
 mod lifecycle;
 mod openapi;
+mod projects;
 mod root;
+mod teams;
+mod world;

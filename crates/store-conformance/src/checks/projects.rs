@@ -147,7 +147,11 @@ pub async fn invites_are_pending_until_accepted_once(store: &dyn Store) {
     let old = invite("late@example.com", now - Duration::seconds(1));
     store.create_invite(live.clone()).await.unwrap();
     store.create_invite(old.clone()).await.unwrap();
-    assert_eq!(store.pending_invites(team.id, now).await.unwrap(), std::slice::from_ref(&live), "expired ones are not pending");
+    assert_eq!(
+        store.pending_invites(team.id, now).await.unwrap(),
+        std::slice::from_ref(&live),
+        "expired ones are not pending"
+    );
     assert_eq!(store.invite_by_id(old.id).await.unwrap(), Some(old.clone()));
 
     let member = store.accept_invite(&live, guest, now).await.unwrap();

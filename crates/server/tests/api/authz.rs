@@ -1,0 +1,220 @@
+//! The authorization matrix: every operation of the API × every kind of
+//! caller, with the status each must get. A denied request must change
+//! nothing. An operation in the server's OpenAPI document without a row here
+//! fails the test.
+
+use std::collections::BTreeSet;
+
+use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::harness::{TestApp, json, on_both_backends};
+use crate::world::{self, EVERYONE, People, Place, Who};
+
+/// One operation: how to call it, and what each caller gets, in the order of
+/// [`EVERYONE`]: anonymous, invalid token, app user, outsider, viewer,
+/// member, admin, owner.
+struct Row {
+    method: &'static str,
+    /// As in the OpenAPI document; `{team_id}`, `{id}` (the project),
+    /// `{member_id}` and `{invite_id}` are filled from the world.
+    path: &'static str,
+    query: &'static str,
+    body: fn(&People, Who) -> Option<Value>,
+    expect: [u16; 8],
+    /// Give the team a project (a team with one cannot be deleted).
+    with_project: bool,
+}
+
+fn none(_: &People, _: Who) -> Option<Value> {
+    None
+}
+
+const ALL_401: [u16; 2] = [401, 401];
+
+const fn row(method: &'static str, path: &'static str, expect: [u16; 8]) -> Row {
+    Row { method, path, query: "", body: none, expect, with_project: true }
+}
+
+fn rows() -> Vec<Row> {
+    let public = [200; 8];
+    let [a, i] = ALL_401;
+    let read_team = [a, i, 403, 404, 200, 200, 200, 200];
+    let admin_only = [a, i, 403, 404, 403, 403, 200, 200];
+    vec![
+        // Public.
+        row("get", "/", public),
+        row("get", "/auth", public),
+        row("get", "/utils", public),
+        Row { query: "?slug=Hello", ..row("get", "/utils/slugify", public) },
+        Row {
+            query: "?client_id=9c3f6704-87e7-4af9-8dd0-36dcb9b5c18c&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&response_type=code&scope=profile&state=s",
+            ..row("get", "/auth/authorize", [302; 8])
+        },
+        Row {
+            body: |_, _| {
+                Some(
+                    json!({"grant_type": "authorization_code", "code": "x", "client_id": CLI_CLIENT_ID, "redirect_uri": CLI_REDIRECT_URI}),
+                )
+            },
+            ..row("post", "/auth/token", [400; 8])
+        },
+        row("get", "/auth/userinfo", [a, i, 200, 200, 200, 200, 200, 200]),
+        row("get", "/auth/userInfo", [301; 8]),
+        row("get", "/auth/.well-known/openid-configuration", public),
+        row("get", "/auth/.well-known/jwks.json", public),
+        Row { query: "?slug=free-slug", ..row("get", "/team/slug", public) },
+        Row { query: "?slug=free-slug", ..row("get", "/project/slug", public) },
+        row("get", "/project/{id}/profile", public),
+        // Teams.
+        row("get", "/team", [a, i, 403, 200, 200, 200, 200, 200]),
+        Row {
+            body: |_, _| Some(json!({"name": "New", "slug": format!("t-{}", Uuid::new_v4().simple())})),
+            ..row("post", "/team", [a, i, 403, 201, 201, 201, 201, 201])
+        },
+        row("get", "/team/{team_id}", read_team),
+        Row { body: |_, _| Some(json!({"name": "Renamed"})), ..row("patch", "/team/{team_id}", admin_only) },
+        Row { with_project: false, ..row("delete", "/team/{team_id}", [a, i, 403, 404, 403, 403, 403, 200]) },
+        row("get", "/team/{team_id}/member", read_team),
+        Row {
+            body: |_, _| Some(json!({"roles": "viewer"})),
+            ..row("patch", "/team/{team_id}/member/{member_id}", admin_only)
+        },
+        row("delete", "/team/{team_id}/member/{member_id}", admin_only),
+        row("get", "/team/{team_id}/invite", read_team),
+        Row {
+            body: |_, _| Some(json!({"email": format!("{}@example.com", Uuid::new_v4().simple()), "roles": "member"})),
+            ..row("post", "/team/{team_id}/invite", [a, i, 403, 404, 403, 403, 201, 201])
+        },
+        row("delete", "/team/{team_id}/invite/{invite_id}", admin_only),
+        // The invite is made out to the caller (see `run`): outsiders join,
+        // members are members already.
+        row("post", "/team/accept-invite", [a, i, 403, 200, 400, 400, 400, 400]),
+        // Projects.
+        row("get", "/project", [a, i, 403, 200, 200, 200, 200, 200]),
+        Row {
+            body: |_, _| {
+                Some(
+                    json!({"name": "New app", "team_id": "{team_id}", "slug": format!("p-{}", Uuid::new_v4().simple())}),
+                )
+            },
+            ..row("post", "/project", [a, i, 403, 404, 403, 201, 201, 201])
+        },
+        row("get", "/project/{id}", read_team),
+        Row {
+            body: |_, _| Some(json!({"data": {"name": "Renamed"}})),
+            ..row("patch", "/project/{id}", [a, i, 403, 404, 403, 200, 200, 200])
+        },
+        row("delete", "/project/{id}", admin_only),
+        row("get", "/project/{id}/settings", read_team),
+        Row {
+            body: |_, _| Some(json!({"auth": {"redirect_uris": ["https://app.example/new"]}})),
+            ..row("patch", "/project/{id}/settings", admin_only)
+        },
+        Row {
+            body: |_, _| Some(json!({"auth": {"redirect_uris": ["https://app.example/cb"]}})),
+            ..row("delete", "/project/{id}/settings", admin_only)
+        },
+    ]
+}
+
+on_both_backends!(every_operation_has_rows_and_every_row_holds);
+
+fn fill(text: &str, place: &Place, people: &People, invite: Uuid) -> String {
+    text.replace("{team_id}", &place.team.to_string())
+        .replace("{id}", &place.project.to_string())
+        .replace("{member_id}", &people.target.id.to_string())
+        .replace("{invite_id}", &invite.to_string())
+}
+
+/// What the owner sees of the place: unchanged by any denied request.
+async fn snapshot(app: &TestApp, people: &People, place: &Place) -> Vec<Value> {
+    let mut seen = Vec::new();
+    for path in [
+        "/team/{team_id}",
+        "/team/{team_id}/member",
+        "/team/{team_id}/invite",
+        "/project/{id}",
+        "/project/{id}/settings",
+    ] {
+        let url = app.url(&fill(path, place, people, Uuid::nil()));
+        let response = app.client.get(url).bearer_auth(&people.owner.token).send().await.unwrap();
+        seen.push(json!({"status": response.status().as_u16(), "body": response.text().await.unwrap()}));
+    }
+    seen
+}
+
+async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool) {
+    let place = world::place(app, people, row.with_project).await;
+    let mut invite = place.invite;
+    if row.path == "/team/accept-invite" {
+        // An invite made out to this caller.
+        if let Some(actor) = people.actor(who) {
+            invite = Uuid::new_v4();
+            let now = basic_admin_core::time::now();
+            let made_out = basic_admin_core::store::Invite {
+                id: invite,
+                team_id: place.team,
+                invitee_kind: "email".into(),
+                invitee: actor.email.clone(),
+                roles: "member".into(),
+                role_name: None,
+                invited_by: Some(people.owner.id),
+                created_at: now,
+                expires_at: now + chrono::Duration::days(1),
+                accepted_at: None,
+            };
+            app.state.store.create_invite(made_out).await.unwrap();
+        }
+    }
+    let before = snapshot(app, people, &place).await;
+    let url = app.url(&format!("{}{}", fill(row.path, &place, people, invite), row.query));
+    let mut request = app.client.request(row.method.to_uppercase().parse().unwrap(), url);
+    if let Some(header) = people.authorization(who) {
+        request = request.header("authorization", header);
+    }
+    let body = match (row.body)(people, who) {
+        Some(body) => Some(serde_json::from_str::<Value>(&fill(&body.to_string(), &place, people, invite)).unwrap()),
+        None if row.path == "/team/accept-invite" => Some(json!({"invite_id": invite})),
+        None => None,
+    };
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let status = request.send().await.unwrap().status().as_u16();
+    let unchanged = snapshot(app, people, &place).await == before;
+    (status, unchanged)
+}
+
+async fn every_operation_has_rows_and_every_row_holds(app: TestApp) {
+    let rows = rows();
+    let (_, doc) = json(app.get("/docs/json").send().await.unwrap()).await;
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((method.clone(), path.clone()));
+        }
+    }
+    let covered: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect();
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    assert!(missing.is_empty(), "operations without rows in the authorization matrix: {missing:?}");
+    let stale: Vec<_> = covered.difference(&documented).collect();
+    assert!(stale.is_empty(), "rows for operations the server does not have: {stale:?}");
+
+    let people = world::people(&app).await;
+    let mut failures = Vec::new();
+    for row in &rows {
+        for (who, expected) in EVERYONE.into_iter().zip(row.expect) {
+            let (status, unchanged) = run(&app, &people, row, who).await;
+            if status != expected {
+                failures.push(format!("{} {} as {who:?}: {status}, expected {expected}", row.method, row.path));
+            }
+            if status >= 400 && !unchanged {
+                failures
+                    .push(format!("{} {} as {who:?}: denied ({status}) but changed something", row.method, row.path));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of the matrix's cells disagree:\n{}", failures.len(), failures.join("\n"));
+}

@@ -1,0 +1,196 @@
+//! A seeded world for authorization tests: accounts in every role of one
+//! team, an outsider, an app user, and the team's project, member and invite
+//! to act on. Accounts are stored directly and their tokens signed with the
+//! server's own key: the sign-in flow has tests of its own.
+
+use basic_admin_core::did;
+use basic_admin_core::store::{Invite, Member, NewAccount, NewProject, NewTeam};
+use basic_admin_core::time;
+use basic_admin_server::auth::claims::{ACCESS_TYP, AccessClaims};
+use chrono::Duration;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::harness::TestApp;
+
+#[derive(Clone)]
+pub struct Actor {
+    pub id: Uuid,
+    pub email: String,
+    pub token: String,
+}
+
+/// Who calls, in the order of the matrix's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Anonymous,
+    InvalidToken,
+    /// Signed in to an app: a token without the admin scope.
+    AppUser,
+    /// A developer of another team.
+    Outsider,
+    Viewer,
+    Member,
+    Admin,
+    Owner,
+}
+
+pub const EVERYONE: [Who; 8] =
+    [Who::Anonymous, Who::InvalidToken, Who::AppUser, Who::Outsider, Who::Viewer, Who::Member, Who::Admin, Who::Owner];
+
+pub struct People {
+    pub owner: Actor,
+    pub admin: Actor,
+    pub member: Actor,
+    pub viewer: Actor,
+    pub outsider: Actor,
+    pub app_user: Actor,
+    /// A member to act on (never a caller).
+    pub target: Actor,
+}
+
+impl People {
+    pub fn actor(&self, who: Who) -> Option<&Actor> {
+        match who {
+            Who::Anonymous | Who::InvalidToken => None,
+            Who::AppUser => Some(&self.app_user),
+            Who::Outsider => Some(&self.outsider),
+            Who::Viewer => Some(&self.viewer),
+            Who::Member => Some(&self.member),
+            Who::Admin => Some(&self.admin),
+            Who::Owner => Some(&self.owner),
+        }
+    }
+
+    /// The `Authorization` header for `who`, if any.
+    pub fn authorization(&self, who: Who) -> Option<String> {
+        match who {
+            Who::Anonymous => None,
+            Who::InvalidToken => Some("Bearer invalid.jwt.token".into()),
+            other => Some(format!("Bearer {}", self.actor(other).unwrap().token)),
+        }
+    }
+}
+
+/// A token for `account_id` as if it had signed in, with `scope`.
+pub fn token(app: &TestApp, account_id: Uuid, scope: &str) -> String {
+    let now = time::now().timestamp();
+    let claims = AccessClaims {
+        iss: app.state.keys.issuer().to_owned(),
+        sub: format!("did:web:{}:users:{}", did::web_host(&app.state.config.public_url), account_id.simple()),
+        aud: "test".into(),
+        exp: now + 600,
+        iat: now,
+        jti: Uuid::new_v4().to_string(),
+        scope: scope.into(),
+        client_id: "test".into(),
+        sid: Uuid::new_v4(),
+    };
+    app.state.keys.sign(ACCESS_TYP, &claims)
+}
+
+pub async fn actor(app: &TestApp, label: &str, scope: &str) -> Actor {
+    let id = Uuid::new_v4();
+    let email = format!("{label}-{}@example.com", id.simple());
+    app.state
+        .store
+        .create_account(NewAccount {
+            id,
+            email: email.clone(),
+            username: Some(format!("{label}{}", &id.simple().to_string()[..8])),
+            name: label.to_owned(),
+            password_hash: "not used".into(),
+            created_at: time::now(),
+        })
+        .await
+        .unwrap();
+    Actor { id, email, token: token(app, id, scope) }
+}
+
+pub async fn people(app: &TestApp) -> People {
+    let developer = "profile admin";
+    People {
+        owner: actor(app, "owner", developer).await,
+        admin: actor(app, "admin", developer).await,
+        member: actor(app, "member", developer).await,
+        viewer: actor(app, "viewer", developer).await,
+        outsider: actor(app, "outsider", developer).await,
+        app_user: actor(app, "appuser", "profile").await,
+        target: actor(app, "target", developer).await,
+    }
+}
+
+/// One team with everyone in their role, and what to act on in it.
+pub struct Place {
+    pub team: Uuid,
+    pub project: Uuid,
+    pub invite: Uuid,
+}
+
+pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place {
+    let store = &app.state.store;
+    let team = Uuid::new_v4();
+    let now = time::now();
+    store
+        .create_team(NewTeam {
+            id: team,
+            name: "Team".into(),
+            slug: format!("team-{}", team.simple()),
+            owner: people.owner.id,
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    for (actor, role) in
+        [(&people.admin, "admin"), (&people.member, "member"), (&people.viewer, "viewer"), (&people.target, "member")]
+    {
+        let member =
+            Member { team_id: team, account_id: actor.id, roles: role.into(), role_name: None, created_at: now };
+        store.add_member(member).await.unwrap();
+    }
+    let outsiders_team = Uuid::new_v4();
+    let slug = format!("other-{}", outsiders_team.simple());
+    store
+        .create_team(NewTeam {
+            id: outsiders_team,
+            name: "Other".into(),
+            slug,
+            owner: people.outsider.id,
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    let project = Uuid::new_v4();
+    if with_project {
+        store
+            .create_project(NewProject {
+                id: project,
+                team_id: team,
+                name: "App".into(),
+                slug: format!("app-{}", project.simple()),
+                website: None,
+                profile: json!({}),
+                settings: json!({"auth": {"redirect_uris": ["https://app.example/cb"]}}),
+                created_at: now,
+            })
+            .await
+            .unwrap();
+    }
+    let invite = Uuid::new_v4();
+    store
+        .create_invite(Invite {
+            id: invite,
+            team_id: team,
+            invitee_kind: "email".into(),
+            invitee: format!("invited-{}@example.com", invite.simple()),
+            roles: "member".into(),
+            role_name: None,
+            invited_by: Some(people.owner.id),
+            created_at: now,
+            expires_at: now + Duration::days(7),
+            accepted_at: None,
+        })
+        .await
+        .unwrap();
+    Place { team, project, invite }
+}

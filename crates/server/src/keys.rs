@@ -5,7 +5,7 @@
 //! another node reaches this one.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
+use tokio::sync::watch;
 
 use crate::crypto::seal;
 use crate::master_key::MasterKey;
@@ -65,34 +66,63 @@ pub struct KeyRing {
     /// Keys retired less than this long ago are still published and accepted.
     overlap: Duration,
     issuer: String,
-    keys: RwLock<Arc<Keys>>,
+    /// `None` until the first key exists (it is generated in the background
+    /// on a first start, so that the server answers at once).
+    keys: watch::Sender<Option<Arc<Keys>>>,
     last_reload: std::sync::Mutex<Instant>,
 }
 
 impl KeyRing {
-    /// Loads the keys, generating the first one if the database has none.
+    /// Loads the keys. When the database has none yet, the first is
+    /// generated in the background (RSA generation can take a second), and
+    /// signing and verifying wait for it.
     pub async fn load(
         store: Arc<dyn Store>,
         master_key: Arc<MasterKey>,
         issuer: String,
         overlap: Duration,
-    ) -> Result<Self, KeyError> {
-        if store.signing_keys().await?.iter().all(|k| k.retired_at.is_some()) {
-            let record = generate(&master_key).await;
-            tracing::info!(kid = %record.kid, "generated a JWT signing key");
-            store.insert_signing_key(record).await?;
-        }
-        let keys = build(&store.signing_keys().await?, &master_key, overlap)?;
-        Ok(Self {
+    ) -> Result<Arc<Self>, KeyError> {
+        let records = store.signing_keys().await?;
+        let first_start = records.iter().all(|k| k.retired_at.is_some());
+        let keys = if first_start { None } else { Some(Arc::new(build(&records, &master_key, overlap)?)) };
+        let ring = Arc::new(Self {
             store,
             master_key,
             overlap,
             issuer,
-            keys: RwLock::new(Arc::new(keys)),
+            keys: watch::Sender::new(keys),
             last_reload: std::sync::Mutex::new(
                 Instant::now().checked_sub(RELOAD_INTERVAL).unwrap_or_else(Instant::now),
             ),
-        })
+        });
+        if first_start {
+            let this = Arc::clone(&ring);
+            tokio::spawn(async move { this.create_first_key().await });
+        }
+        Ok(ring)
+    }
+
+    async fn create_first_key(&self) {
+        let record = generate(&self.master_key).await;
+        tracing::info!(kid = %record.kid, "generated a JWT signing key");
+        let mut record = Some(record);
+        loop {
+            let result = match record.take() {
+                Some(r) => self.store.insert_signing_key(r).await.map_err(KeyError::from),
+                None => Ok(()),
+            };
+            match result.and(Ok(())) {
+                Ok(()) => match self.reload().await {
+                    Ok(()) => return,
+                    Err(e) => tracing::error!(error = %e, "could not load the new signing key; retrying"),
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "could not store the new signing key; retrying");
+                    record = Some(generate(&self.master_key).await);
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     /// Makes a new key the one that signs; the others stay published until
@@ -109,14 +139,20 @@ impl KeyRing {
         &self.issuer
     }
 
-    fn current(&self) -> Arc<Keys> {
-        self.keys.read().expect("key ring lock").clone()
+    /// The keys, once there are any.
+    async fn current(&self) -> Arc<Keys> {
+        if let Some(keys) = self.keys.borrow().clone() {
+            return keys;
+        }
+        let mut ready = self.keys.subscribe();
+        let keys = ready.wait_for(Option::is_some).await.expect("the ring holds the sender").clone();
+        keys.expect("waited for it")
     }
 
     /// Re-reads the keys from the database (what other nodes generated or retired).
     pub async fn reload(&self) -> Result<(), KeyError> {
         let keys = build(&self.store.signing_keys().await?, &self.master_key, self.overlap)?;
-        *self.keys.write().expect("key ring lock") = Arc::new(keys);
+        self.keys.send_replace(Some(Arc::new(keys)));
         Ok(())
     }
 
@@ -134,13 +170,13 @@ impl KeyRing {
     }
 
     /// `{ "keys": [...] }`: every key a valid token may have been signed with.
-    pub fn jwks(&self) -> Value {
-        self.current().jwks.clone()
+    pub async fn jwks(&self) -> Value {
+        self.current().await.jwks.clone()
     }
 
     /// Signs `claims` with the active key; `typ` goes in the header.
-    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> String {
-        let keys = self.current();
+    pub async fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> String {
+        let keys = self.current().await;
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(keys.active_kid.clone());
         header.typ = Some(typ.to_owned());
@@ -150,12 +186,12 @@ impl KeyRing {
     /// Checks signature, issuer, expiry and header `typ`. Never reads the
     /// database unless the `kid` is unknown, and then at most every few seconds.
     pub async fn verify<T: DeserializeOwned>(&self, token: &str, typ: &str) -> Result<T, VerifyError> {
-        match self.verify_now(token, typ) {
+        match self.verify_now(&*self.current().await, token, typ) {
             Err(VerifyError::UnknownKey) if self.may_reload() => {
                 if let Err(e) = self.reload().await {
                     tracing::warn!(error = %e, "could not reload the signing keys");
                 }
-                self.verify_now(token, typ)
+                self.verify_now(&*self.current().await, token, typ)
             }
             other => other,
         }
@@ -170,12 +206,11 @@ impl KeyRing {
         true
     }
 
-    fn verify_now<T: DeserializeOwned>(&self, token: &str, typ: &str) -> Result<T, VerifyError> {
+    fn verify_now<T: DeserializeOwned>(&self, keys: &Keys, token: &str, typ: &str) -> Result<T, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(typ) {
             return Err(VerifyError::Invalid(format!("expected an RS256 {typ} token")));
         }
-        let keys = self.current();
         let key = header.kid.as_deref().and_then(|kid| keys.verifying.get(kid)).ok_or(VerifyError::UnknownKey)?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&self.issuer]);

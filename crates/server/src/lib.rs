@@ -66,10 +66,8 @@ impl App {
         tracing::info!(backend = store.backend(), database = %redact_url(&config.database_url), "database ready");
         let (_, openapi) = routes::api();
         let master_key = Arc::new(master_key);
-        let keys = Arc::new(
-            KeyRing::load(store.clone(), master_key.clone(), config.public_url.clone(), config.access_token_ttl)
-                .await?,
-        );
+        let keys = KeyRing::load(store.clone(), master_key.clone(), config.public_url.clone(), config.access_token_ttl)
+            .await?;
         let revocations = Arc::new(Revocations::default());
         let background = vec![revocations.spawn_sync(store.clone(), config.access_token_ttl), keys.spawn_refresh()];
         crypto::password::warm_up();

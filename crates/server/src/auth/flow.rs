@@ -362,12 +362,12 @@ async fn issue(
         preferred_username: if scopes.contains(oauth::PROFILE) { account.username.clone() } else { None },
     };
     Ok(TokenResponse {
-        access_token: state.keys.sign(ACCESS_TYP, &access),
+        access_token: state.keys.sign(ACCESS_TYP, &access).await,
         token_type: "Bearer".into(),
         expires_in: ttl,
         refresh_token,
         scope: family.scope.clone(),
-        id_token: state.keys.sign(ID_TYP, &id),
+        id_token: state.keys.sign(ID_TYP, &id).await,
     })
 }
 

@@ -35,9 +35,9 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
     .expect("the verifying task does not panic")
 }
 
-/// Prepares the dummy hash ahead of the first sign-in.
+/// Prepares the dummy hash ahead of the first sign-in, in the background.
 pub fn warm_up() {
-    LazyLock::force(&DUMMY_HASH);
+    tokio::task::spawn_blocking(|| LazyLock::force(&DUMMY_HASH));
 }
 
 #[cfg(test)]

@@ -250,5 +250,5 @@ struct Jwks {
     responses((status = 200, description = "The signing keys", body = Jwks))
 )]
 async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
-    ([(CACHE_CONTROL, "public, max-age=300")], Json(state.keys.jwks()))
+    ([(CACHE_CONTROL, "public, max-age=300")], Json(state.keys.jwks().await))
 }

@@ -514,7 +514,7 @@ async fn expired_access_tokens_are_401s(app: TestApp) {
     // The same token as it will be once its time (and the leeway for clock skew) is over.
     claims.exp -= 120;
     claims.iat -= 120;
-    let expired = app.state.keys.sign("at+jwt", &claims);
+    let expired = app.state.keys.sign("at+jwt", &claims).await;
     let (status, body) = userinfo(&app, &expired).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
     assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
@@ -597,6 +597,8 @@ fn kid(token: &Value) -> String {
 }
 
 async fn nodes_share_keys_and_rotations_reach_them_all(a: TestApp) {
+    // The first node makes the first key (in the background) before the second starts.
+    a.state.keys.jwks().await;
     let b = a.sibling(Setup::default()).await;
     assert_eq!(jwks_kids(&a).await, jwks_kids(&b).await, "one key set for every node");
     let before = flows::developer_tokens(&a, "nodes@example.com").await;

@@ -30,6 +30,28 @@ fn with_test_routes() -> Setup {
 
 const MAX_BODY: usize = 4096;
 
+fn with_short_timeout() -> Setup {
+    let routes: Router<AppState> = Router::new().route(
+        "/test/slow",
+        get(|| async {
+            tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+            "too late"
+        }),
+    );
+    let mut setup = Setup { extra_routes: Some(routes), ..Setup::default() };
+    setup.flags.request_timeout_secs = Some("1".into());
+    setup
+}
+
+on_both_backends!(with with_short_timeout; slow_requests_are_json_408s);
+
+async fn slow_requests_are_json_408s(app: TestApp) {
+    let (status, body) = json(app.get("/test/slow").send().await.unwrap()).await;
+    assert_eq!(status, 408);
+    assert_error_shape(&body, "request_timeout");
+    assert_eq!(app.get("/").send().await.unwrap().status(), 200, "other requests are unaffected");
+}
+
 async fn panics() -> &'static str {
     panic!("a test panic")
 }

@@ -73,7 +73,7 @@ impl People {
 }
 
 /// A token for `account_id` as if it had signed in, with `scope`.
-pub fn token(app: &TestApp, account_id: Uuid, scope: &str) -> String {
+pub async fn token(app: &TestApp, account_id: Uuid, scope: &str) -> String {
     let now = time::now().timestamp();
     let claims = AccessClaims {
         iss: app.state.keys.issuer().to_owned(),
@@ -86,7 +86,7 @@ pub fn token(app: &TestApp, account_id: Uuid, scope: &str) -> String {
         client_id: "test".into(),
         sid: Uuid::new_v4(),
     };
-    app.state.keys.sign(ACCESS_TYP, &claims)
+    app.state.keys.sign(ACCESS_TYP, &claims).await
 }
 
 pub async fn actor(app: &TestApp, label: &str, scope: &str) -> Actor {
@@ -104,7 +104,7 @@ pub async fn actor(app: &TestApp, label: &str, scope: &str) -> Actor {
         })
         .await
         .unwrap();
-    Actor { id, email, token: token(app, id, scope) }
+    Actor { id, email, token: token(app, id, scope).await }
 }
 
 pub async fn people(app: &TestApp) -> People {

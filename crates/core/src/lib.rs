@@ -7,6 +7,7 @@ pub mod authz;
 pub mod did;
 pub mod model;
 pub mod oauth;
+pub mod schema;
 pub mod settings;
 pub mod store;
 pub mod time;

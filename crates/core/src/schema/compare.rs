@@ -63,7 +63,7 @@ fn object(value: &Value) -> Option<&Map<String, Value>> {
 
 static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
 
-fn members<'a>(value: Option<&'a Value>) -> &'a Map<String, Value> {
+fn members(value: Option<&Value>) -> &Map<String, Value> {
     value.and_then(object).unwrap_or(&EMPTY)
 }
 

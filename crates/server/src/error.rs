@@ -7,7 +7,7 @@ use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use basic_admin_core::store::StoreError;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -15,14 +15,15 @@ pub struct ApiError {
     pub code: Cow<'static, str>,
     pub message: String,
     /// Fields the contract adds for some endpoints (`slugified`, `valid`, …).
-    pub extra: Map<String, Value>,
+    /// A list rather than a map keeps the error small on the happy path.
+    pub extra: Vec<(String, Value)>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Self { status, code: code.into(), message: message.into(), extra: Map::new() }
+        Self { status, code: code.into(), message: message.into(), extra: Vec::new() }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -40,7 +41,7 @@ impl ApiError {
     }
 
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.extra.insert(key.to_owned(), value.into());
+        self.extra.push((key.to_owned(), value.into()));
         self
     }
 
@@ -67,7 +68,7 @@ impl ApiError {
     pub fn body(&self) -> Value {
         let mut body = json!({ "error": self.code, "message": self.message });
         if let Value::Object(map) = &mut body {
-            map.extend(self.extra.clone());
+            map.extend(self.extra.iter().cloned());
         }
         body
     }

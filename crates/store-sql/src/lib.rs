@@ -12,6 +12,7 @@ mod accounts;
 mod db;
 mod oauth;
 mod projects;
+mod schemas;
 
 use async_trait::async_trait;
 use basic_admin_core::store::{Store, StoreResult};

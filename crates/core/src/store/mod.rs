@@ -5,6 +5,7 @@
 mod accounts;
 mod oauth;
 mod projects;
+mod schemas;
 
 use async_trait::async_trait;
 
@@ -16,6 +17,7 @@ pub use projects::{
     Invite, Member, NewProject, NewTeam, Project, ProjectChanges, ProjectStore, Team, TeamMembership, TeamProject,
     TeamStore,
 };
+pub use schemas::{SchemaStore, SchemaVersion};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -35,7 +37,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store:
-    AccountStore + SigningKeyStore + OAuthStore + TeamStore + ProjectStore + Send + Sync + 'static
+    AccountStore + SigningKeyStore + OAuthStore + TeamStore + ProjectStore + SchemaStore + Send + Sync + 'static
 {
     /// Which backend this is (`sqlite`, `postgres`), for logs.
     fn backend(&self) -> &'static str;

@@ -6,6 +6,7 @@ mod auth_pages;
 mod docs;
 mod projects;
 mod root;
+mod schemas;
 mod teams;
 mod utils;
 
@@ -24,6 +25,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(auth::routes())
         .merge(teams::routes())
         .merge(projects::routes())
+        .merge(schemas::routes())
         .merge(utils::routes())
         .split_for_parts()
 }

@@ -10,7 +10,11 @@ use crate::openapi::{ErrorBody, ServiceStatus};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health)).routes(routes!(slugify_text))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(slugify_text))
+        .routes(routes!(compare_schema))
+        .routes(routes!(verify_update_schema))
 }
 
 /// Health check endpoint for utils service
@@ -55,4 +59,57 @@ async fn slugify_text(Query(query): Query<SlugifyQuery>) -> ApiResult<Json<Slugi
     let slug = slugify(&text)
         .ok_or_else(|| ApiError::bad_request("invalid_slug", "The text has no letter or digit to make a slug from."))?;
     Ok(Json(SlugifyResponse { slug: slug.into_inner() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct SchemaBody {
+    /// A schema; its `project_id` names the project to compare with
+    #[schema(value_type = Object)]
+    schema: serde_json::Value,
+}
+
+/// Compare two schemas
+///
+/// `schema` against the latest published version of its project (or the
+/// empty schema of version 0): `{valid, changes}`, `valid` when nothing
+/// changed.
+#[utoipa::path(
+    post,
+    path = "/utils/schema/compareSchema",
+    tag = "utils",
+    request_body = SchemaBody,
+    responses(
+        (status = 200, description = "The changes", body = Object),
+        (status = 400, description = "No project_id in the schema", body = ErrorBody),
+        (status = 404, description = "No such project", body = ErrorBody),
+    )
+)]
+async fn compare_schema(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Json(body): Json<SchemaBody>,
+) -> ApiResult<Json<basic_admin_core::schema::Comparison>> {
+    Ok(Json(crate::services::schemas::compare(&state, &body.schema).await?))
+}
+
+/// Verify update schema
+///
+/// Whether `schema` could be published now: the update rules against its
+/// project's latest version, or plain validation when none is published.
+/// Answers `{valid, errors, …}` with status 200 either way.
+#[utoipa::path(
+    post,
+    path = "/utils/schema/verifyUpdateSchema",
+    tag = "utils",
+    request_body = SchemaBody,
+    responses(
+        (status = 200, description = "The verdict", body = Object),
+        (status = 400, description = "No project_id in the schema", body = ErrorBody),
+        (status = 404, description = "No such project", body = ErrorBody),
+    )
+)]
+async fn verify_update_schema(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Json(body): Json<SchemaBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(crate::services::schemas::verify(&state, &body.schema).await?))
 }

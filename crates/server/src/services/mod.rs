@@ -4,5 +4,6 @@
 
 pub mod access;
 pub mod projects;
+pub mod schemas;
 pub mod slugs;
 pub mod teams;

@@ -67,6 +67,12 @@ fn rows() -> Vec<Row> {
         Row { query: "?slug=free-slug", ..row("get", "/team/slug", public) },
         Row { query: "?slug=free-slug", ..row("get", "/project/slug", public) },
         row("get", "/project/{id}/profile", public),
+        row("get", "/project/{id}/schema", public),
+        Row { body: |_, _| Some(json!({"schema": schema_v1()})), ..row("post", "/utils/schema/compareSchema", public) },
+        Row {
+            body: |_, _| Some(json!({"schema": schema_v1()})),
+            ..row("post", "/utils/schema/verifyUpdateSchema", public)
+        },
         // Teams.
         row("get", "/team", [a, i, 403, 200, 200, 200, 200, 200]),
         Row {
@@ -116,10 +122,24 @@ fn rows() -> Vec<Row> {
             body: |_, _| Some(json!({"auth": {"redirect_uris": ["https://app.example/cb"]}})),
             ..row("delete", "/project/{id}/settings", admin_only)
         },
+        // Schemas.
+        Row {
+            body: |_, _| Some(json!({"schema": schema_v1()})),
+            ..row("post", "/project/{id}/schema", [a, i, 403, 404, 403, 200, 200, 200])
+        },
+        Row {
+            body: |_, _| Some(json!({"schema": {"tables": {"notes": {"fields": {"body": {"type": "string"}}}}}})),
+            ..row("patch", "/project/{id}/schema", [a, i, 403, 404, 403, 200, 200, 200])
+        },
     ]
 }
 
 on_both_backends!(every_operation_has_rows_and_every_row_holds);
+
+/// A first schema for the world's project (`{id}` is filled in).
+fn schema_v1() -> Value {
+    json!({"project_id": "{id}", "version": 1, "tables": {"todos": {"type": "collection", "fields": {"title": {"type": "string"}}}}})
+}
 
 fn fill(text: &str, place: &Place, people: &People, invite: Uuid) -> String {
     text.replace("{team_id}", &place.team.to_string())

@@ -12,5 +12,6 @@ mod lifecycle;
 mod openapi;
 mod projects;
 mod root;
+mod schemas;
 mod teams;
 mod world;

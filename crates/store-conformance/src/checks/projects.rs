@@ -210,3 +210,29 @@ pub async fn projects_update_and_settings_change_only_if_unchanged(store: &dyn S
     assert_eq!(done.settings, settings);
     assert_eq!(store.project_by_id(other.id).await.unwrap().unwrap().settings, other.settings);
 }
+
+pub async fn schema_versions_are_kept_in_order_and_unique(store: &dyn Store) {
+    use basic_admin_core::store::SchemaVersion;
+    let owner = account(store).await;
+    let team = new_team(owner, "schemas");
+    store.create_team(team.clone()).await.unwrap();
+    let project = store.create_project(new_project(team.id, "schema-app")).await.unwrap();
+    assert_eq!(store.latest_schema(project.id).await.unwrap(), None);
+    let v = |n: i64| SchemaVersion {
+        id: Uuid::new_v4(),
+        project_id: project.id,
+        version: n,
+        schema: json!({"project_id": project.id, "version": n, "tables": {"t": {"fields": {}}}}),
+        created_at: time::now(),
+    };
+    let (v1, v2) = (v(1), v(2));
+    store.publish_schema(v2.clone()).await.unwrap();
+    store.publish_schema(v1.clone()).await.unwrap();
+    assert_eq!(store.latest_schema(project.id).await.unwrap(), Some(v2.clone()));
+    assert_eq!(store.schema_version(project.id, 1).await.unwrap(), Some(v1.clone()));
+    assert_eq!(store.schema_version(project.id, 3).await.unwrap(), None);
+    assert_eq!(store.schema_versions(project.id).await.unwrap(), [v1, v2]);
+    assert_conflict(store.publish_schema(v(2)).await, "schema_versions_project_id_version_key");
+    store.delete_project(project.id).await.unwrap();
+    assert!(store.schema_versions(project.id).await.unwrap().is_empty(), "versions go with their project");
+}

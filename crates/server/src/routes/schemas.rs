@@ -1,0 +1,199 @@
+//! The `project-schema` tag: reading and publishing a project's schema.
+
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use basic_admin_core::store::SchemaVersion;
+use basic_admin_core::time::rfc3339;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::Data;
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::extract::{Json, Query};
+use crate::openapi::ErrorBody;
+use crate::services::schemas::{self, Versions};
+use crate::state::AppState;
+
+/// How long clients and proxies may reuse a schema read: short, so that a
+/// publish shows within seconds; `ETag` makes revalidation cheap.
+const CACHE_CONTROL_VALUE: &str = "public, max-age=5";
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(read, publish, patch))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SchemaView {
+    id: Uuid,
+    project_id: Uuid,
+    version: i64,
+    #[schema(value_type = Object)]
+    schema: Value,
+    /// When this version was published.
+    #[serde(with = "rfc3339")]
+    updated_at: DateTime<Utc>,
+}
+
+impl From<SchemaVersion> for SchemaView {
+    fn from(v: SchemaVersion) -> Self {
+        Self { id: v.id, project_id: v.project_id, version: v.version, schema: v.schema, updated_at: v.created_at }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct SchemaList {
+    /// The latest version, the one asked for, or all (oldest first); empty when none is published.
+    data: Vec<SchemaView>,
+    /// How many versions there are, with `version=all`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<usize>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ReadQuery {
+    /// `all`, a version number, or nothing for the latest
+    version: Option<String>,
+    /// Accepted for compatibility; changes nothing
+    debug: Option<bool>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct ProjectPath {
+    /// The project's id
+    id: String,
+}
+
+/// Get project schema
+///
+/// Public: every app reads it when it starts. `data` is always an array.
+#[utoipa::path(
+    get,
+    path = "/project/{id}/schema",
+    tag = "project-schema",
+    params(ReadQuery, ProjectPath),
+    responses(
+        (status = 200, description = "The schema versions asked for", body = SchemaList),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+        (status = 400, description = "Invalid version", body = ErrorBody),
+        (status = 404, description = "No such project", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn read(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(path): Path<ProjectPath>,
+    Query(query): Query<ReadQuery>,
+) -> ApiResult<Response> {
+    let _ = query.debug;
+    let versions = Versions::parse(query.version.as_deref())?;
+    let all = matches!(versions, Versions::All);
+    let found = schemas::read(&state, &path.id, versions).await?;
+    let count = all.then_some(found.len());
+    let body = serde_json::to_vec(&SchemaList { data: found.into_iter().map(Into::into).collect(), count })
+        .map_err(crate::error::ApiError::internal)?;
+    let etag = format!("\"{}\"", Sha256::digest(&body).iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+    let cache = [(CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL_VALUE))];
+    let fresh = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let etag = HeaderValue::from_str(&etag).expect("hex is a valid header");
+    if fresh {
+        return Ok((StatusCode::NOT_MODIFIED, cache, [(ETAG, etag)]).into_response());
+    }
+    let json = [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    Ok((cache, [(ETAG, etag)], json, body).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+struct SchemaBody {
+    /// The schema (POST) or the part of it to change (PATCH)
+    #[schema(value_type = Object)]
+    schema: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SchemaErrorBody {
+    error: String,
+    message: String,
+    valid: bool,
+    /// Each with `instancePath` and `message`, or the offending `change` and a `message`.
+    #[schema(value_type = Vec<Object>)]
+    errors: Vec<Value>,
+}
+
+/// Update project schema
+///
+/// Publishes `schema` as the next version: valid, `version` one more than
+/// the current (at least 1 for the first), the same `project_id`, and no
+/// field's type changed (owner, admins, members).
+#[utoipa::path(
+    post,
+    path = "/project/{id}/schema",
+    tag = "project-schema",
+    params(ProjectPath),
+    security(("bearerAuth" = [])),
+    request_body = SchemaBody,
+    responses(
+        (status = 200, description = "Published", body = Data<SchemaView>),
+        (status = 400, description = "The schema or the update is not valid", body = SchemaErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        (status = 409, description = "That version was published meanwhile", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<ProjectPath>,
+    Json(body): Json<SchemaBody>,
+) -> ApiResult<Json<Data<SchemaView>>> {
+    let published = schemas::publish(&state, &caller, &path.id, body.schema).await?;
+    Ok(Json(Data { data: published.into() }))
+}
+
+/// Merge and update project schema
+///
+/// Merges `schema` into the current one (tables and fields by name; null
+/// removes), sets `version` to the next unless given, then publishes it by
+/// the same rules as POST.
+#[utoipa::path(
+    patch,
+    path = "/project/{id}/schema",
+    tag = "project-schema",
+    params(ProjectPath),
+    security(("bearerAuth" = [])),
+    request_body = SchemaBody,
+    responses(
+        (status = 200, description = "Published", body = Data<SchemaView>),
+        (status = 400, description = "The merged schema or the update is not valid", body = SchemaErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        (status = 409, description = "That version was published meanwhile", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    )
+)]
+async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<ProjectPath>,
+    Json(body): Json<SchemaBody>,
+) -> ApiResult<Json<Data<SchemaView>>> {
+    let published = schemas::patch(&state, &caller, &path.id, body.schema).await?;
+    Ok(Json(Data { data: published.into() }))
+}

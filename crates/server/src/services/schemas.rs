@@ -1,0 +1,215 @@
+//! Publishing and reading project schemas, and the schema utilities.
+
+use axum::http::StatusCode;
+use basic_admin_core::authz::Action;
+use basic_admin_core::schema::{self, Comparison, UpdateVerdict};
+use basic_admin_core::store::{Project, SchemaVersion, StoreError};
+use basic_admin_core::time;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::access::{self, project_not_found};
+use super::projects;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Which versions a read asks for.
+pub enum Versions {
+    Latest,
+    One(i64),
+    All,
+}
+
+impl Versions {
+    pub fn parse(text: Option<&str>) -> ApiResult<Self> {
+        match text.map(str::trim) {
+            None | Some("") | Some("latest") => Ok(Self::Latest),
+            Some("all") => Ok(Self::All),
+            Some(n) => n.parse::<i64>().ok().filter(|n| *n >= 0).map(Self::One).ok_or_else(|| {
+                ApiError::bad_request("invalid_version", "version must be \"all\", \"latest\" or a whole number.")
+            }),
+        }
+    }
+}
+
+pub async fn read(state: &AppState, project_id: &str, versions: Versions) -> ApiResult<Vec<SchemaVersion>> {
+    let project = projects::public(state, project_id).await?;
+    Ok(match versions {
+        Versions::Latest => state.store.latest_schema(project.id).await?.into_iter().collect(),
+        Versions::One(n) => state.store.schema_version(project.id, n).await?.into_iter().collect(),
+        Versions::All => state.store.schema_versions(project.id).await?,
+    })
+}
+
+/// A 400 in the shape the schema endpoints answer: `{error, message, valid, errors}`.
+fn rejected(code: &'static str, message: &str, errors: Vec<Value>) -> ApiError {
+    ApiError::bad_request(code, message).with("valid", false).with("errors", errors)
+}
+
+fn names_project(schema: &Value, project: &Project) -> bool {
+    schema["project_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()) == Some(project.id)
+}
+
+/// Publishes `schema` as the project's next version, if the update rules
+/// allow it against the current one (a first version must be ≥ 1).
+pub async fn publish(state: &AppState, caller: &Caller, project_id: &str, schema: Value) -> ApiResult<SchemaVersion> {
+    let project = access::project(state, caller, project_id, Action::PublishSchema).await?.project;
+    publish_checked(state, &project, schema).await
+}
+
+async fn publish_checked(state: &AppState, project: &Project, schema: Value) -> ApiResult<SchemaVersion> {
+    if !schema.is_object() {
+        return Err(rejected("invalid_schema", "The schema must be a JSON object.", vec![]));
+    }
+    if !names_project(&schema, project) {
+        let error = json!({"instancePath": "/project_id", "message": "must be the id of this project"});
+        return Err(rejected("project_mismatch", "The schema's project_id must be this project's id.", vec![error]));
+    }
+    let current = state.store.latest_schema(project.id).await?;
+    match &current {
+        Some(current) => {
+            let verdict = schema::verify_update(&current.schema, &schema);
+            if !verdict.valid {
+                let message = verdict.message.clone().unwrap_or_else(|| "The update is not valid.".into());
+                return Err(rejected("invalid_schema", &message, verdict.errors));
+            }
+        }
+        None => {
+            let validation = schema::validate(&schema);
+            if !validation.valid {
+                let errors = validation.errors.iter().map(|e| json!(e)).collect();
+                return Err(rejected("invalid_schema", "The schema is not valid.", errors));
+            }
+            if schema["version"].as_i64().unwrap_or(0) < 1 {
+                let error = json!({"instancePath": "/version", "message": "must be >= 1 for the first version"});
+                return Err(rejected("invalid_schema", "The first version of a schema is at least 1.", vec![error]));
+            }
+        }
+    }
+    let version = SchemaVersion {
+        id: Uuid::new_v4(),
+        project_id: project.id,
+        version: schema["version"].as_i64().unwrap_or_default(),
+        schema,
+        created_at: time::now(),
+    };
+    match state.store.publish_schema(version.clone()).await {
+        Ok(()) => Ok(version),
+        Err(StoreError::Conflict(_)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "version_taken",
+            format!("Version {} was published meanwhile; read the latest schema and try again.", version.version),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `base` with `patch` merged in: top-level keys set (null removes), tables
+/// merged by name, and each table's fields merged by name (null removes).
+pub fn merge(base: &Value, patch: &Map<String, Value>) -> Value {
+    let mut merged = base.as_object().cloned().unwrap_or_default();
+    for (key, value) in patch {
+        match (key.as_str(), value) {
+            (_, Value::Null) => {
+                merged.remove(key);
+            }
+            ("tables", Value::Object(tables)) => {
+                let mut current = merged.get("tables").and_then(Value::as_object).cloned().unwrap_or_default();
+                for (name, table) in tables {
+                    match (table, current.get(name).and_then(Value::as_object)) {
+                        (Value::Null, _) => {
+                            current.remove(name);
+                        }
+                        (Value::Object(patch_table), Some(existing)) => {
+                            let merged_table = merge_table(existing, patch_table);
+                            current.insert(name.clone(), merged_table);
+                        }
+                        (other, _) => {
+                            current.insert(name.clone(), other.clone());
+                        }
+                    }
+                }
+                merged.insert(key.clone(), Value::Object(current));
+            }
+            _ => {
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(merged)
+}
+
+fn merge_table(existing: &Map<String, Value>, patch: &Map<String, Value>) -> Value {
+    let mut table = existing.clone();
+    for (key, value) in patch {
+        match (key.as_str(), value) {
+            (_, Value::Null) => {
+                table.remove(key);
+            }
+            ("fields", Value::Object(fields)) => {
+                let mut current = table.get("fields").and_then(Value::as_object).cloned().unwrap_or_default();
+                for (name, field) in fields {
+                    if field.is_null() {
+                        current.remove(name);
+                    } else {
+                        current.insert(name.clone(), field.clone());
+                    }
+                }
+                table.insert(key.clone(), Value::Object(current));
+            }
+            _ => {
+                table.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(table)
+}
+
+/// Merges `patch` into the current schema and publishes the result, as the
+/// next version unless `patch` names one.
+pub async fn patch(state: &AppState, caller: &Caller, project_id: &str, patch: Value) -> ApiResult<SchemaVersion> {
+    let project = access::project(state, caller, project_id, Action::PublishSchema).await?.project;
+    let Value::Object(patch) = patch else {
+        return Err(rejected("invalid_schema", "The schema must be a JSON object.", vec![]));
+    };
+    let current = state.store.latest_schema(project.id).await?;
+    let base = current
+        .as_ref()
+        .map(|c| c.schema.clone())
+        .unwrap_or_else(|| json!({"project_id": project.id.to_string(), "version": 0, "tables": {}}));
+    let mut merged = merge(&base, &patch);
+    if !patch.contains_key("version") {
+        merged["version"] = json!(base["version"].as_i64().unwrap_or(0) + 1);
+    }
+    publish_checked(state, &project, merged).await
+}
+
+/// The project a utility's schema names.
+async fn named_project(state: &AppState, schema: &Value) -> ApiResult<Project> {
+    let id = schema["project_id"]
+        .as_str()
+        .ok_or_else(|| ApiError::bad_request("invalid_schema", "The schema must name its project in project_id."))?;
+    projects::public(state, id).await.map_err(|_| project_not_found())
+}
+
+/// `schema` against the project's latest version (or the empty schema of
+/// version 0 when none is published).
+pub async fn compare(state: &AppState, schema: &Value) -> ApiResult<Comparison> {
+    let project = named_project(state, schema).await?;
+    let base = match state.store.latest_schema(project.id).await? {
+        Some(latest) => latest.schema,
+        None => schema::empty_schema(&project.id.to_string(), 0),
+    };
+    Ok(schema::compare(&base, schema))
+}
+
+/// Whether `schema` could be published now: the update rules against the
+/// latest version, or plain validation when none is published.
+pub async fn verify(state: &AppState, schema: &Value) -> ApiResult<Value> {
+    let project = named_project(state, schema).await?;
+    Ok(match state.store.latest_schema(project.id).await? {
+        Some(latest) => json!(schema::verify_update(&latest.schema, schema) as UpdateVerdict),
+        None => json!(schema::validate(schema)),
+    })
+}

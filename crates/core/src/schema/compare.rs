@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{js_keys, js_stringify, truthy};
+use super::{js_keys, js_same_json, truthy};
 
 /// One difference. Absent members stand for JavaScript's `undefined`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -146,7 +146,7 @@ pub fn compare(old: &Value, new: &Value) -> Comparison {
             for prop in js_keys(new_props).into_iter().filter(|p| *p != "type") {
                 let change = match old_props.get(prop) {
                     None => Change { new: new_props.get(prop).cloned(), ..Change::new("field_property_added") },
-                    Some(before) if js_stringify(before) != js_stringify(&new_props[prop]) => Change {
+                    Some(before) if !js_same_json(before, &new_props[prop]) => Change {
                         old: Some(before.clone()),
                         new: new_props.get(prop).cloned(),
                         ..Change::new("field_property_changed")

@@ -99,6 +99,10 @@ pub(crate) fn as_i64(value: &Value) -> Option<i64> {
 /// The keys of an object in the order JavaScript visits them: keys that are
 /// array indices first, ascending, then the others as inserted.
 pub(crate) fn js_keys(map: &Map<String, Value>) -> Vec<&String> {
+    // Most objects have no key that starts with a digit: insertion order.
+    if !map.keys().any(|k| k.starts_with(|c: char| c.is_ascii_digit())) {
+        return map.keys().collect();
+    }
     let index = |k: &str| -> Option<u32> {
         let canonical = k == "0" || (!k.starts_with('0') && !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
         canonical.then(|| k.parse::<u32>().ok()).flatten().filter(|n| *n < u32::MAX)
@@ -115,6 +119,18 @@ pub(crate) fn truthy(value: Option<&Value>) -> bool {
         Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
         Some(Value::String(s)) => !s.is_empty(),
         Some(_) => true,
+    }
+}
+
+/// `JSON.stringify(a) === JSON.stringify(b)`, without building strings for
+/// the common case of two primitives.
+pub(crate) fn js_same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => {
+            js_stringify(a) == js_stringify(b)
+        }
+        _ => a == b,
     }
 }
 

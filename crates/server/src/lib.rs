@@ -3,6 +3,7 @@
 //! [`App::serve`] on a listener.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod error;
@@ -80,7 +81,10 @@ impl App {
             revocations,
             throttle: Arc::new(Throttle::default()),
             verified: Arc::new(VerifiedTokens::default()),
+            caches: Arc::new(cache::Caches::default()),
         };
+        let mut background = background;
+        background.extend(cache::spawn_listener(&state).await);
         Ok(Self { state, openapi, background })
     }
 

@@ -5,6 +5,7 @@ use basic_admin_core::store::Store;
 use crate::auth::revocations::Revocations;
 use crate::auth::throttle::Throttle;
 use crate::auth::verified::VerifiedTokens;
+use crate::cache::Caches;
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::master_key::MasterKey;
@@ -21,4 +22,5 @@ pub struct AppState {
     pub revocations: Arc<Revocations>,
     pub throttle: Arc<Throttle>,
     pub verified: Arc<VerifiedTokens>,
+    pub caches: Arc<Caches>,
 }

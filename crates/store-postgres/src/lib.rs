@@ -15,12 +15,15 @@ use basic_admin_core::time::Timestamp;
 use basic_admin_store_sql::{Db, Dialect, Param, Query, Row, SqlStore, Tx};
 use chrono::NaiveDate;
 use serde_json::Value;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Postgres, Row as _, Transaction};
 use uuid::Uuid;
 
 pub use error::map_err;
+
+/// Where nodes tell each other what to forget.
+const CHANNEL: &str = "basic_admin_events";
 
 /// The store on PostgreSQL.
 pub type PgStore = SqlStore<PgDb>;
@@ -186,5 +189,38 @@ impl Db for PgDb {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn broadcast(&self, message: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(message)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(map_err)
+    }
+
+    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<String>>> {
+        let mut listener = PgListener::connect_with(&self.pool).await.map_err(map_err)?;
+        listener.listen(CHANNEL).await.map_err(map_err)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(async move {
+            loop {
+                let message = match listener.recv().await {
+                    Ok(notification) => notification.payload().to_owned(),
+                    Err(e) => {
+                        // recv reconnects on the next call; what was sent meanwhile is lost.
+                        tracing::warn!(error = %e, "lost the notification connection; reconnecting");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        String::new()
+                    }
+                };
+                if tx.send(message).await.is_err() {
+                    return; // Nobody listens any more.
+                }
+            }
+        });
+        Ok(Some(rx))
     }
 }

@@ -130,6 +130,8 @@ pub trait Db: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;
     async fn close(&self);
+    async fn broadcast(&self, message: &str) -> StoreResult<()>;
+    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<String>>>;
 
     async fn fetch_one(&self, query: Query) -> StoreResult<Self::Row> {
         self.fetch_optional(query).await?.ok_or(StoreError::NotFound)

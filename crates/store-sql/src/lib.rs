@@ -51,6 +51,14 @@ impl<D: Db> Store for SqlStore<D> {
         self.db.ping().await
     }
 
+    async fn broadcast(&self, message: &str) -> StoreResult<()> {
+        self.db.broadcast(message).await
+    }
+
+    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<String>>> {
+        self.db.subscribe().await
+    }
+
     async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {
         let rows = self.db.fetch_all(q("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")).await?;
         rows.iter().map(|r| r.int("version")).collect()

@@ -239,4 +239,13 @@ impl Db for SqliteDb {
         self.read.close().await;
         self.write.close().await;
     }
+
+    // One process owns an SQLite database: there is no one to tell.
+    async fn broadcast(&self, _message: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<String>>> {
+        Ok(None)
+    }
 }

@@ -50,6 +50,15 @@ pub trait Store:
     /// succeeds only when queries can be answered right now.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Sends `message` to every node on this database (this one included),
+    /// for cache invalidation. Nothing to do where there is one node.
+    async fn broadcast(&self, message: &str) -> StoreResult<()>;
+
+    /// The messages every node broadcasts, or `None` where there is one node.
+    /// An empty message means some may have been lost (the connection
+    /// dropped): forget everything cached.
+    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<String>>>;
+
     /// The migrations this store has applied, oldest first.
     async fn applied_migrations(&self) -> StoreResult<Vec<i64>>;
 

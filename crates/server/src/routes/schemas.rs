@@ -98,23 +98,37 @@ async fn read(
 ) -> ApiResult<Response> {
     let _ = query.debug;
     let versions = Versions::parse(query.version.as_deref())?;
+    // The latest version is what every app reads when it starts: from memory.
+    let cacheable = matches!(versions, Versions::Latest).then(|| Uuid::try_parse(&path.id).ok()).flatten();
+    if let Some(hit) = cacheable.and_then(|id| state.caches.schema(id)) {
+        return Ok(answer(&headers, hit.body.clone(), &hit.etag));
+    }
+    let generation = state.caches.generation();
     let all = matches!(versions, Versions::All);
     let found = schemas::read(&state, &path.id, versions).await?;
     let count = all.then_some(found.len());
     let body = serde_json::to_vec(&SchemaList { data: found.into_iter().map(Into::into).collect(), count })
         .map_err(crate::error::ApiError::internal)?;
     let etag = format!("\"{}\"", Sha256::digest(&body).iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+    if let Some(id) = cacheable {
+        state.caches.put_schema(id, body.clone(), etag.clone(), generation);
+    }
+    Ok(answer(&headers, body, &etag))
+}
+
+/// The body, or 304 when the client has it already.
+fn answer(headers: &HeaderMap, body: Vec<u8>, etag: &str) -> Response {
     let cache = [(CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL_VALUE))];
     let fresh = headers
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let etag = HeaderValue::from_str(&etag).expect("hex is a valid header");
+    let etag = HeaderValue::from_str(etag).expect("hex is a valid header");
     if fresh {
-        return Ok((StatusCode::NOT_MODIFIED, cache, [(ETAG, etag)]).into_response());
+        return (StatusCode::NOT_MODIFIED, cache, [(ETAG, etag)]).into_response();
     }
     let json = [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
-    Ok((cache, [(ETAG, etag)], json, body).into_response())
+    (cache, [(ETAG, etag)], json, body).into_response()
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -126,7 +126,9 @@ pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes
 
 pub async fn delete(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<()> {
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::DeleteProject).await?;
-    Ok(state.store.delete_project(project.id).await?)
+    state.store.delete_project(project.id).await?;
+    crate::cache::invalidate(state, &format!("project:{}", project.id)).await;
+    Ok(())
 }
 
 pub async fn settings(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<Value> {

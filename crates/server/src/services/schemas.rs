@@ -95,7 +95,10 @@ async fn publish_checked(state: &AppState, project: &Project, schema: Value) -> 
         created_at: time::now(),
     };
     match state.store.publish_schema(version.clone()).await {
-        Ok(()) => Ok(version),
+        Ok(()) => {
+            crate::cache::invalidate(state, &format!("schema:{}", project.id)).await;
+            Ok(version)
+        }
         Err(StoreError::Conflict(_)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "version_taken",

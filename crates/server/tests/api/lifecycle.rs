@@ -46,13 +46,13 @@ async fn shutdown_finishes_requests_in_flight(mut app: TestApp) {
 
 /// A TCP proxy to stand between the server and PostgreSQL; stopping it
 /// cuts every connection, as a failed network or database host would.
-struct Proxy {
-    addr: SocketAddr,
+pub struct Proxy {
+    pub addr: SocketAddr,
     task: JoinHandle<()>,
 }
 
 impl Proxy {
-    async fn start(upstream: String) -> Self {
+    pub async fn start(upstream: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -70,7 +70,7 @@ impl Proxy {
     }
 
     /// Dropping the task drops the listener and every connection with it.
-    fn stop(self) {
+    pub fn stop(self) {
         self.task.abort();
     }
 }

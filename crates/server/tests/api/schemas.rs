@@ -12,7 +12,16 @@ on_both_backends!(
     patches_merge_into_the_current_schema,
     concurrent_publishes_of_one_version_have_one_winner,
     utilities_name_their_project,
+    a_deleted_project_has_no_schema,
 );
+
+async fn a_deleted_project_has_no_schema(app: TestApp) {
+    let (dev, project) = project(&app).await;
+    call(&app, &dev, "POST", &format!("/project/{project}/schema"), json!({"schema": todos(&project, 1)})).await;
+    assert_eq!(latest_version(&app, &project).await, 1);
+    assert_eq!(call(&app, &dev, "DELETE", &format!("/project/{project}"), json!(null)).await.0, 200);
+    assert_eq!(json(app.get(&format!("/project/{project}/schema")).send().await.unwrap()).await.0, 404);
+}
 
 async fn call(app: &TestApp, actor: &Actor, method: &str, path: &str, body: Value) -> (u16, Value) {
     let request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(&actor.token).json(&body);
@@ -204,5 +213,56 @@ async fn utilities_name_their_project(app: TestApp) {
         assert_eq!(status, 404, "{path}");
         let (status, _) = post_json(&app, path, json!({})).await;
         assert_eq!(status, 400, "{path}");
+    }
+}
+
+async fn latest_version(app: &TestApp, project: &str) -> Value {
+    let (status, body) = json(app.get(&format!("/project/{project}/schema")).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"][0]["schema"]["version"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_schemas_are_served_without_the_database() {
+    use crate::harness::{Backend, Setup, TestDb};
+    use crate::lifecycle::Proxy;
+    let Some(db) = TestDb::create(Backend::Postgres, "schemas::cached_without_database").await else { return };
+    let proxy = Proxy::start(db.postgres_addr().unwrap()).await;
+    let setup = Setup { database_url: Some(db.url_via(proxy.addr)), ..Setup::default() };
+    let app = TestApp::start(db, setup).await;
+    let (dev, project) = project(&app).await;
+    call(&app, &dev, "POST", &format!("/project/{project}/schema"), json!({"schema": todos(&project, 1)})).await;
+    assert_eq!(latest_version(&app, &project).await, 1);
+
+    proxy.stop();
+    let (_, root) = json(app.get("/").send().await.unwrap()).await;
+    assert_eq!(root["db_conn"], false, "the database is away");
+    assert_eq!(latest_version(&app, &project).await, 1, "a cache hit needs no database");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_on_one_node_reaches_the_others_at_once() {
+    use crate::harness::{Backend, Setup, TestDb};
+    let Some(db) = TestDb::create(Backend::Postgres, "schemas::publish_reaches_other_nodes").await else { return };
+    let a = TestApp::start(db, Setup::default()).await;
+    let b = a.sibling(Setup::default()).await;
+    let (dev, project) = project(&a).await;
+    let path = format!("/project/{project}/schema");
+    call(&a, &dev, "POST", &path, json!({"schema": todos(&project, 1)})).await;
+    assert_eq!(latest_version(&b, &project).await, 1, "B caches version 1");
+
+    call(&a, &dev, "POST", &path, json!({"schema": todos(&project, 2)})).await;
+    let started = std::time::Instant::now();
+    while latest_version(&b, &project).await != 2 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "B still serves version 1 after a second");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // Deleting the project is heard too.
+    assert_eq!(call(&a, &dev, "DELETE", &format!("/project/{project}"), json!(null)).await.0, 200);
+    let started = std::time::Instant::now();
+    while json(b.get(&path).send().await.unwrap()).await.0 != 404 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "B still serves a deleted project");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

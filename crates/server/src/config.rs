@@ -61,6 +61,15 @@ pub struct Flags {
     /// Lifetime of authorization codes, in seconds, at most 60 [env: BASIC_AUTH_CODE_TTL_SECS] [default: 60]
     #[arg(long, value_name = "SECS")]
     pub auth_code_ttl_secs: Option<String>,
+    /// OpenAI-compatible API for schema suggestions, e.g. https://api.openai.com/v1 or http://localhost:11434/v1; its key comes from BASIC_AI_API_KEY [env: BASIC_AI_BASE_URL] [default: none: suggestions off]
+    #[arg(long, value_name = "URL")]
+    pub ai_base_url: Option<String>,
+    /// Model to ask for schema suggestions [env: BASIC_AI_MODEL] [default: gpt-4o-mini]
+    #[arg(long, value_name = "NAME")]
+    pub ai_model: Option<String>,
+    /// Seconds to wait for a suggestion [env: BASIC_AI_TIMEOUT_SECS] [default: 60]
+    #[arg(long, value_name = "SECS")]
+    pub ai_timeout_secs: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +96,20 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub auth_code_ttl: Duration,
+    /// Where schema suggestions come from; `None` turns them off.
+    pub ai: Option<AiConfig>,
     /// `BASIC_MASTER_KEY`; when absent, the key file in the data folder is used.
     pub master_key: Option<SecretString>,
+}
+
+/// An OpenAI-compatible chat-completions API.
+#[derive(Clone)]
+pub struct AiConfig {
+    /// Without a trailing slash; `/chat/completions` is added.
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +134,9 @@ struct FileOptions {
     access_token_ttl_secs: Option<toml::Value>,
     refresh_token_ttl_days: Option<toml::Value>,
     auth_code_ttl_secs: Option<toml::Value>,
+    ai_base_url: Option<String>,
+    ai_model: Option<String>,
+    ai_timeout_secs: Option<toml::Value>,
 }
 
 impl Config {
@@ -190,6 +214,27 @@ impl Config {
                     secs @ 1..=60 => Ok(Duration::from_secs(secs)),
                     _ => Err("at most 60 seconds".into()),
                 })?,
+            ai: match sources.pick("ai_base_url", flags.ai_base_url, file.ai_base_url) {
+                None => None,
+                Some(url) => Some(AiConfig {
+                    base_url: url.parse_with(|v| {
+                        let v = v.trim().trim_end_matches('/');
+                        if v.starts_with("http://") || v.starts_with("https://") {
+                            Ok(v.to_owned())
+                        } else {
+                            Err("expected an http:// or https:// URL".to_owned())
+                        }
+                    })?,
+                    api_key: env("BASIC_AI_API_KEY").map(SecretString::from),
+                    model: sources
+                        .pick("ai_model", flags.ai_model, file.ai_model)
+                        .map_or_else(|| "gpt-4o-mini".into(), |v| v.value),
+                    timeout: sources
+                        .pick("ai_timeout_secs", flags.ai_timeout_secs, toml_text(file.ai_timeout_secs))
+                        .unwrap_or_else(|| "60".into())
+                        .parse_with(|v| positive(v).map(Duration::from_secs))?,
+                }),
+            },
             master_key: env("BASIC_MASTER_KEY").map(SecretString::from),
             data_dir,
         })
@@ -299,6 +344,8 @@ impl fmt::Debug for Config {
         values.insert("access_token_ttl", format!("{:?}", self.access_token_ttl));
         values.insert("refresh_token_ttl", format!("{:?}", self.refresh_token_ttl));
         values.insert("auth_code_ttl", format!("{:?}", self.auth_code_ttl));
+        let ai = self.ai.as_ref().map_or_else(|| "off".to_owned(), |ai| format!("{} ({})", ai.base_url, ai.model));
+        values.insert("ai", ai);
         let key = if self.master_key.is_some() { "from BASIC_MASTER_KEY" } else { "from the data folder" };
         values.insert("master_key", key.to_owned());
         f.debug_map().entries(values).finish()

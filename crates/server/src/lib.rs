@@ -2,6 +2,7 @@
 //! them. `main` and the tests build it the same way: [`App::build`], then
 //! [`App::serve`] on a listener.
 
+pub mod ai;
 pub mod auth;
 pub mod cache;
 pub mod config;

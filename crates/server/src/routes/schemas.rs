@@ -28,7 +28,7 @@ use crate::state::AppState;
 const CACHE_CONTROL_VALUE: &str = "public, max-age=5";
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(read, publish, patch))
+    OpenApiRouter::new().routes(routes!(read, publish, patch)).routes(routes!(generate))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -210,4 +210,73 @@ async fn patch(
 ) -> ApiResult<Json<Data<SchemaView>>> {
     let published = schemas::patch(&state, &caller, &path.id, body.schema).await?;
     Ok(Json(Data { data: published.into() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct GenerateBody {
+    /// What the app is, or how to change `schema` (1 to 1000 characters)
+    #[schema(min_length = 1, max_length = 1000)]
+    prompt: String,
+    /// The project_id to put in the schema; the route's project by default
+    project_id: Option<String>,
+    /// A schema to change instead of starting afresh; the suggestion's version is one more
+    #[schema(value_type = Option<Object>)]
+    schema: Option<Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SuggestedSchema {
+    project_id: String,
+    version: i64,
+    #[schema(value_type = Object)]
+    tables: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Suggestion {
+    success: bool,
+    #[schema(value_type = SuggestedSchema)]
+    schema: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SuggestionError {
+    /// Always false.
+    success: bool,
+    error: String,
+    message: String,
+}
+
+/// Generate or update suggested schema using AI
+///
+/// Asks the configured OpenAI-compatible provider for a schema, checks it by
+/// the schema rules (asking once more if it is not valid) and answers it.
+/// Stores nothing: publish the result with POST /project/{id}/schema.
+#[utoipa::path(
+    post,
+    path = "/project/{id}/schema/generate",
+    tag = "project-schema",
+    params(ProjectPath),
+    security(("bearerAuth" = [])),
+    request_body = GenerateBody,
+    responses(
+        (status = 200, description = "A valid schema", body = Suggestion),
+        (status = 400, description = "Invalid prompt or schema", body = SuggestionError),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        (status = 500, description = "The provider failed, timed out, or gave no valid schema", body = SuggestionError),
+        (status = 503, description = "No provider is configured", body = SuggestionError),
+    )
+)]
+async fn generate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<ProjectPath>,
+    Json(body): Json<GenerateBody>,
+) -> ApiResult<Json<Suggestion>> {
+    let schema =
+        schemas::suggest(&state, &caller, &path.id, &body.prompt, body.project_id.as_deref(), body.schema.as_ref())
+            .await?;
+    Ok(Json(Suggestion { success: true, schema }))
 }

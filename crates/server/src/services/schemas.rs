@@ -216,3 +216,74 @@ pub async fn verify(state: &AppState, schema: &Value) -> ApiResult<Value> {
         None => json!(schema::validate(schema)),
     })
 }
+
+/// An error of the suggestion endpoint: `{success: false, error, message}`.
+fn suggestion_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(status, code, message).with("success", false)
+}
+
+pub const MAX_PROMPT_CHARS: usize = 1000;
+
+/// Asks the configured AI provider for a schema (a new one, or `current`
+/// changed as the prompt says), checks it by the schema rules, and asks once
+/// more with the problems if it is not valid. Stores nothing.
+pub async fn suggest(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    prompt: &str,
+    schema_project_id: Option<&str>,
+    current: Option<&Value>,
+) -> ApiResult<Value> {
+    let project = access::project(state, caller, project_id, Action::PublishSchema).await?.project;
+    let prompt = prompt.trim();
+    if prompt.is_empty() || prompt.chars().count() > MAX_PROMPT_CHARS {
+        return Err(suggestion_error(StatusCode::BAD_REQUEST, "invalid_prompt", "The prompt is 1 to 1000 characters."));
+    }
+    if current.is_some_and(|c| !c.is_object()) {
+        return Err(suggestion_error(StatusCode::BAD_REQUEST, "invalid_schema", "schema must be a JSON object."));
+    }
+    let Some(ai) = &state.config.ai else {
+        return Err(suggestion_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ai_not_configured",
+            "Schema suggestions are off on this server (set BASIC_AI_BASE_URL).",
+        ));
+    };
+    let target_project = schema_project_id.map_or_else(|| project.id.to_string(), str::to_owned);
+    let version = current.and_then(|c| c["version"].as_i64()).map_or(1, |v| v + 1);
+    let mut problems: Option<String> = None;
+    for _attempt in 0..2 {
+        let answer = crate::ai::suggest(ai, prompt, current, problems.as_deref()).await.map_err(|e| match e {
+            crate::ai::AiError::Timeout => {
+                suggestion_error(StatusCode::INTERNAL_SERVER_ERROR, "ai_timeout", e.to_string())
+            }
+            crate::ai::AiError::Provider(_) => {
+                tracing::warn!(error = %e, "schema suggestion failed");
+                suggestion_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "ai_provider_error",
+                    "The AI provider failed; try again later.",
+                )
+            }
+        })?;
+        let Some(mut schema) = crate::ai::extract_json(&answer) else {
+            problems = Some("the answer was not a JSON object".into());
+            continue;
+        };
+        schema["project_id"] = json!(target_project);
+        schema["version"] = json!(version);
+        let validation = schema::validate(&schema);
+        if validation.valid {
+            return Ok(schema);
+        }
+        let listed: Vec<String> =
+            validation.errors.iter().map(|e| format!("{} {}", e.instance_path, e.message)).collect();
+        problems = Some(listed.join("; "));
+    }
+    Err(suggestion_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "invalid_suggestion",
+        format!("The AI did not produce a valid schema ({}).", problems.unwrap_or_default()),
+    ))
+}

@@ -122,7 +122,11 @@ fn rows() -> Vec<Row> {
             body: |_, _| Some(json!({"auth": {"redirect_uris": ["https://app.example/cb"]}})),
             ..row("delete", "/project/{id}/settings", admin_only)
         },
-        // Schemas.
+        // Schemas. No AI provider here: allowed callers get the 503 that says so.
+        Row {
+            body: |_, _| Some(json!({"prompt": "A todo list"})),
+            ..row("post", "/project/{id}/schema/generate", [a, i, 403, 404, 403, 503, 503, 503])
+        },
         Row {
             body: |_, _| Some(json!({"schema": schema_v1()})),
             ..row("post", "/project/{id}/schema", [a, i, 403, 404, 403, 200, 200, 200])

@@ -133,7 +133,7 @@ async fn oversized_bodies_are_413s(app: TestApp) {
     assert_error_shape(&body, "payload_too_large");
     // The server is still fine afterwards (on a new connection: it closes the
     // one whose body it refused to read).
-    assert_eq!(reqwest::get(app.url("/")).await.unwrap().status(), 200);
+    assert_eq!(crate::harness::get(app.url("/")).await.status(), 200);
 }
 
 async fn panics_are_generic_json_500s(app: TestApp) {

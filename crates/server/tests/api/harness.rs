@@ -129,7 +129,10 @@ impl TestApp {
         });
         Self {
             base: format!("http://{addr}"),
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            client: {
+                basic_admin_server::ai::install_tls();
+                reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+            },
             state,
             db: None,
             database_url,
@@ -171,6 +174,17 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.begin_shutdown();
     }
+}
+
+/// An HTTP client for tests (with the TLS provider the server's own client uses).
+pub fn http() -> reqwest::Client {
+    basic_admin_server::ai::install_tls();
+    reqwest::Client::new()
+}
+
+/// `GET url` with [`http`].
+pub async fn get(url: impl reqwest::IntoUrl) -> reqwest::Response {
+    http().get(url).send().await.unwrap()
 }
 
 /// Says on stderr, past the test harness's capture, that a test did not run.

@@ -40,19 +40,19 @@ async fn shutdown_finishes_requests_in_flight(mut app: TestApp) {
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "done");
     app.stop().await.expect("the server stops cleanly");
-    let after = reqwest::Client::new().get(app.url("/")).send().await;
+    let after = crate::harness::http().get(app.url("/")).send().await;
     assert!(after.is_err(), "no new connections after shutdown");
 }
 
 /// A TCP proxy to stand between the server and PostgreSQL; stopping it
 /// cuts every connection, as a failed network or database host would.
-pub struct Proxy {
-    pub addr: SocketAddr,
+struct Proxy {
+    addr: SocketAddr,
     task: JoinHandle<()>,
 }
 
 impl Proxy {
-    pub async fn start(upstream: String) -> Self {
+    async fn start(upstream: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -70,7 +70,7 @@ impl Proxy {
     }
 
     /// Dropping the task drops the listener and every connection with it.
-    pub fn stop(self) {
+    fn stop(self) {
         self.task.abort();
     }
 }
@@ -158,7 +158,7 @@ impl Process {
 async fn serve_with_embedded_defaults_starts_from_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let process = Process::start(dir.path(), &[]);
-    let (status, body) = json(reqwest::get(format!("http://{}/", process.addr)).await.unwrap()).await;
+    let (status, body) = json(crate::harness::get(format!("http://{}/", process.addr)).await).await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
@@ -184,13 +184,13 @@ async fn serve_on_postgres_and_restart_keeps_the_master_key() {
     let dir = db.data_dir.path();
     let args = ["--data-dir", dir.to_str().unwrap(), "--database-url", &url];
     let first = Process::start(dir, &args);
-    let (_, body) = json(reqwest::get(format!("http://{}/", first.addr)).await.unwrap()).await;
+    let (_, body) = json(crate::harness::get(format!("http://{}/", first.addr)).await).await;
     assert_eq!(body["db_conn"], true);
     assert!(first.terminate().success());
     let key = std::fs::read(dir.join("master.key")).unwrap();
 
     let second = Process::start(dir, &args);
-    let (_, body) = json(reqwest::get(format!("http://{}/", second.addr)).await.unwrap()).await;
+    let (_, body) = json(crate::harness::get(format!("http://{}/", second.addr)).await).await;
     assert_eq!(body["db_conn"], true, "migrations are not applied twice");
     assert!(second.terminate().success());
     assert_eq!(std::fs::read(dir.join("master.key")).unwrap(), key);

@@ -1,6 +1,7 @@
 //! HTTP tests of the whole server, one binary for every area of the API.
 
 mod flows;
+mod generate;
 mod harness;
 
 mod auth;

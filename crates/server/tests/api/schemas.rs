@@ -223,24 +223,6 @@ async fn latest_version(app: &TestApp, project: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cached_schemas_are_served_without_the_database() {
-    use crate::harness::{Backend, Setup, TestDb};
-    use crate::lifecycle::Proxy;
-    let Some(db) = TestDb::create(Backend::Postgres, "schemas::cached_without_database").await else { return };
-    let proxy = Proxy::start(db.postgres_addr().unwrap()).await;
-    let setup = Setup { database_url: Some(db.url_via(proxy.addr)), ..Setup::default() };
-    let app = TestApp::start(db, setup).await;
-    let (dev, project) = project(&app).await;
-    call(&app, &dev, "POST", &format!("/project/{project}/schema"), json!({"schema": todos(&project, 1)})).await;
-    assert_eq!(latest_version(&app, &project).await, 1);
-
-    proxy.stop();
-    let (_, root) = json(app.get("/").send().await.unwrap()).await;
-    assert_eq!(root["db_conn"], false, "the database is away");
-    assert_eq!(latest_version(&app, &project).await, 1, "a cache hit needs no database");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_on_one_node_reaches_the_others_at_once() {
     use crate::harness::{Backend, Setup, TestDb};
     let Some(db) = TestDb::create(Backend::Postgres, "schemas::publish_reaches_other_nodes").await else { return };

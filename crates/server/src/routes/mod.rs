@@ -99,3 +99,9 @@ pub struct SlugAvailability {
     /// Whether the slug is available
     pub available: bool,
 }
+
+/// For `#[serde(default, deserialize_with = "nullable")]`: a JSON field that
+/// may be absent (`None`), null (`Some(None)`) or set.
+pub fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
+}

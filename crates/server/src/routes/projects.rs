@@ -219,11 +219,6 @@ async fn get(
     Ok(Json(Data { data: projects::get(&state, &caller, &path.id).await?.into() }))
 }
 
-/// A JSON field that may be absent (`None`), null (`Some(None)`) or set.
-fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, ToSchema, Default)]
 struct ProjectChanges {
     /// New name for the project
@@ -231,7 +226,7 @@ struct ProjectChanges {
     /// New URL-friendly slug for the project
     slug: Option<String>,
     /// Project website URL (http or https); null or "" clears it
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::nullable")]
     #[schema(value_type = Option<String>)]
     website: Option<Option<String>>,
     /// Merged into the profile: each key set, or removed when null (16 KiB at most)

@@ -370,17 +370,12 @@ struct MemberPath {
     member_id: String,
 }
 
-/// A JSON field that may be absent (`None`), null (`Some(None)`) or set.
-fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, ToSchema, Default)]
 struct UpdateMember {
     /// owner, admin, member or viewer; making someone owner hands the team over
     roles: Option<String>,
     /// A free display label; null clears it
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::nullable")]
     #[schema(value_type = Option<String>)]
     role_name: Option<Option<String>>,
 }

@@ -209,6 +209,9 @@ impl Db for PgDb {
             loop {
                 let message = match listener.recv().await {
                     Ok(notification) => notification.payload().to_owned(),
+                    // Shutting down: the pool is closed, or nobody listens.
+                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(_) if tx.is_closed() => return,
                     Err(e) => {
                         // recv reconnects on the next call; what was sent meanwhile is lost.
                         tracing::warn!(error = %e, "lost the notification connection; reconnecting");

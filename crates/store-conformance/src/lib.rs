@@ -42,6 +42,7 @@ macro_rules! conformance_suite {
             teams_with_projects_are_not_deleted,
             projects_update_and_settings_change_only_if_unchanged,
             schema_versions_are_kept_in_order_and_unique,
+            api_keys_are_kept_changed_and_touched,
             signing_keys_are_kept_and_retired,
             auth_codes_are_spent_once,
             concurrent_code_uses_have_one_winner,

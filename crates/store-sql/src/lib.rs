@@ -10,6 +10,7 @@
 
 mod accounts;
 mod db;
+mod keys;
 mod oauth;
 mod projects;
 mod schemas;

@@ -1,6 +1,7 @@
 //! Values that are validated once, when they are parsed, and trusted afterwards.
 
 pub mod account;
+pub mod api_key;
 pub mod slug;
 
 pub use account::{Account, AccountFieldError, Email, Username};

@@ -3,6 +3,7 @@
 //! permissions. It is split by area into sub-traits, which [`Store`] gathers.
 
 mod accounts;
+mod keys;
 mod oauth;
 mod projects;
 mod schemas;
@@ -10,6 +11,7 @@ mod schemas;
 use async_trait::async_trait;
 
 pub use accounts::{AccountStore, NewAccount};
+pub use keys::{ApiKey, ApiKeyStore};
 pub use oauth::{
     AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, TokenFamily,
 };
@@ -37,7 +39,16 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store:
-    AccountStore + SigningKeyStore + OAuthStore + TeamStore + ProjectStore + SchemaStore + Send + Sync + 'static
+    AccountStore
+    + SigningKeyStore
+    + OAuthStore
+    + TeamStore
+    + ProjectStore
+    + SchemaStore
+    + ApiKeyStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is (`sqlite`, `postgres`), for logs.
     fn backend(&self) -> &'static str;

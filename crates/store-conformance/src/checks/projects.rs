@@ -236,3 +236,48 @@ pub async fn schema_versions_are_kept_in_order_and_unique(store: &dyn Store) {
     store.delete_project(project.id).await.unwrap();
     assert!(store.schema_versions(project.id).await.unwrap().is_empty(), "versions go with their project");
 }
+
+pub async fn api_keys_are_kept_changed_and_touched(store: &dyn Store) {
+    use basic_admin_core::store::ApiKey;
+    let owner = account(store).await;
+    let team = new_team(owner, "keys");
+    store.create_team(team.clone()).await.unwrap();
+    let project = store.create_project(new_project(team.id, "keys-app")).await.unwrap();
+    let other = store.create_project(new_project(team.id, "keys-other")).await.unwrap();
+    let now = time::now();
+    let k = ApiKey {
+        id: Uuid::new_v4(),
+        project_id: project.id,
+        label: "CI".into(),
+        roles: "read".into(),
+        is_private: true,
+        secret_hash: vec![9; 32],
+        created_at: now,
+        updated_at: now,
+        last_used: None,
+    };
+    store.create_key(k.clone()).await.unwrap();
+    assert_eq!(store.key_by_id(k.id).await.unwrap(), Some(k.clone()));
+    assert_eq!(store.keys_of_project(project.id).await.unwrap(), std::slice::from_ref(&k));
+    assert!(store.keys_of_project(other.id).await.unwrap().is_empty());
+
+    let later = now + Duration::seconds(1);
+    let changed = store.update_key(project.id, k.id, None, Some("admin".into()), later).await.unwrap();
+    assert_eq!((changed.label.as_str(), changed.roles.as_str(), changed.updated_at), ("CI", "admin", later));
+    let missing = store.update_key(other.id, k.id, Some("x".into()), None, later).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "a key belongs to one project");
+    let fresh = store.replace_key_secret(project.id, k.id, &[7; 32], later).await.unwrap();
+    assert_eq!(fresh.secret_hash, vec![7; 32]);
+
+    store.touch_keys(&[(k.id, later), (Uuid::new_v4(), later)]).await.unwrap();
+    store.touch_keys(&[(k.id, now)]).await.unwrap();
+    assert_eq!(store.key_by_id(k.id).await.unwrap().unwrap().last_used, Some(later), "never goes back");
+
+    assert!(matches!(store.delete_key(other.id, k.id).await, Err(StoreError::NotFound)));
+    store.delete_key(project.id, k.id).await.unwrap();
+    assert_eq!(store.key_by_id(k.id).await.unwrap(), None);
+    let again = ApiKey { id: Uuid::new_v4(), ..k };
+    store.create_key(again.clone()).await.unwrap();
+    store.delete_project(project.id).await.unwrap();
+    assert_eq!(store.key_by_id(again.id).await.unwrap(), None, "keys go with their project");
+}

@@ -4,6 +4,7 @@
 mod auth;
 mod auth_pages;
 mod docs;
+mod keys;
 mod projects;
 mod root;
 mod schemas;
@@ -26,6 +27,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(teams::routes())
         .merge(projects::routes())
         .merge(schemas::routes())
+        .merge(keys::routes())
         .merge(utils::routes())
         .split_for_parts()
 }

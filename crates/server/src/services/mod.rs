@@ -3,6 +3,7 @@
 //! error type.
 
 pub mod access;
+pub mod keys;
 pub mod projects;
 pub mod schemas;
 pub mod slugs;

@@ -122,6 +122,19 @@ fn rows() -> Vec<Row> {
             body: |_, _| Some(json!({"auth": {"redirect_uris": ["https://app.example/cb"]}})),
             ..row("delete", "/project/{id}/settings", admin_only)
         },
+        // Keys.
+        row("get", "/project/{id}/key", read_team),
+        Row {
+            body: |_, _| Some(json!({"label": "New", "roles": "read"})),
+            ..row("post", "/project/{id}/key", admin_only)
+        },
+        row("get", "/project/{id}/key/{key_id}", [a, i, 403, 404, 403, 200, 200, 200]),
+        Row {
+            body: |_, _| Some(json!({"label": "Renamed"})),
+            ..row("patch", "/project/{id}/key/{key_id}", admin_only)
+        },
+        row("delete", "/project/{id}/key/{key_id}", admin_only),
+        row("post", "/project/{id}/key/{key_id}/regenerate", admin_only),
         // Schemas. No AI provider here: allowed callers get the 503 that says so.
         Row {
             body: |_, _| Some(json!({"prompt": "A todo list"})),
@@ -150,6 +163,7 @@ fn fill(text: &str, place: &Place, people: &People, invite: Uuid) -> String {
         .replace("{id}", &place.project.to_string())
         .replace("{member_id}", &people.target.id.to_string())
         .replace("{invite_id}", &invite.to_string())
+        .replace("{key_id}", &place.key.to_string())
 }
 
 /// What the owner sees of the place: unchanged by any denied request.

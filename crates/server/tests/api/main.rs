@@ -9,6 +9,7 @@ mod authz;
 mod browser;
 mod cli;
 mod errors;
+mod keys;
 mod lifecycle;
 mod openapi;
 mod projects;

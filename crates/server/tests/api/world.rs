@@ -4,7 +4,7 @@
 //! server's own key: the sign-in flow has tests of its own.
 
 use basic_admin_core::did;
-use basic_admin_core::store::{Invite, Member, NewAccount, NewProject, NewTeam};
+use basic_admin_core::store::{ApiKey, Invite, Member, NewAccount, NewProject, NewTeam};
 use basic_admin_core::time;
 use basic_admin_server::auth::claims::{ACCESS_TYP, AccessClaims};
 use chrono::Duration;
@@ -125,6 +125,8 @@ pub struct Place {
     pub team: Uuid,
     pub project: Uuid,
     pub invite: Uuid,
+    /// An API key of the project (when it has one).
+    pub key: Uuid,
 }
 
 pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place {
@@ -176,6 +178,21 @@ pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place 
             .await
             .unwrap();
     }
+    let key = Uuid::new_v4();
+    if with_project {
+        let api_key = ApiKey {
+            id: key,
+            project_id: project,
+            label: "World".into(),
+            roles: "read".into(),
+            is_private: true,
+            secret_hash: vec![0; 64],
+            created_at: now,
+            updated_at: now,
+            last_used: None,
+        };
+        store.create_key(api_key).await.unwrap();
+    }
     let invite = Uuid::new_v4();
     store
         .create_invite(Invite {
@@ -192,5 +209,5 @@ pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place 
         })
         .await
         .unwrap();
-    Place { team, project, invite }
+    Place { team, project, invite, key }
 }

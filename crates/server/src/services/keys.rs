@@ -1,0 +1,140 @@
+//! Project API keys as developers manage them.
+
+use axum::http::StatusCode;
+use basic_admin_core::authz::Action;
+use basic_admin_core::model::api_key::{KeyRoles, PresentedKey};
+use basic_admin_core::store::{ApiKey, StoreError};
+use basic_admin_core::time;
+use uuid::Uuid;
+
+use super::access::{self, ProjectAccess};
+use crate::auth::Caller;
+use crate::crypto::token_hash;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+fn key_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "key_not_found", "This project has no such key.")
+}
+
+fn label(text: &str) -> ApiResult<String> {
+    let label = text.trim();
+    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+        return Err(ApiError::bad_request("invalid_label", "A label is 1 to 100 characters."));
+    }
+    Ok(label.to_owned())
+}
+
+fn roles(text: &str, private: bool) -> ApiResult<KeyRoles> {
+    KeyRoles::parse(text, private)
+        .map_err(|e| ApiError::bad_request("invalid_roles", format!("{}.", capitalize(&e.to_string()))))
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// The stored hash of a key's secret.
+fn secret_hash(key: &PresentedKey) -> Vec<u8> {
+    token_hash(&key.secret).into_bytes()
+}
+
+fn new_secret(id: Uuid) -> PresentedKey {
+    PresentedKey::generate(id, rand::random::<u8>)
+}
+
+pub async fn list(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<Vec<ApiKey>> {
+    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ListKeys).await?;
+    Ok(state.store.keys_of_project(project.id).await?)
+}
+
+/// A new key, and its full value: shown this once, stored only as a hash.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    label_text: &str,
+    roles_text: &str,
+    is_private: bool,
+) -> ApiResult<(ApiKey, String)> {
+    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
+    let label = label(label_text)?;
+    let roles = roles(roles_text, is_private)?;
+    let presented = new_secret(Uuid::new_v4());
+    let now = time::now();
+    let key = ApiKey {
+        id: presented.id,
+        project_id: project.id,
+        label,
+        roles: roles.to_list(),
+        is_private,
+        secret_hash: secret_hash(&presented),
+        created_at: now,
+        updated_at: now,
+        last_used: None,
+    };
+    state.store.create_key(key.clone()).await?;
+    Ok((key, presented.reveal()))
+}
+
+async fn key_of(state: &AppState, project: Uuid, key_id: &str) -> ApiResult<ApiKey> {
+    let id = access::parse_id(key_id, key_not_found)?;
+    state.store.key_by_id(id).await?.filter(|k| k.project_id == project).ok_or_else(key_not_found)
+}
+
+pub async fn get(state: &AppState, caller: &Caller, project_id: &str, key_id: &str) -> ApiResult<ApiKey> {
+    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ReadKey).await?;
+    key_of(state, project.id, key_id).await
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    key_id: &str,
+    new_label: Option<&str>,
+    new_roles: Option<&str>,
+) -> ApiResult<ApiKey> {
+    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
+    if new_label.is_none() && new_roles.is_none() {
+        return Err(ApiError::bad_request("nothing_to_update", "Give a new label, new roles, or both."));
+    }
+    let key = key_of(state, project.id, key_id).await?;
+    let label = new_label.map(label).transpose()?;
+    let roles = new_roles.map(|r| roles(r, key.is_private)).transpose()?.map(|r| r.to_list());
+    state.store.update_key(project.id, key.id, label, roles, time::now()).await.map_err(|e| match e {
+        StoreError::NotFound => key_not_found(),
+        other => other.into(),
+    })
+}
+
+/// A new secret for the key (label and roles kept): the old one stops
+/// working at once.
+pub async fn regenerate(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    key_id: &str,
+) -> ApiResult<(ApiKey, String)> {
+    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
+    let key = key_of(state, project.id, key_id).await?;
+    let presented = new_secret(key.id);
+    let updated =
+        state.store.replace_key_secret(project.id, key.id, &secret_hash(&presented), time::now()).await.map_err(
+            |e| match e {
+                StoreError::NotFound => key_not_found(),
+                other => other.into(),
+            },
+        )?;
+    Ok((updated, presented.reveal()))
+}
+
+pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, key_id: &str) -> ApiResult<()> {
+    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
+    let key = key_of(state, project.id, key_id).await?;
+    state.store.delete_key(project.id, key.id).await.map_err(|e| match e {
+        StoreError::NotFound => key_not_found(),
+        other => other.into(),
+    })
+}

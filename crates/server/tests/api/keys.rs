@@ -1,0 +1,102 @@
+//! Project API keys, as developers manage them.
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, json, on_both_backends};
+use crate::world::{self, Actor};
+
+on_both_backends!(keys_are_created_listed_changed_regenerated_and_deleted, keys_are_checked);
+
+async fn call(app: &TestApp, actor: &Actor, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(&actor.token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    json(request.send().await.unwrap()).await
+}
+
+async fn keys_are_created_listed_changed_regenerated_and_deleted(app: TestApp) {
+    let people = world::people(&app).await;
+    let place = world::place(&app, &people, true).await;
+    let base = format!("/project/{}/key", place.project);
+    let owner = &people.owner;
+
+    let (status, created) =
+        call(&app, owner, "POST", &base, Some(json!({"label": " CI ", "roles": "schema:write, read,read"}))).await;
+    assert_eq!(status, 200, "{created}");
+    let key = &created["key"];
+    assert_eq!(
+        (key["label"].as_str(), key["roles"].as_str(), key["is_private"].as_bool()),
+        (Some("CI"), Some("read,schema:write"), Some(true))
+    );
+    let value = key["value"].as_str().unwrap().to_owned();
+    let id = key["id"].as_str().unwrap().to_owned();
+    assert!(value.starts_with(&format!("bsk_{}_", id.replace('-', ""))), "{value}");
+    assert_eq!(value.len(), 4 + 32 + 1 + 43);
+
+    // The value is never shown again, nor stored.
+    let (_, list) = call(&app, owner, "GET", &base, None).await;
+    let listed = list["data"].as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).unwrap().clone();
+    assert!(listed.get("value").is_none() && listed["last_used"].is_null());
+    let (status, shown) = call(&app, &people.member, "GET", &format!("{base}/{id}"), None).await;
+    assert_eq!(status, 200);
+    assert!(shown["key"].get("value").is_none());
+    let stored = app.state.store.key_by_id(uuid::Uuid::parse_str(&id).unwrap()).await.unwrap().unwrap();
+    let secret = value.rsplit('_').next().unwrap();
+    assert!(!String::from_utf8_lossy(&stored.secret_hash).contains(secret), "only a hash is kept");
+
+    let (status, changed) =
+        call(&app, &people.admin, "PATCH", &format!("{base}/{id}"), Some(json!({"roles": "admin"}))).await;
+    assert_eq!(
+        (status, changed["key"]["roles"].as_str(), changed["key"]["label"].as_str()),
+        (200, Some("admin"), Some("CI"))
+    );
+
+    let (status, regenerated) = call(&app, owner, "POST", &format!("{base}/{id}/regenerate"), None).await;
+    assert_eq!(status, 200);
+    let new_value = regenerated["key"]["value"].as_str().unwrap();
+    assert_ne!(new_value, value);
+    assert_eq!(
+        (regenerated["key"]["id"].as_str(), regenerated["key"]["roles"].as_str()),
+        (Some(id.as_str()), Some("admin"))
+    );
+    let restored = app.state.store.key_by_id(stored.id).await.unwrap().unwrap();
+    assert_ne!(restored.secret_hash, stored.secret_hash, "the old secret's hash is gone");
+
+    let (status, body) = call(&app, owner, "DELETE", &format!("{base}/{id}"), None).await;
+    assert_eq!((status, body["message"].is_string()), (200, true));
+    assert_eq!(call(&app, owner, "GET", &format!("{base}/{id}"), None).await.0, 404);
+    assert_eq!(call(&app, owner, "DELETE", &format!("{base}/{id}"), None).await.0, 404);
+}
+
+async fn keys_are_checked(app: TestApp) {
+    let people = world::people(&app).await;
+    let place = world::place(&app, &people, true).await;
+    let other = world::place(&app, &people, true).await;
+    let base = format!("/project/{}/key", place.project);
+    let owner = &people.owner;
+    let cases = [
+        (json!({"label": "x", "roles": "superuser"}), "invalid_roles"),
+        (json!({"label": "x", "roles": " , "}), "invalid_roles"),
+        (json!({"label": "", "roles": "read"}), "invalid_label"),
+        (json!({"label": "browser", "roles": "read,data:write", "is_private": false}), "invalid_roles"),
+    ];
+    for (body, code) in cases {
+        let (status, answer) = call(&app, owner, "POST", &base, Some(body.clone())).await;
+        assert_eq!((status, answer["error"].as_str()), (400, Some(code)), "{body}: {answer}");
+    }
+    let (status, public) =
+        call(&app, owner, "POST", &base, Some(json!({"label": "browser", "roles": "read", "is_private": false}))).await;
+    assert_eq!((status, public["key"]["is_private"].clone()), (200, json!(false)));
+    let id = public["key"]["id"].as_str().unwrap();
+    let (status, answer) =
+        call(&app, owner, "PATCH", &format!("{base}/{id}"), Some(json!({"roles": "data:write"}))).await;
+    assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_roles")), "a public key stays read-only");
+    let (status, answer) = call(&app, owner, "PATCH", &format!("{base}/{id}"), Some(json!({}))).await;
+    assert_eq!((status, answer["error"].as_str()), (400, Some("nothing_to_update")));
+    // A key is reached only through its own project.
+    let foreign = format!("/project/{}/key/{id}", other.project);
+    assert_eq!(call(&app, owner, "GET", &foreign, None).await.0, 404);
+    assert_eq!(call(&app, owner, "DELETE", &foreign, None).await.0, 404);
+    assert_eq!(call(&app, owner, "GET", &format!("{base}/not-a-key"), None).await.0, 404);
+}

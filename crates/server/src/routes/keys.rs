@@ -19,7 +19,11 @@ use crate::services::keys;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get, update, delete)).routes(routes!(regenerate))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(verify))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(regenerate))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -281,4 +285,65 @@ async fn regenerate(
 ) -> ApiResult<Json<KeyEnvelope<NewKeyView>>> {
     let (key, value) = keys::regenerate(&state, &caller, &path.id, &path.key_id).await?;
     Ok(Json(KeyEnvelope { key: NewKeyView::new(key, value) }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct VerifyKey {
+    /// The key to check, `bsk_<key id>_<secret>`
+    key: String,
+    /// When given, the key must also be this one
+    key_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct VerifiedKey {
+    id: Uuid,
+    label: String,
+    roles: String,
+    #[serde(with = "rfc3339")]
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Verification {
+    is_valid: bool,
+    /// The key, when it is valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<VerifiedKey>,
+}
+
+/// Verify API key
+///
+/// Whether a key is a live key of this project, and what it may do. A wrong,
+/// deleted or regenerated key, or a key of another project, is `is_valid:
+/// false` (status 200); text that is not a key at all is a 400.
+#[utoipa::path(
+    post,
+    path = "/project/{id}/key/verify",
+    tag = "project-keys",
+    params(ProjectPath),
+    security(("bearerAuth" = [])),
+    request_body = VerifyKey,
+    responses(
+        (status = 200, description = "The verdict", body = Verification),
+        (status = 400, description = "Not an API key", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not allowed for this role", body = ErrorBody),
+        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+    )
+)]
+async fn verify(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<ProjectPath>,
+    Json(body): Json<VerifyKey>,
+) -> ApiResult<Json<Verification>> {
+    let verdict = keys::verify(&state, &caller, &path.id, &body.key, body.key_id.as_deref()).await?;
+    Ok(Json(match verdict {
+        keys::Verdict::Valid(k) => Verification {
+            is_valid: true,
+            key: Some(VerifiedKey { id: k.id, label: k.label, roles: k.roles, created_at: k.created_at }),
+        },
+        keys::Verdict::Invalid => Verification { is_valid: false, key: None },
+    }))
 }

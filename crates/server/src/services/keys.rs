@@ -138,3 +138,32 @@ pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, key_id:
         other => other.into(),
     })
 }
+
+/// What `verify` found.
+pub enum Verdict {
+    Valid(ApiKey),
+    Invalid,
+}
+
+/// Whether `text` is a live key of this project (and, when `key_id` is
+/// given, that key). A malformed key is a 400, found before any lookup; a
+/// wrong, deleted or regenerated key, or one of another project, is simply
+/// not valid: the answer never tells whether a key exists elsewhere.
+pub async fn verify(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    text: &str,
+    key_id: Option<&str>,
+) -> ApiResult<Verdict> {
+    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ListKeys).await?;
+    let presented = PresentedKey::parse(text.trim()).ok_or_else(|| {
+        ApiError::bad_request("invalid_key_format", "This is not an API key: keys read bsk_<key id>_<secret>.")
+    })?;
+    if key_id.is_some_and(|id| Uuid::try_parse(id).ok() != Some(presented.id)) {
+        return Ok(Verdict::Invalid);
+    }
+    let Some(stored) = state.store.key_by_id(presented.id).await? else { return Ok(Verdict::Invalid) };
+    let matches = crate::crypto::constant_time_eq(&stored.secret_hash, &secret_hash(&presented));
+    Ok(if matches && stored.project_id == project.id { Verdict::Valid(stored) } else { Verdict::Invalid })
+}

@@ -135,6 +135,10 @@ fn rows() -> Vec<Row> {
         },
         row("delete", "/project/{id}/key/{key_id}", admin_only),
         row("post", "/project/{id}/key/{key_id}/regenerate", admin_only),
+        Row {
+            body: |_, _| Some(json!({"key": format!("bsk_{}_{}", Uuid::new_v4().simple(), "a".repeat(43))})),
+            ..row("post", "/project/{id}/key/verify", read_team)
+        },
         // Schemas. No AI provider here: allowed callers get the 503 that says so.
         Row {
             body: |_, _| Some(json!({"prompt": "A todo list"})),

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::harness::{TestApp, json, on_both_backends};
 use crate::world::{self, Actor};
 
-on_both_backends!(keys_are_created_listed_changed_regenerated_and_deleted, keys_are_checked);
+on_both_backends!(keys_are_created_listed_changed_regenerated_and_deleted, keys_are_checked, keys_are_verified);
 
 async fn call(app: &TestApp, actor: &Actor, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(&actor.token);
@@ -99,4 +99,46 @@ async fn keys_are_checked(app: TestApp) {
     assert_eq!(call(&app, owner, "GET", &foreign, None).await.0, 404);
     assert_eq!(call(&app, owner, "DELETE", &foreign, None).await.0, 404);
     assert_eq!(call(&app, owner, "GET", &format!("{base}/not-a-key"), None).await.0, 404);
+}
+
+async fn keys_are_verified(app: TestApp) {
+    let people = world::people(&app).await;
+    let place = world::place(&app, &people, true).await;
+    let other = world::place(&app, &people, true).await;
+    let owner = &people.owner;
+    let base = format!("/project/{}/key", place.project);
+    let app = &app;
+    let verify = |project: uuid::Uuid, body: Value| async move {
+        call(app, owner, "POST", &format!("/project/{project}/key/verify"), Some(body)).await
+    };
+    let (_, created) = call(app, owner, "POST", &base, Some(json!({"label": "svc", "roles": "data:read"}))).await;
+    let (id, value) =
+        (created["key"]["id"].as_str().unwrap().to_owned(), created["key"]["value"].as_str().unwrap().to_owned());
+
+    let (status, ok) = verify(place.project, json!({"key": value})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (ok["is_valid"].clone(), ok["key"]["id"].as_str(), ok["key"]["roles"].as_str()),
+        (json!(true), Some(id.as_str()), Some("data:read"))
+    );
+    assert_eq!(verify(place.project, json!({"key": value, "key_id": id})).await.1["is_valid"], true);
+    assert_eq!(verify(place.project, json!({"key": value, "key_id": uuid::Uuid::new_v4()})).await.1["is_valid"], false);
+    // Another project's key is simply not valid here.
+    assert_eq!(verify(other.project, json!({"key": value})).await.1, json!({"is_valid": false}));
+    let mut wrong = value.clone();
+    wrong.replace_range(wrong.len() - 1.., if wrong.ends_with('a') { "b" } else { "a" });
+    assert_eq!(verify(place.project, json!({"key": wrong})).await.1, json!({"is_valid": false}));
+    let (status, body) = verify(place.project, json!({"key": "not-a-key"})).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_key_format")));
+
+    // The old secret is dead once regenerated; the new one works.
+    let (_, regenerated) = call(app, owner, "POST", &format!("{base}/{id}/regenerate"), None).await;
+    assert_eq!(verify(place.project, json!({"key": value})).await.1["is_valid"], false);
+    assert_eq!(verify(place.project, json!({"key": regenerated["key"]["value"]})).await.1["is_valid"], true);
+    call(app, owner, "DELETE", &format!("{base}/{id}"), None).await;
+    assert_eq!(
+        verify(place.project, json!({"key": regenerated["key"]["value"]})).await.1["is_valid"],
+        false,
+        "deleted"
+    );
 }

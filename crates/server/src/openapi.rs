@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -77,4 +77,16 @@ pub struct SettingsErrorBody {
     pub error: String,
     pub message: String,
     pub details: SettingsErrorDetails,
+}
+
+/// The errors every developer endpoint on a project or team may answer.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Documentation only: handlers answer ApiError.
+pub enum AccessErrors {
+    #[response(status = 401, description = "Not signed in")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "The token lacks the admin scope, or the role does not allow this")]
+    Forbidden(ErrorBody),
+    #[response(status = 404, description = "No such project or team, or not a member of its team")]
+    NotFound(ErrorBody),
 }

@@ -14,7 +14,7 @@ use super::{Data, Deleted};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::Json;
-use crate::openapi::ErrorBody;
+use crate::openapi::{AccessErrors, ErrorBody};
 use crate::services::keys;
 use crate::state::AppState;
 
@@ -120,9 +120,7 @@ struct KeyPath {
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The keys", body = Data<Vec<KeyView>>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn list(
@@ -162,9 +160,7 @@ fn yes() -> bool {
     responses(
         (status = 200, description = "The key, with its value", body = KeyEnvelope<NewKeyView>),
         (status = 400, description = "Invalid label or roles", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn create(
@@ -188,9 +184,7 @@ async fn create(
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The key", body = KeyEnvelope<KeyView>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project or key", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn get(
@@ -222,9 +216,7 @@ struct UpdateKey {
     responses(
         (status = 200, description = "The key", body = KeyEnvelope<KeyView>),
         (status = 400, description = "Nothing to update, or an invalid label or roles", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project or key", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn update(
@@ -249,9 +241,7 @@ async fn update(
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project or key", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -272,9 +262,7 @@ async fn delete(State(state): State<AppState>, caller: Caller, Path(path): Path<
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The key, with its new value", body = KeyEnvelope<NewKeyView>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project or key", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -327,9 +315,7 @@ struct Verification {
     responses(
         (status = 200, description = "The verdict", body = Verification),
         (status = 400, description = "Not an API key", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn verify(

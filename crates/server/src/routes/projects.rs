@@ -17,7 +17,7 @@ use super::{Data, Deleted, SlugAvailability, SlugQuery};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
-use crate::openapi::{ErrorBody, SettingsErrorBody, SlugErrorBody};
+use crate::openapi::{AccessErrors, ErrorBody, SettingsErrorBody, SlugErrorBody};
 use crate::services::projects::{self, Changes};
 use crate::services::slugs;
 use crate::state::AppState;
@@ -124,9 +124,7 @@ struct CreatedProject {
     responses(
         (status = 201, description = "Project created", body = Data<CreatedProject>),
         (status = 400, description = "Invalid name or slug", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        AccessErrors,
         (status = 409, description = "The slug is taken", body = ErrorBody),
     )
 )]
@@ -206,9 +204,7 @@ impl From<Project> for ProjectView {
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The project", body = Data<ProjectView>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn get(
@@ -252,9 +248,7 @@ struct UpdateProject {
     responses(
         (status = 200, description = "The updated project", body = Data<ProjectView>),
         (status = 400, description = "Invalid name, slug, website or profile", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
         (status = 409, description = "The slug is taken", body = ErrorBody),
     )
 )]
@@ -281,9 +275,7 @@ async fn update(
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -371,9 +363,7 @@ struct AuthChange {
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The settings", body = Data<SettingsView>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn get_settings(
@@ -397,9 +387,7 @@ async fn get_settings(
     responses(
         (status = 200, description = "The settings", body = Data<SettingsView>),
         (status = 400, description = "Invalid settings (with `details`)", body = SettingsErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn patch_settings(
@@ -425,9 +413,7 @@ async fn patch_settings(
     responses(
         (status = 200, description = "The settings", body = Data<SettingsView>),
         (status = 400, description = "Invalid settings (with `details`)", body = SettingsErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn delete_settings(

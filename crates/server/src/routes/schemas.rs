@@ -19,7 +19,7 @@ use super::Data;
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
-use crate::openapi::ErrorBody;
+use crate::openapi::{AccessErrors, ErrorBody};
 use crate::services::schemas::{self, Versions};
 use crate::state::AppState;
 
@@ -163,9 +163,7 @@ struct SchemaErrorBody {
     responses(
         (status = 200, description = "Published", body = Data<SchemaView>),
         (status = 400, description = "The schema or the update is not valid", body = SchemaErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
         (status = 409, description = "That version was published meanwhile", body = ErrorBody),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
@@ -195,9 +193,7 @@ async fn publish(
     responses(
         (status = 200, description = "Published", body = Data<SchemaView>),
         (status = 400, description = "The merged schema or the update is not valid", body = SchemaErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
         (status = 409, description = "That version was published meanwhile", body = ErrorBody),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
@@ -262,9 +258,7 @@ struct SuggestionError {
     responses(
         (status = 200, description = "A valid schema", body = Suggestion),
         (status = 400, description = "Invalid prompt or schema", body = SuggestionError),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such project, or not a member of its team", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "The provider failed, timed out, or gave no valid schema", body = SuggestionError),
         (status = 503, description = "No provider is configured", body = SuggestionError),
     )

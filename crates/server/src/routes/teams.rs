@@ -15,7 +15,7 @@ use super::{Data, Deleted, SlugAvailability, SlugQuery, Success};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
-use crate::openapi::{ErrorBody, SlugErrorBody};
+use crate::openapi::{AccessErrors, ErrorBody, SlugErrorBody};
 use crate::services::slugs;
 use crate::services::teams::{self, NewInvite};
 use crate::state::AppState;
@@ -238,9 +238,7 @@ struct TeamPath {
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The team", body = Data<TeamDetailView>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -294,9 +292,7 @@ struct TeamView {
     responses(
         (status = 200, description = "The updated team", body = Data<TeamView>),
         (status = 400, description = "Nothing to update, or an invalid name or slug", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        AccessErrors,
         (status = 409, description = "The slug is taken", body = ErrorBody),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
@@ -326,9 +322,7 @@ async fn update(
     responses(
         (status = 200, description = "Deleted", body = Deleted),
         (status = 400, description = "The team still has projects", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not the owner", body = ErrorBody),
-        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -346,9 +340,7 @@ async fn delete(State(state): State<AppState>, caller: Caller, Path(path): Path<
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The members", body = Data<Vec<MemberView>>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -408,9 +400,7 @@ impl From<Member> for MembershipView {
     responses(
         (status = 200, description = "The member", body = Data<MembershipView>),
         (status = 400, description = "Invalid roles, or nothing to update", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such team or member", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -439,9 +429,7 @@ async fn update_member(
     responses(
         (status = 200, description = "Removed", body = Success),
         (status = 400, description = "The owner cannot be removed", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such team or member", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -465,9 +453,7 @@ async fn remove_member(
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "Pending invites", body = Data<Vec<InviteView>>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "The token lacks the admin scope", body = ErrorBody),
-        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        AccessErrors,
     )
 )]
 async fn invites(
@@ -538,9 +524,7 @@ struct CreatedInvite {
     responses(
         (status = 201, description = "The invite", body = Data<CreatedInvite>),
         (status = 400, description = "Invalid invite, already a member, or a pending invite exists", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such team, or not a member", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -589,9 +573,7 @@ struct InvitePath {
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "Deleted", body = Success),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "Not allowed for this role", body = ErrorBody),
-        (status = 404, description = "No such team or invite", body = ErrorBody),
+        AccessErrors,
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]

@@ -93,10 +93,7 @@ pub async fn resolve_client(state: &AppState, client_id: &str) -> Result<Option<
     let Some(project) = state.store.project_by_id(id).await? else {
         return Ok(None);
     };
-    let redirect_uris = project.settings["auth"]["redirect_uris"]
-        .as_array()
-        .map(|uris| uris.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
+    let redirect_uris = basic_admin_core::settings::redirect_uris(&project.settings);
     Ok(Some(Client {
         id: project.id.to_string(),
         name: project.name,

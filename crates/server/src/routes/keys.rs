@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{Data, Deleted};
+use super::{Data, Deleted, ProjectPath};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::Json;
@@ -91,13 +91,6 @@ impl NewKeyView {
 #[derive(Serialize, ToSchema)]
 struct KeyEnvelope<T> {
     key: T,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-struct ProjectPath {
-    /// The project's id
-    id: String,
 }
 
 #[derive(Deserialize, IntoParams)]

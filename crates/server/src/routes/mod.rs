@@ -107,3 +107,11 @@ pub struct SlugAvailability {
 pub fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
 }
+
+/// `{id}`: the project a route is about (its UUID, or the hex form where the route is public).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ProjectPath {
+    /// The project's id
+    pub id: String,
+}

@@ -8,12 +8,12 @@ use basic_admin_core::time::rfc3339;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{Data, Deleted, SlugAvailability, SlugQuery};
+use super::{Data, Deleted, ProjectPath, SlugAvailability, SlugQuery};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
@@ -156,13 +156,6 @@ async fn slug_available(
 ) -> ApiResult<Json<SlugAvailability>> {
     let slug = slugs::parse(&query.required()?)?;
     Ok(Json(SlugAvailability { available: !state.store.project_slug_taken(slug.as_str()).await? }))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-struct ProjectPath {
-    /// The project's id
-    id: String,
 }
 
 #[derive(Serialize, ToSchema)]

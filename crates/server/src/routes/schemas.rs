@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::Data;
+use super::{Data, ProjectPath};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
@@ -65,13 +65,6 @@ struct ReadQuery {
     version: Option<String>,
     /// Accepted for compatibility; changes nothing
     debug: Option<bool>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-struct ProjectPath {
-    /// The project's id
-    id: String,
 }
 
 /// Get project schema

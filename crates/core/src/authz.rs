@@ -15,11 +15,17 @@
 //! | publish schemas, write user data, upload |   ✓   |   ✓   |   ✓    |        |
 //! | read users, user data                    |   ✓   |   ✓   |   ✓    |   ✓    |
 //!
+//! An API key reaches its own project only (any other is a 404) and never a
+//! team; within its project each action needs one key role ([`key_role`]):
+//! `admin` holds them all, `read` every read.
+//!
 //! Anyone may leave a team (remove themselves), except its owner. A caller
 //! who is not a member of the team cannot see it: that is a 404, never a 403.
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::model::api_key::{KeyRole, KeyRoles};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TeamRole {
@@ -85,6 +91,8 @@ pub enum Action {
     PublishSchema,
     ReadUsers,
     WriteUsers,
+    ReadData,
+    WriteData,
     Upload,
 }
 
@@ -99,12 +107,42 @@ pub enum Decision {
 pub fn decide(role: TeamRole, action: Action) -> Decision {
     use Action::*;
     let minimum = match action {
-        ViewTeam | ViewProject | ListKeys | ReadUsers => TeamRole::Viewer,
-        CreateProject | UpdateProject | ReadKey | PublishSchema | WriteUsers | Upload => TeamRole::Member,
+        ViewTeam | ViewProject | ListKeys | ReadUsers | ReadData => TeamRole::Viewer,
+        CreateProject | UpdateProject | ReadKey | PublishSchema | WriteUsers | WriteData | Upload => TeamRole::Member,
         UpdateTeam | ManageMembers | DeleteProject | UpdateSettings | ManageKeys => TeamRole::Admin,
         DeleteTeam | TransferOwnership => TeamRole::Owner,
     };
     if role >= minimum { Decision::Allow } else { Decision::Deny }
+}
+
+/// The key role that allows `action` in the key's own project; `None` for
+/// what no key may do (anything about teams, creating projects).
+pub fn key_role(action: Action) -> Option<KeyRole> {
+    use Action::*;
+    Some(match action {
+        ViewTeam | UpdateTeam | DeleteTeam | TransferOwnership | ManageMembers | CreateProject => return None,
+        ViewProject => KeyRole::ProjectRead,
+        UpdateProject | UpdateSettings => KeyRole::ProjectWrite,
+        DeleteProject => KeyRole::Admin,
+        ListKeys | ReadKey => KeyRole::KeysRead,
+        ManageKeys => KeyRole::KeysWrite,
+        PublishSchema => KeyRole::SchemaWrite,
+        ReadUsers => KeyRole::UsersRead,
+        WriteUsers => KeyRole::UsersWrite,
+        ReadData => KeyRole::DataRead,
+        WriteData => KeyRole::DataWrite,
+        Upload => KeyRole::UploadWrite,
+    })
+}
+
+/// What an API key holding `roles` gets for `action` in its own project.
+pub fn decide_key(roles: &KeyRoles, action: Action) -> Decision {
+    let allowed = key_role(action).is_some_and(|needed| {
+        roles.contains(KeyRole::Admin)
+            || roles.contains(needed)
+            || (needed.reads_only() && roles.contains(KeyRole::Read))
+    });
+    if allowed { Decision::Allow } else { Decision::Deny }
 }
 
 #[cfg(test)]
@@ -122,7 +160,7 @@ mod tests {
     fn the_table() {
         use Action::*;
         use Decision::*;
-        let rows: [(Action, [Decision; 4]); 17] = [
+        let rows: [(Action, [Decision; 4]); 19] = [
             //                      owner  admin  member viewer
             (ViewTeam, [Allow, Allow, Allow, Allow]),
             (UpdateTeam, [Allow, Allow, Deny, Deny]),
@@ -140,11 +178,50 @@ mod tests {
             (PublishSchema, [Allow, Allow, Allow, Deny]),
             (ReadUsers, [Allow, Allow, Allow, Allow]),
             (WriteUsers, [Allow, Allow, Allow, Deny]),
+            (ReadData, [Allow, Allow, Allow, Allow]),
+            (WriteData, [Allow, Allow, Allow, Deny]),
             (Upload, [Allow, Allow, Allow, Deny]),
         ];
         for (action, expected) in rows {
             for (role, want) in TeamRole::ALL.into_iter().zip(expected) {
                 assert_eq!(decide(role, action), want, "{role} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_key_table() {
+        use Action::*;
+        use Decision::*;
+        let keys = |roles: &str| KeyRoles::parse(roles, true).unwrap();
+        // (action, roles that allow it, roles that do not)
+        let rows: [(Action, &[&str], &[&str]); 19] = [
+            (ViewTeam, &[], &["admin", "read"]),
+            (UpdateTeam, &[], &["admin"]),
+            (DeleteTeam, &[], &["admin"]),
+            (TransferOwnership, &[], &["admin"]),
+            (ManageMembers, &[], &["admin"]),
+            (CreateProject, &[], &["admin", "project:write"]),
+            (ViewProject, &["admin", "read", "project:read"], &["project:write", "keys:read"]),
+            (UpdateProject, &["admin", "project:write"], &["read", "project:read"]),
+            (DeleteProject, &["admin"], &["project:write", "read"]),
+            (UpdateSettings, &["admin", "project:write"], &["read"]),
+            (ListKeys, &["admin", "read", "keys:read"], &["keys:write", "project:read"]),
+            (ReadKey, &["admin", "read", "keys:read"], &["users:read"]),
+            (ManageKeys, &["admin", "keys:write"], &["read", "keys:read"]),
+            (PublishSchema, &["admin", "schema:write"], &["read", "schema:read", "project:write"]),
+            (ReadUsers, &["admin", "read", "users:read"], &["data:read", "users:write"]),
+            (WriteUsers, &["admin", "users:write"], &["read", "data:write"]),
+            (ReadData, &["admin", "read", "data:read"], &["users:read"]),
+            (WriteData, &["admin", "data:write"], &["read", "users:write"]),
+            (Upload, &["admin", "upload:write"], &["read", "project:write"]),
+        ];
+        for (action, allowed, denied) in rows {
+            for roles in allowed {
+                assert_eq!(decide_key(&keys(roles), action), Allow, "{roles} {action:?}");
+            }
+            for roles in denied {
+                assert_eq!(decide_key(&keys(roles), action), Deny, "{roles} {action:?}");
             }
         }
     }

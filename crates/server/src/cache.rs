@@ -1,5 +1,5 @@
-//! In-memory copies of hot public answers (today: the latest schema of each
-//! project), so that a hit costs no database access.
+//! In-memory copies of what hot paths read: the latest schema of each
+//! project (rendered) and API keys, so that a hit costs no database access.
 //!
 //! Every write that changes a cached answer calls [`invalidate`]: this node
 //! forgets at once, and the others learn it through the store's broadcast
@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use basic_admin_core::model::api_key::KeyRoles;
+use basic_admin_core::store::ApiKey;
 use uuid::Uuid;
 
 use crate::state::AppState;
@@ -24,9 +26,18 @@ pub struct Cached {
     stored: Instant,
 }
 
+/// A key as stored, with its roles parsed once.
+#[derive(Debug)]
+pub struct CachedKey {
+    pub key: ApiKey,
+    pub roles: KeyRoles,
+    stored: Instant,
+}
+
 #[derive(Default)]
 pub struct Caches {
     schemas: RwLock<HashMap<Uuid, Arc<Cached>>>,
+    keys: RwLock<HashMap<Uuid, Arc<CachedKey>>>,
     /// Bumped by every invalidation: an answer read from the database before
     /// an invalidation is not stored after it.
     generation: AtomicU64,
@@ -51,18 +62,47 @@ impl Caches {
         }
     }
 
-    /// Applies a message: `schema:<id>` and `project:<id>` forget one
-    /// project's answers; anything else (an empty message: some were lost)
-    /// forgets everything.
+    pub fn key(&self, id: Uuid) -> Option<Arc<CachedKey>> {
+        let entries = self.keys.read().expect("cache lock");
+        entries.get(&id).filter(|c| c.stored.elapsed() < TTL).cloned()
+    }
+
+    /// Stores a key read when the generation was `generation` (unless
+    /// something was invalidated since), and returns it.
+    pub fn put_key(&self, key: ApiKey, generation: u64) -> Arc<CachedKey> {
+        // Stored roles were checked when written; a name unknown today grants nothing.
+        let roles = KeyRoles::parse(&key.roles, true).unwrap_or_default();
+        let cached = Arc::new(CachedKey { key, roles, stored: Instant::now() });
+        let mut entries = self.keys.write().expect("cache lock");
+        if self.generation() == generation {
+            entries.insert(cached.key.id, Arc::clone(&cached));
+        }
+        cached
+    }
+
+    /// Applies a message: `schema:<project>` forgets a project's schema,
+    /// `key:<id>` one key, `project:<id>` the project's schema and keys;
+    /// anything else (an empty message: some were lost) forgets everything.
     pub fn forget(&self, message: &str) {
-        let mut entries = self.schemas.write().expect("cache lock");
+        let mut schemas = self.schemas.write().expect("cache lock");
+        let mut keys = self.keys.write().expect("cache lock");
         self.generation.fetch_add(1, Ordering::SeqCst);
-        let project = message.split_once(':').and_then(|(_, id)| Uuid::try_parse(id).ok());
-        match project {
-            Some(id) => {
-                entries.remove(&id);
+        let (kind, id) = message.split_once(':').unwrap_or_default();
+        match (kind, Uuid::try_parse(id)) {
+            ("schema", Ok(project)) => {
+                schemas.remove(&project);
             }
-            None => entries.clear(),
+            ("key", Ok(key)) => {
+                keys.remove(&key);
+            }
+            ("project", Ok(project)) => {
+                schemas.remove(&project);
+                keys.retain(|_, cached| cached.key.project_id != project);
+            }
+            _ => {
+                schemas.clear();
+                keys.clear();
+            }
         }
     }
 }
@@ -111,5 +151,35 @@ mod tests {
         assert!(caches.schema(a).is_none(), "read before the invalidation: not stored");
         caches.forget("");
         assert!(caches.schema(b).is_none());
+    }
+
+    fn key(project: Uuid) -> ApiKey {
+        let now = basic_admin_core::time::now();
+        ApiKey {
+            id: Uuid::new_v4(),
+            project_id: project,
+            label: "k".into(),
+            roles: "read, data:write".into(),
+            is_private: true,
+            secret_hash: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            last_used: None,
+        }
+    }
+
+    #[test]
+    fn forgets_a_key_or_every_key_of_a_project() {
+        let caches = Caches::default();
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let g = caches.generation();
+        let [a1, a2, b1] = [key(a), key(a), key(b)].map(|k| caches.put_key(k, g).key.id);
+        assert!(caches.key(a1).unwrap().roles.contains(basic_admin_core::model::api_key::KeyRole::DataWrite));
+        caches.forget(&format!("key:{a1}"));
+        assert!(caches.key(a1).is_none() && caches.key(a2).is_some());
+        caches.forget(&format!("project:{a}"));
+        assert!(caches.key(a2).is_none() && caches.key(b1).is_some());
+        let stale = caches.put_key(key(b), g);
+        assert!(caches.key(stale.key.id).is_none(), "read before an invalidation: not stored");
     }
 }

@@ -61,6 +61,9 @@ pub struct Flags {
     /// Lifetime of authorization codes, in seconds, at most 60 [env: BASIC_AUTH_CODE_TTL_SECS] [default: 60]
     #[arg(long, value_name = "SECS")]
     pub auth_code_ttl_secs: Option<String>,
+    /// How often the last use of API keys is written to the database, in seconds [env: BASIC_KEY_USAGE_FLUSH_SECS] [default: 5]
+    #[arg(long, value_name = "SECS")]
+    pub key_usage_flush_secs: Option<String>,
     /// OpenAI-compatible API for schema suggestions, e.g. https://api.openai.com/v1 or http://localhost:11434/v1; its key comes from BASIC_AI_API_KEY [env: BASIC_AI_BASE_URL] [default: none: suggestions off]
     #[arg(long, value_name = "URL")]
     pub ai_base_url: Option<String>,
@@ -96,6 +99,8 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub auth_code_ttl: Duration,
+    /// How long a key's `last_used` may lag.
+    pub key_usage_flush: Duration,
     /// Where schema suggestions come from; `None` turns them off.
     pub ai: Option<AiConfig>,
     /// `BASIC_MASTER_KEY`; when absent, the key file in the data folder is used.
@@ -134,6 +139,7 @@ struct FileOptions {
     access_token_ttl_secs: Option<toml::Value>,
     refresh_token_ttl_days: Option<toml::Value>,
     auth_code_ttl_secs: Option<toml::Value>,
+    key_usage_flush_secs: Option<toml::Value>,
     ai_base_url: Option<String>,
     ai_model: Option<String>,
     ai_timeout_secs: Option<toml::Value>,
@@ -214,6 +220,10 @@ impl Config {
                     secs @ 1..=60 => Ok(Duration::from_secs(secs)),
                     _ => Err("at most 60 seconds".into()),
                 })?,
+            key_usage_flush: sources
+                .pick("key_usage_flush_secs", flags.key_usage_flush_secs, toml_text(file.key_usage_flush_secs))
+                .unwrap_or_else(|| "5".into())
+                .parse_with(|v| positive(v).map(Duration::from_secs))?,
             ai: match sources.pick("ai_base_url", flags.ai_base_url, file.ai_base_url) {
                 None => None,
                 Some(url) => Some(AiConfig {
@@ -344,6 +354,7 @@ impl fmt::Debug for Config {
         values.insert("access_token_ttl", format!("{:?}", self.access_token_ttl));
         values.insert("refresh_token_ttl", format!("{:?}", self.refresh_token_ttl));
         values.insert("auth_code_ttl", format!("{:?}", self.auth_code_ttl));
+        values.insert("key_usage_flush", format!("{:?}", self.key_usage_flush));
         let ai = self.ai.as_ref().map_or_else(|| "off".to_owned(), |ai| format!("{} ({})", ai.base_url, ai.model));
         values.insert("ai", ai);
         let key = if self.master_key.is_some() { "from BASIC_MASTER_KEY" } else { "from the data folder" };

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use basic_admin_core::store::StoreError;
@@ -17,17 +17,24 @@ pub struct ApiError {
     /// Fields the contract adds for some endpoints (`slugified`, `valid`, …).
     /// A list rather than a map keeps the error small on the happy path.
     pub extra: Vec<(String, Value)>,
+    /// Sent as `Retry-After` (seconds) with a 429.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Self { status, code: code.into(), message: message.into(), extra: Vec::new() }
+        Self { status, code: code.into(), message: message.into(), extra: Vec::new(), retry_after: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// A 429 that says when to come back.
+    pub fn too_many(wait: std::time::Duration, message: impl Into<String>) -> Self {
+        Self { retry_after: Some(wait), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message) }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -86,6 +93,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(challenge) = challenge {
             response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        if let Some(wait) = self.retry_after {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
         }
         response
     }

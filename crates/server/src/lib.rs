@@ -26,8 +26,9 @@ use axum::Router;
 use basic_admin_core::store::{Store, StoreError};
 use tokio::net::TcpListener;
 
+use crate::auth::key_usage::KeyUsage;
 use crate::auth::revocations::Revocations;
-use crate::auth::throttle::Throttle;
+use crate::auth::throttle;
 use crate::auth::verified::VerifiedTokens;
 use crate::config::{Config, redact_url};
 use crate::keys::KeyRing;
@@ -80,12 +81,15 @@ impl App {
             master_key,
             keys,
             revocations,
-            throttle: Arc::new(Throttle::default()),
+            throttle: Arc::new(throttle::sign_in::throttle()),
+            key_throttle: Arc::new(throttle::api_keys::throttle()),
+            key_usage: Arc::new(KeyUsage::default()),
             verified: Arc::new(VerifiedTokens::default()),
             caches: Arc::new(cache::Caches::default()),
         };
         let mut background = background;
         background.extend(cache::spawn_listener(&state).await);
+        background.push(state.key_usage.spawn_flush(state.store.clone(), state.config.key_usage_flush));
         Ok(Self { state, openapi, background })
     }
 
@@ -127,14 +131,25 @@ impl App {
     }
 
     /// Serves until `shutdown` completes and the requests in flight are
-    /// answered, then closes the database.
+    /// answered, then writes what is pending and closes the database.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = http::serve(listener, self.router(), shutdown).await;
+        self.serve_with(listener, Router::new(), shutdown).await
+    }
+
+    /// [`App::serve`] with more routes (see [`App::router_with`]).
+    pub async fn serve_with(
+        self,
+        listener: TcpListener,
+        extra: Router<AppState>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = http::serve(listener, self.router_with(extra), shutdown).await;
         self.stop_background();
+        self.state.key_usage.flush(&*self.state.store).await;
         self.state.store.close().await;
         result
     }

@@ -2,8 +2,9 @@ use std::sync::Arc;
 
 use basic_admin_core::store::Store;
 
+use crate::auth::key_usage::KeyUsage;
 use crate::auth::revocations::Revocations;
-use crate::auth::throttle::Throttle;
+use crate::auth::throttle::{Throttle, api_keys, sign_in};
 use crate::auth::verified::VerifiedTokens;
 use crate::cache::Caches;
 use crate::config::Config;
@@ -20,7 +21,12 @@ pub struct AppState {
     pub master_key: Arc<MasterKey>,
     pub keys: Arc<KeyRing>,
     pub revocations: Arc<Revocations>,
-    pub throttle: Arc<Throttle>,
+    /// Failed sign-ins.
+    pub throttle: Arc<Throttle<sign_in::Key>>,
+    /// Failed API-key checks.
+    pub key_throttle: Arc<Throttle<api_keys::Key>>,
+    /// When each key was last used, until the next flush.
+    pub key_usage: Arc<KeyUsage>,
     pub verified: Arc<VerifiedTokens>,
     pub caches: Arc<Caches>,
 }

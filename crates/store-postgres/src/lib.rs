@@ -207,13 +207,18 @@ impl Db for PgDb {
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         tokio::spawn(async move {
             loop {
-                let message = match listener.recv().await {
-                    Ok(notification) => notification.payload().to_owned(),
+                // `try_recv` (not `recv`) to learn of a lost connection: what
+                // was sent while it was down is lost, which listeners must hear.
+                let message = match listener.try_recv().await {
+                    Ok(Some(notification)) => notification.payload().to_owned(),
+                    Ok(None) => {
+                        tracing::warn!("the notification connection was lost and is back; some messages may be lost");
+                        String::new()
+                    }
                     // Shutting down: the pool is closed, or nobody listens.
                     Err(sqlx::Error::PoolClosed) => return,
                     Err(_) if tx.is_closed() => return,
                     Err(e) => {
-                        // recv reconnects on the next call; what was sent meanwhile is lost.
                         tracing::warn!(error = %e, "lost the notification connection; reconnecting");
                         tokio::time::sleep(Duration::from_millis(200)).await;
                         String::new()

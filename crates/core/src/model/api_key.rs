@@ -143,7 +143,7 @@ pub enum RolesError {
 
 /// A key's roles: parsed from a comma-separated list (white space ignored,
 /// repeats collapsed), kept in a stable order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyRoles(BTreeSet<KeyRole>);
 
 impl KeyRoles {

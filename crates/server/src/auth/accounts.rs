@@ -8,6 +8,7 @@ use basic_admin_core::store::{NewAccount, Store, StoreError};
 use basic_admin_core::time;
 use uuid::Uuid;
 
+use super::throttle;
 use crate::crypto::password;
 use crate::state::AppState;
 
@@ -65,7 +66,8 @@ pub enum SignInError {
 }
 
 pub async fn sign_in(state: &AppState, email: &str, password: String, from: IpAddr) -> Result<Account, SignInError> {
-    if let Some(wait) = state.throttle.refused(email, from) {
+    let limits = throttle::sign_in::limits(email, from);
+    if let Some(wait) = state.throttle.refused(&limits) {
         return Err(SignInError::Throttled(wait));
     }
     let account = state.store.account_by_email(email.trim()).await?;
@@ -73,9 +75,9 @@ pub async fn sign_in(state: &AppState, email: &str, password: String, from: IpAd
     if password::verify(password, hash).await
         && let Some(account) = account
     {
-        state.throttle.succeeded(email);
+        state.throttle.clear(&throttle::sign_in::email(email));
         return Ok(account);
     }
-    state.throttle.failed(email, from);
+    state.throttle.failed(&limits);
     Err(SignInError::Rejected)
 }

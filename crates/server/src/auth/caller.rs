@@ -2,17 +2,24 @@
 //!
 //! `Authorization: Bearer <token>`: three dot-separated segments are a JWT of
 //! this server, checked in memory (signature, expiry, issuer, revocation);
-//! anything else is an API key. No header: anonymous. Anything present but
-//! invalid is a 401, never silently anonymous.
+//! `bsk_…` is a project's API key (see [`super::api_keys`]). No header:
+//! anonymous. Anything present but invalid is a 401, never silently
+//! anonymous.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use basic_admin_core::model::api_key::PresentedKey;
 use uuid::Uuid;
 
+use super::api_keys;
 use super::claims::{ACCESS_TYP, AccessClaims};
+use crate::cache::CachedKey;
 use crate::error::ApiError;
 use crate::keys::VerifyError;
 use crate::state::AppState;
@@ -21,6 +28,7 @@ use crate::state::AppState;
 pub enum Caller {
     Anonymous,
     Account(AccountCaller),
+    ApiKey(Arc<CachedKey>),
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +43,7 @@ impl Caller {
         match self {
             Caller::Account(account) => Ok(account),
             Caller::Anonymous => Err(AuthError::missing()),
+            Caller::ApiKey(_) => Err(AuthError::not_for_keys()),
         }
     }
 
@@ -61,6 +70,14 @@ impl AuthError {
         Self(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Sign in: this endpoint needs a bearer token."))
     }
 
+    fn not_for_keys() -> Self {
+        Self(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "API keys reach their own project only; this endpoint needs a developer's token.",
+        ))
+    }
+
     fn invalid(message: impl Into<String>) -> Self {
         Self(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", message))
     }
@@ -69,6 +86,12 @@ impl AuthError {
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         self.0.into_response()
+    }
+}
+
+impl From<ApiError> for AuthError {
+    fn from(e: ApiError) -> Self {
+        Self(e)
     }
 }
 
@@ -95,8 +118,33 @@ impl FromRequestParts<AppState> for Caller {
         if token.split('.').count() == 3 {
             return account_from_jwt(token, state).await.map(Caller::Account);
         }
-        // API keys are not issued yet: nothing else is a valid token.
-        Err(AuthError::invalid("The bearer token is not valid."))
+        let Some(presented) = PresentedKey::parse(token) else {
+            return Err(AuthError::invalid("The bearer token is neither an access token nor an API key."));
+        };
+        let from = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        let key = key_caller(state, &presented, from).await?;
+        if key.key.is_private && parts.headers.contains_key(ORIGIN) {
+            return Err(AuthError(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "private_key_in_browser",
+                "This is a private API key: keep it on servers. Browsers may only use public (read-only) keys.",
+            )));
+        }
+        Ok(Caller::ApiKey(key))
+    }
+}
+
+async fn key_caller(state: &AppState, presented: &PresentedKey, from: IpAddr) -> Result<Arc<CachedKey>, AuthError> {
+    api_keys::check_throttle(state, from, None)?;
+    match api_keys::lookup(state, presented).await? {
+        Some(key) => {
+            state.key_usage.used(key.key.id);
+            Ok(key)
+        }
+        None => {
+            api_keys::count_failure(state, from, None);
+            Err(AuthError::invalid("The API key is not valid: it is wrong, deleted or regenerated."))
+        }
     }
 }
 

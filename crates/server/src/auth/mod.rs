@@ -1,10 +1,12 @@
 //! Accounts signing in, and the OAuth 2.0 / OpenID Connect provider.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod caller;
 pub mod claims;
 pub mod cookies;
 pub mod flow;
+pub mod key_usage;
 pub mod pages;
 pub mod revocations;
 pub mod session;

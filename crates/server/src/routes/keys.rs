@@ -1,6 +1,9 @@
-//! The `project-keys` tag: API keys, managed by developers.
+//! The `project-keys` tag: API keys, managed by developers (and by keys
+//! holding `keys:read`/`keys:write`).
 
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use basic_admin_core::store::ApiKey;
 use basic_admin_core::time::rfc3339;
 use chrono::{DateTime, Utc};
@@ -110,7 +113,7 @@ struct KeyPath {
     path = "/project/{id}/key",
     tag = "project-keys",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
         (status = 200, description = "The keys", body = Data<Vec<KeyView>>),
         AccessErrors,
@@ -148,7 +151,7 @@ fn yes() -> bool {
     path = "/project/{id}/key",
     tag = "project-keys",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body = CreateKey,
     responses(
         (status = 200, description = "The key, with its value", body = KeyEnvelope<NewKeyView>),
@@ -174,7 +177,7 @@ async fn create(
     path = "/project/{id}/key/{key_id}",
     tag = "project-keys",
     params(KeyPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
         (status = 200, description = "The key", body = KeyEnvelope<KeyView>),
         AccessErrors,
@@ -204,7 +207,7 @@ struct UpdateKey {
     path = "/project/{id}/key/{key_id}",
     tag = "project-keys",
     params(KeyPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body = UpdateKey,
     responses(
         (status = 200, description = "The key", body = KeyEnvelope<KeyView>),
@@ -231,7 +234,7 @@ async fn update(
     path = "/project/{id}/key/{key_id}",
     tag = "project-keys",
     params(KeyPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
         AccessErrors,
@@ -252,7 +255,7 @@ async fn delete(State(state): State<AppState>, caller: Caller, Path(path): Path<
     path = "/project/{id}/key/{key_id}/regenerate",
     tag = "project-keys",
     params(KeyPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
         (status = 200, description = "The key, with its new value", body = KeyEnvelope<NewKeyView>),
         AccessErrors,
@@ -297,27 +300,30 @@ struct Verification {
 ///
 /// Whether a key is a live key of this project, and what it may do. A wrong,
 /// deleted or regenerated key, or a key of another project, is `is_valid:
-/// false` (status 200); text that is not a key at all is a 400.
+/// false` (status 200); text that is not a key at all is a 400. Too many
+/// failed checks from one address or against one project answer 429.
 #[utoipa::path(
     post,
     path = "/project/{id}/key/verify",
     tag = "project-keys",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body = VerifyKey,
     responses(
         (status = 200, description = "The verdict", body = Verification),
         (status = 400, description = "Not an API key", body = ErrorBody),
         AccessErrors,
+        (status = 429, description = "Too many failed checks; see Retry-After", body = ErrorBody),
     )
 )]
 async fn verify(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Caller,
     Path(path): Path<ProjectPath>,
     Json(body): Json<VerifyKey>,
 ) -> ApiResult<Json<Verification>> {
-    let verdict = keys::verify(&state, &caller, &path.id, &body.key, body.key_id.as_deref()).await?;
+    let verdict = keys::verify(&state, &caller, &path.id, &body.key, body.key_id.as_deref(), peer.ip()).await?;
     Ok(Json(match verdict {
         keys::Verdict::Valid(k) => Verification {
             is_valid: true,

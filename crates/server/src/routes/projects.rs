@@ -67,7 +67,7 @@ struct ListedProject {
     get,
     path = "/project",
     tag = "projects",
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
         (status = 200, description = "The caller's projects", body = Data<Vec<ListedProject>>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -194,7 +194,7 @@ impl From<Project> for ProjectView {
     path = "/project/{id}",
     tag = "projects",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
         (status = 200, description = "The project", body = Data<ProjectView>),
         AccessErrors,
@@ -236,7 +236,7 @@ struct UpdateProject {
     path = "/project/{id}",
     tag = "projects",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body = UpdateProject,
     responses(
         (status = 200, description = "The updated project", body = Data<ProjectView>),
@@ -265,7 +265,7 @@ async fn update(
     path = "/project/{id}",
     tag = "projects",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
         AccessErrors,
@@ -353,7 +353,7 @@ struct AuthChange {
     path = "/project/{id}/settings",
     tag = "projects",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
         (status = 200, description = "The settings", body = Data<SettingsView>),
         AccessErrors,
@@ -375,7 +375,7 @@ async fn get_settings(
     path = "/project/{id}/settings",
     tag = "projects",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body = SettingsChange,
     responses(
         (status = 200, description = "The settings", body = Data<SettingsView>),
@@ -401,7 +401,7 @@ async fn patch_settings(
     path = "/project/{id}/settings",
     tag = "projects",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body = SettingsChange,
     responses(
         (status = 200, description = "The settings", body = Data<SettingsView>),

@@ -151,7 +151,7 @@ struct SchemaErrorBody {
     path = "/project/{id}/schema",
     tag = "project-schema",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body = SchemaBody,
     responses(
         (status = 200, description = "Published", body = Data<SchemaView>),
@@ -181,7 +181,7 @@ async fn publish(
     path = "/project/{id}/schema",
     tag = "project-schema",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body = SchemaBody,
     responses(
         (status = 200, description = "Published", body = Data<SchemaView>),
@@ -246,7 +246,7 @@ struct SuggestionError {
     path = "/project/{id}/schema/generate",
     tag = "project-schema",
     params(ProjectPath),
-    security(("bearerAuth" = [])),
+    security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body = GenerateBody,
     responses(
         (status = 200, description = "A valid schema", body = Suggestion),

@@ -1,8 +1,10 @@
 //! Who the caller is to a team or a project, and whether that allows an
 //! action: 404 when they cannot see it, 403 when they can but may not act.
+//! Developers act through their team role; an API key through its roles, in
+//! its own project only.
 
 use axum::http::StatusCode;
-use basic_admin_core::authz::{Action, Decision, TeamRole, decide};
+use basic_admin_core::authz::{Action, Decision, TeamRole, decide, decide_key};
 use basic_admin_core::store::{Project, Team};
 use uuid::Uuid;
 
@@ -18,8 +20,6 @@ pub struct TeamAccess {
 
 pub struct ProjectAccess {
     pub project: Project,
-    pub role: TeamRole,
-    pub account_id: Uuid,
 }
 
 pub fn team_not_found() -> ApiError {
@@ -62,14 +62,27 @@ pub async fn team(state: &AppState, caller: &Caller, team_id: &str, action: Acti
     Ok(TeamAccess { team, role, account_id })
 }
 
-/// The project `project_id`, if the caller (a developer) is a member of its
-/// team allowed `action`.
+/// The project `project_id`, if the caller is a developer of its team, or
+/// one of its keys, allowed `action`.
 pub async fn project(state: &AppState, caller: &Caller, project_id: &str, action: Action) -> ApiResult<ProjectAccess> {
-    let account_id = caller.developer()?.account_id;
     let id = parse_id(project_id, project_not_found)?;
+    if let Caller::ApiKey(key) = caller {
+        if key.key.project_id != id {
+            return Err(project_not_found());
+        }
+        if decide_key(&key.roles, action) == Decision::Deny {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("This API key's roles ({}) do not allow this.", key.key.roles),
+            ));
+        }
+        let project = state.store.project_by_id(id).await?.ok_or_else(project_not_found)?;
+        return Ok(ProjectAccess { project });
+    }
+    let account_id = caller.developer()?.account_id;
     let project = state.store.project_by_id(id).await?.ok_or_else(project_not_found)?;
     let member = state.store.member(project.team_id, account_id).await?.ok_or_else(project_not_found)?;
-    let role = role_of(&member.roles);
-    require(role, action)?;
-    Ok(ProjectAccess { project, role, account_id })
+    require(role_of(&member.roles), action)?;
+    Ok(ProjectAccess { project })
 }

@@ -5,11 +5,12 @@ use basic_admin_core::authz::Action;
 use basic_admin_core::model::api_key::{KeyRoles, PresentedKey};
 use basic_admin_core::store::{ApiKey, StoreError};
 use basic_admin_core::time;
+use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::access::{self, ProjectAccess};
 use crate::auth::Caller;
-use crate::crypto::token_hash;
+use crate::auth::api_keys::{self, secret_hash};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -33,11 +34,6 @@ fn roles(text: &str, private: bool) -> ApiResult<KeyRoles> {
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-/// The stored hash of a key's secret.
-fn secret_hash(key: &PresentedKey) -> Vec<u8> {
-    token_hash(&key.secret).into_bytes()
 }
 
 fn new_secret(id: Uuid) -> PresentedKey {
@@ -103,10 +99,21 @@ pub async fn update(
     let key = key_of(state, project.id, key_id).await?;
     let label = new_label.map(label).transpose()?;
     let roles = new_roles.map(|r| roles(r, key.is_private)).transpose()?.map(|r| r.to_list());
-    state.store.update_key(project.id, key.id, label, roles, time::now()).await.map_err(|e| match e {
+    let updated = state.store.update_key(project.id, key.id, label, roles, time::now()).await.map_err(missing)?;
+    forget(state, key.id).await;
+    Ok(updated)
+}
+
+fn missing(e: StoreError) -> ApiError {
+    match e {
         StoreError::NotFound => key_not_found(),
         other => other.into(),
-    })
+    }
+}
+
+/// Every node drops its copy of the key before the change is answered here.
+async fn forget(state: &AppState, key: Uuid) {
+    crate::cache::invalidate(state, &format!("key:{key}")).await;
 }
 
 /// A new secret for the key (label and roles kept): the old one stops
@@ -120,23 +127,21 @@ pub async fn regenerate(
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
     let key = key_of(state, project.id, key_id).await?;
     let presented = new_secret(key.id);
-    let updated =
-        state.store.replace_key_secret(project.id, key.id, &secret_hash(&presented), time::now()).await.map_err(
-            |e| match e {
-                StoreError::NotFound => key_not_found(),
-                other => other.into(),
-            },
-        )?;
+    let updated = state
+        .store
+        .replace_key_secret(project.id, key.id, &secret_hash(&presented), time::now())
+        .await
+        .map_err(missing)?;
+    forget(state, key.id).await;
     Ok((updated, presented.reveal()))
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, key_id: &str) -> ApiResult<()> {
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
     let key = key_of(state, project.id, key_id).await?;
-    state.store.delete_key(project.id, key.id).await.map_err(|e| match e {
-        StoreError::NotFound => key_not_found(),
-        other => other.into(),
-    })
+    state.store.delete_key(project.id, key.id).await.map_err(missing)?;
+    forget(state, key.id).await;
+    Ok(())
 }
 
 /// What `verify` found.
@@ -149,21 +154,31 @@ pub enum Verdict {
 /// given, that key). A malformed key is a 400, found before any lookup; a
 /// wrong, deleted or regenerated key, or one of another project, is simply
 /// not valid: the answer never tells whether a key exists elsewhere.
+/// Failures count against the client address and the project (429 beyond
+/// the limits of [`crate::auth::throttle::api_keys`]).
 pub async fn verify(
     state: &AppState,
     caller: &Caller,
     project_id: &str,
     text: &str,
     key_id: Option<&str>,
+    from: IpAddr,
 ) -> ApiResult<Verdict> {
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ListKeys).await?;
     let presented = PresentedKey::parse(text.trim()).ok_or_else(|| {
         ApiError::bad_request("invalid_key_format", "This is not an API key: keys read bsk_<key id>_<secret>.")
     })?;
-    if key_id.is_some_and(|id| Uuid::try_parse(id).ok() != Some(presented.id)) {
-        return Ok(Verdict::Invalid);
+    api_keys::check_throttle(state, from, Some(project.id))?;
+    let named = key_id.is_none_or(|id| Uuid::try_parse(id).ok() == Some(presented.id));
+    let found = if named { api_keys::lookup(state, &presented).await? } else { None };
+    match found.filter(|key| key.key.project_id == project.id) {
+        Some(key) => {
+            state.key_usage.used(key.key.id);
+            Ok(Verdict::Valid(key.key.clone()))
+        }
+        None => {
+            api_keys::count_failure(state, from, Some(project.id));
+            Ok(Verdict::Invalid)
+        }
     }
-    let Some(stored) = state.store.key_by_id(presented.id).await? else { return Ok(Verdict::Invalid) };
-    let matches = crate::crypto::constant_time_eq(&stored.secret_hash, &secret_hash(&presented));
-    Ok(if matches && stored.project_id == project.id { Verdict::Valid(stored) } else { Verdict::Invalid })
 }

@@ -17,7 +17,14 @@ use crate::state::AppState;
 /// The largest profile a project may keep, serialized.
 pub const MAX_PROFILE_BYTES: usize = 16 * 1024;
 
+/// The developer's projects, or a key's own project.
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<TeamProject>> {
+    if let Caller::ApiKey(key) = caller {
+        let project =
+            access::project(state, caller, &key.key.project_id.to_string(), Action::ViewProject).await?.project;
+        let team = state.store.team_by_id(project.team_id).await?.ok_or_else(project_not_found)?;
+        return Ok(vec![TeamProject { project, team }]);
+    }
     let account_id = caller.developer()?.account_id;
     Ok(state.store.projects_of(account_id).await?)
 }

@@ -113,20 +113,14 @@ impl TestApp {
         };
         let config = Config::resolve(flags, &|_| None).expect("valid test configuration");
         let app = App::build(config).await.expect("the server starts");
-        let router = app.router_with(setup.extra_routes.unwrap_or_default());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let state = app.state().clone();
-        let server = tokio::spawn(async move {
-            let result = basic_admin_server::http::serve(listener, router, async move {
-                let _ = rx.await;
-            })
-            .await;
-            app.stop_background();
-            app.state().store.close().await;
-            result
-        });
+        let extra = setup.extra_routes.unwrap_or_default();
+        let server = tokio::spawn(app.serve_with(listener, extra, async move {
+            let _ = rx.await;
+        }));
         Self {
             base: format!("http://{addr}"),
             client: {

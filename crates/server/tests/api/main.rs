@@ -9,6 +9,7 @@ mod authz;
 mod browser;
 mod cli;
 mod errors;
+mod key_auth;
 mod keys;
 mod lifecycle;
 mod openapi;

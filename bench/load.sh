@@ -28,12 +28,13 @@ done = function(summary, latency, requests)
 end
 LUA
 
-run() { # name, url [, wrk args…]
-  local name=$1 url=$2; shift 2
+run() { # name, url [, Lua that sets up the request]
+  local name=$1 url=$2 setup=${3:-}
   local line
-  line=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/report.lua" "$@" "$url" | grep '^RESULT')
+  { printf '%s\n' "$setup"; cat "$WORK/report.lua"; } > "$WORK/scenario.lua"
+  line=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/scenario.lua" "$url" | grep '^RESULT')
   read -r _ rps p50 p99 errors <<<"$line"
-  printf '%-10s %-34s %10s %9s %9s %7s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$errors"
+  printf '%-10s %-40s %10s %9s %9s %7s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$errors"
   [ "$errors" = "0" ] || FAILED=1
 }
 
@@ -43,16 +44,23 @@ bench() { # backend, database url
   "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --database-url "$2" --log warn &
   SERVER=$!
   for _ in $(seq 1 100); do curl -sf "$BASE/" >/dev/null && break; sleep 0.1; done
-  local seed project
+  local seed project key
   seed=$(python3 bench/seed.py "$BASE")
   project=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["project_id"])' <<<"$seed")
+  key=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])' <<<"$seed")
+  local as_key="wrk.headers[\"Authorization\"] = \"Bearer $key\""
   run "GET / (the ceiling)" "$BASE/"
   run "GET /project/{id}/schema (cached)" "$BASE/project/$project/schema"
+  run "POST /project/{id}/key/verify (cached)" "$BASE/project/$project/key/verify" "$as_key
+wrk.method = \"POST\"
+wrk.headers[\"Content-Type\"] = \"application/json\"
+wrk.body = '{\"key\": \"$key\"}'"
+  run "GET /project/{id} with an API key" "$BASE/project/$project" "$as_key"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 }
 
 FAILED=0
-printf '%-10s %-34s %10s %9s %9s %7s\n' backend scenario 'req/s' 'p50 ms' 'p99 ms' errors
+printf '%-10s %-40s %10s %9s %9s %7s\n' backend scenario 'req/s' 'p50 ms' 'p99 ms' errors
 bench sqlite "sqlite://$WORK/data/basic-admin.db"
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   DB="bench_$$"

@@ -80,4 +80,9 @@ fields = {"title": {"type": "string", "indexed": True}, "done": {"type": "boolea
 schema = {"project_id": project, "version": 1, "tables": {"todos": {"type": "collection", "fields": fields}}}
 status, _, body = fetch("POST", f"/project/{project}/schema", body={"schema": schema}, token=token)
 assert status == 200, body
-print(json.dumps({"token": token, "project_id": project}))
+# A server-side key that may read the project and check keys.
+status, _, body = fetch("POST", f"/project/{project}/key", body={"label": "bench", "roles": "project:read,keys:read"},
+                        token=token)
+assert status == 200, body
+key = json.loads(body)["key"]["value"]
+print(json.dumps({"token": token, "project_id": project, "key": key}))

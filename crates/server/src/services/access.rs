@@ -9,6 +9,7 @@ use basic_admin_core::store::{Project, Team};
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::cache::CachedKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -67,16 +68,7 @@ pub async fn team(state: &AppState, caller: &Caller, team_id: &str, action: Acti
 pub async fn project(state: &AppState, caller: &Caller, project_id: &str, action: Action) -> ApiResult<ProjectAccess> {
     let id = parse_id(project_id, project_not_found)?;
     if let Caller::ApiKey(key) = caller {
-        if key.key.project_id != id {
-            return Err(project_not_found());
-        }
-        if decide_key(&key.roles, action) == Decision::Deny {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("This API key's roles ({}) do not allow this.", key.key.roles),
-            ));
-        }
+        key_may(key, id, action)?;
         let project = state.store.project_by_id(id).await?.ok_or_else(project_not_found)?;
         return Ok(ProjectAccess { project });
     }
@@ -85,4 +77,33 @@ pub async fn project(state: &AppState, caller: &Caller, project_id: &str, action
     let member = state.store.member(project.team_id, account_id).await?.ok_or_else(project_not_found)?;
     require(role_of(&member.roles), action)?;
     Ok(ProjectAccess { project })
+}
+
+/// [`project`] for callers that need only the id: a key of the project
+/// (cached) costs no database access, since a key lives no longer than its
+/// project.
+pub async fn project_id(state: &AppState, caller: &Caller, project_id: &str, action: Action) -> ApiResult<Uuid> {
+    match caller {
+        Caller::ApiKey(key) => {
+            let id = parse_id(project_id, project_not_found)?;
+            key_may(key, id, action)?;
+            Ok(id)
+        }
+        _ => Ok(project(state, caller, project_id, action).await?.project.id),
+    }
+}
+
+/// A key acts in its own project only, within its roles.
+fn key_may(key: &CachedKey, project: Uuid, action: Action) -> ApiResult<()> {
+    if key.key.project_id != project {
+        return Err(project_not_found());
+    }
+    match decide_key(&key.roles, action) {
+        Decision::Allow => Ok(()),
+        Decision::Deny => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("This API key's roles ({}) do not allow this.", key.key.roles),
+        )),
+    }
 }

@@ -164,20 +164,20 @@ pub async fn verify(
     key_id: Option<&str>,
     from: IpAddr,
 ) -> ApiResult<Verdict> {
-    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ListKeys).await?;
+    let project = access::project_id(state, caller, project_id, Action::ListKeys).await?;
     let presented = PresentedKey::parse(text.trim()).ok_or_else(|| {
         ApiError::bad_request("invalid_key_format", "This is not an API key: keys read bsk_<key id>_<secret>.")
     })?;
-    api_keys::check_throttle(state, from, Some(project.id))?;
+    api_keys::check_throttle(state, from, Some(project))?;
     let named = key_id.is_none_or(|id| Uuid::try_parse(id).ok() == Some(presented.id));
     let found = if named { api_keys::lookup(state, &presented).await? } else { None };
-    match found.filter(|key| key.key.project_id == project.id) {
+    match found.filter(|key| key.key.project_id == project) {
         Some(key) => {
             state.key_usage.used(key.key.id);
             Ok(Verdict::Valid(key.key.clone()))
         }
         None => {
-            api_keys::count_failure(state, from, Some(project.id));
+            api_keys::count_failure(state, from, Some(project));
             Ok(Verdict::Invalid)
         }
     }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use basic_admin_core::model::api_key::KeyRole;
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -14,7 +15,9 @@ use crate::world::{self, EVERYONE, People, Place, Who};
 
 /// One operation: how to call it, and what each caller gets, in the order of
 /// [`EVERYONE`]: anonymous, invalid token, app user, outsider, viewer,
-/// member, admin, owner.
+/// member, admin, owner, then three API keys: one of the project holding
+/// `key_role`, one of the project holding every other role (but `admin`, and
+/// `read` when the role reads), and an `admin` key of another project.
 struct Row {
     method: &'static str,
     /// As in the OpenAPI document; `{team_id}`, `{id}` (the project),
@@ -22,7 +25,9 @@ struct Row {
     path: &'static str,
     query: &'static str,
     body: fn(&People, Who) -> Option<Value>,
-    expect: [u16; 8],
+    expect: [u16; 11],
+    /// The key role the operation needs; `admin` where no role is enough.
+    key_role: &'static str,
     /// Give the team a project (a team with one cannot be deleted).
     with_project: bool,
 }
@@ -31,26 +36,28 @@ fn none(_: &People, _: Who) -> Option<Value> {
     None
 }
 
-const ALL_401: [u16; 2] = [401, 401];
-
-const fn row(method: &'static str, path: &'static str, expect: [u16; 8]) -> Row {
-    Row { method, path, query: "", body: none, expect, with_project: true }
+const fn row(method: &'static str, path: &'static str, key_role: &'static str, expect: [u16; 11]) -> Row {
+    Row { method, path, query: "", body: none, expect, key_role, with_project: true }
 }
 
 fn rows() -> Vec<Row> {
-    let public = [200; 8];
-    let [a, i] = ALL_401;
-    let read_team = [a, i, 403, 404, 200, 200, 200, 200];
-    let admin_only = [a, i, 403, 404, 403, 403, 200, 200];
+    let public = [200; 11];
+    let (a, i) = (401, 401);
+    // Developers × keys: keys never reach teams, nor other projects.
+    let read_team = [a, i, 403, 404, 200, 200, 200, 200, 403, 403, 403];
+    let admin_team = [a, i, 403, 404, 403, 403, 200, 200, 403, 403, 403];
+    let read_project = [a, i, 403, 404, 200, 200, 200, 200, 200, 403, 404];
+    let member_project = [a, i, 403, 404, 403, 200, 200, 200, 200, 403, 404];
+    let admin_project = [a, i, 403, 404, 403, 403, 200, 200, 200, 403, 404];
     vec![
         // Public.
-        row("get", "/", public),
-        row("get", "/auth", public),
-        row("get", "/utils", public),
-        Row { query: "?slug=Hello", ..row("get", "/utils/slugify", public) },
+        row("get", "/", "admin", public),
+        row("get", "/auth", "admin", public),
+        row("get", "/utils", "admin", public),
+        Row { query: "?slug=Hello", ..row("get", "/utils/slugify", "admin", public) },
         Row {
             query: "?client_id=9c3f6704-87e7-4af9-8dd0-36dcb9b5c18c&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&response_type=code&scope=profile&state=s",
-            ..row("get", "/auth/authorize", [302; 8])
+            ..row("get", "/auth/authorize", "admin", [302; 11])
         },
         Row {
             body: |_, _| {
@@ -58,101 +65,123 @@ fn rows() -> Vec<Row> {
                     json!({"grant_type": "authorization_code", "code": "x", "client_id": CLI_CLIENT_ID, "redirect_uri": CLI_REDIRECT_URI}),
                 )
             },
-            ..row("post", "/auth/token", [400; 8])
+            ..row("post", "/auth/token", "admin", [400; 11])
         },
-        row("get", "/auth/userinfo", [a, i, 200, 200, 200, 200, 200, 200]),
-        row("get", "/auth/userInfo", [301; 8]),
-        row("get", "/auth/.well-known/openid-configuration", public),
-        row("get", "/auth/.well-known/jwks.json", public),
-        Row { query: "?slug=free-slug", ..row("get", "/team/slug", public) },
-        Row { query: "?slug=free-slug", ..row("get", "/project/slug", public) },
-        row("get", "/project/{id}/profile", public),
-        row("get", "/project/{id}/schema", public),
-        Row { body: |_, _| Some(json!({"schema": schema_v1()})), ..row("post", "/utils/schema/compareSchema", public) },
+        row("get", "/auth/userinfo", "admin", [a, i, 200, 200, 200, 200, 200, 200, 403, 403, 403]),
+        row("get", "/auth/userInfo", "admin", [301; 11]),
+        row("get", "/auth/.well-known/openid-configuration", "admin", public),
+        row("get", "/auth/.well-known/jwks.json", "admin", public),
+        Row { query: "?slug=free-slug", ..row("get", "/team/slug", "admin", public) },
+        Row { query: "?slug=free-slug", ..row("get", "/project/slug", "admin", public) },
+        row("get", "/project/{id}/profile", "admin", public),
+        row("get", "/project/{id}/schema", "admin", public),
         Row {
             body: |_, _| Some(json!({"schema": schema_v1()})),
-            ..row("post", "/utils/schema/verifyUpdateSchema", public)
+            ..row("post", "/utils/schema/compareSchema", "admin", public)
+        },
+        Row {
+            body: |_, _| Some(json!({"schema": schema_v1()})),
+            ..row("post", "/utils/schema/verifyUpdateSchema", "admin", public)
         },
         // Teams.
-        row("get", "/team", [a, i, 403, 200, 200, 200, 200, 200]),
+        row("get", "/team", "admin", [a, i, 403, 200, 200, 200, 200, 200, 403, 403, 403]),
         Row {
             body: |_, _| Some(json!({"name": "New", "slug": format!("t-{}", Uuid::new_v4().simple())})),
-            ..row("post", "/team", [a, i, 403, 201, 201, 201, 201, 201])
+            ..row("post", "/team", "admin", [a, i, 403, 201, 201, 201, 201, 201, 403, 403, 403])
         },
-        row("get", "/team/{team_id}", read_team),
-        Row { body: |_, _| Some(json!({"name": "Renamed"})), ..row("patch", "/team/{team_id}", admin_only) },
-        Row { with_project: false, ..row("delete", "/team/{team_id}", [a, i, 403, 404, 403, 403, 403, 200]) },
-        row("get", "/team/{team_id}/member", read_team),
+        row("get", "/team/{team_id}", "admin", read_team),
+        Row { body: |_, _| Some(json!({"name": "Renamed"})), ..row("patch", "/team/{team_id}", "admin", admin_team) },
+        Row {
+            with_project: false,
+            ..row("delete", "/team/{team_id}", "admin", [a, i, 403, 404, 403, 403, 403, 200, 403, 403, 403])
+        },
+        row("get", "/team/{team_id}/member", "admin", read_team),
         Row {
             body: |_, _| Some(json!({"roles": "viewer"})),
-            ..row("patch", "/team/{team_id}/member/{member_id}", admin_only)
+            ..row("patch", "/team/{team_id}/member/{member_id}", "admin", admin_team)
         },
-        row("delete", "/team/{team_id}/member/{member_id}", admin_only),
-        row("get", "/team/{team_id}/invite", read_team),
+        row("delete", "/team/{team_id}/member/{member_id}", "admin", admin_team),
+        row("get", "/team/{team_id}/invite", "admin", read_team),
         Row {
             body: |_, _| Some(json!({"email": format!("{}@example.com", Uuid::new_v4().simple()), "roles": "member"})),
-            ..row("post", "/team/{team_id}/invite", [a, i, 403, 404, 403, 403, 201, 201])
+            ..row("post", "/team/{team_id}/invite", "admin", [a, i, 403, 404, 403, 403, 201, 201, 403, 403, 403])
         },
-        row("delete", "/team/{team_id}/invite/{invite_id}", admin_only),
+        row("delete", "/team/{team_id}/invite/{invite_id}", "admin", admin_team),
         // The invite is made out to the caller (see `run`): outsiders join,
         // members are members already.
-        row("post", "/team/accept-invite", [a, i, 403, 200, 400, 400, 400, 400]),
-        // Projects.
-        row("get", "/project", [a, i, 403, 200, 200, 200, 200, 200]),
+        row("post", "/team/accept-invite", "admin", [a, i, 403, 200, 400, 400, 400, 400, 403, 403, 403]),
+        // Projects. A key lists its own project, whichever it is.
+        row("get", "/project", "project:read", [a, i, 403, 200, 200, 200, 200, 200, 200, 403, 200]),
         Row {
             body: |_, _| {
                 Some(
                     json!({"name": "New app", "team_id": "{team_id}", "slug": format!("p-{}", Uuid::new_v4().simple())}),
                 )
             },
-            ..row("post", "/project", [a, i, 403, 404, 403, 201, 201, 201])
+            ..row("post", "/project", "admin", [a, i, 403, 404, 403, 201, 201, 201, 403, 403, 403])
         },
-        row("get", "/project/{id}", read_team),
+        row("get", "/project/{id}", "project:read", read_project),
         Row {
             body: |_, _| Some(json!({"data": {"name": "Renamed"}})),
-            ..row("patch", "/project/{id}", [a, i, 403, 404, 403, 200, 200, 200])
+            ..row("patch", "/project/{id}", "project:write", member_project)
         },
-        row("delete", "/project/{id}", admin_only),
-        row("get", "/project/{id}/settings", read_team),
+        row("delete", "/project/{id}", "admin", admin_project),
+        row("get", "/project/{id}/settings", "project:read", read_project),
         Row {
             body: |_, _| Some(json!({"auth": {"redirect_uris": ["https://app.example/new"]}})),
-            ..row("patch", "/project/{id}/settings", admin_only)
+            ..row("patch", "/project/{id}/settings", "project:write", admin_project)
         },
         Row {
             body: |_, _| Some(json!({"auth": {"redirect_uris": ["https://app.example/cb"]}})),
-            ..row("delete", "/project/{id}/settings", admin_only)
+            ..row("delete", "/project/{id}/settings", "project:write", admin_project)
         },
         // Keys.
-        row("get", "/project/{id}/key", read_team),
+        row("get", "/project/{id}/key", "keys:read", read_project),
         Row {
             body: |_, _| Some(json!({"label": "New", "roles": "read"})),
-            ..row("post", "/project/{id}/key", admin_only)
+            ..row("post", "/project/{id}/key", "keys:write", admin_project)
         },
-        row("get", "/project/{id}/key/{key_id}", [a, i, 403, 404, 403, 200, 200, 200]),
+        row("get", "/project/{id}/key/{key_id}", "keys:read", member_project),
         Row {
             body: |_, _| Some(json!({"label": "Renamed"})),
-            ..row("patch", "/project/{id}/key/{key_id}", admin_only)
+            ..row("patch", "/project/{id}/key/{key_id}", "keys:write", admin_project)
         },
-        row("delete", "/project/{id}/key/{key_id}", admin_only),
-        row("post", "/project/{id}/key/{key_id}/regenerate", admin_only),
+        row("delete", "/project/{id}/key/{key_id}", "keys:write", admin_project),
+        row("post", "/project/{id}/key/{key_id}/regenerate", "keys:write", admin_project),
         Row {
             body: |_, _| Some(json!({"key": format!("bsk_{}_{}", Uuid::new_v4().simple(), "a".repeat(43))})),
-            ..row("post", "/project/{id}/key/verify", read_team)
+            ..row("post", "/project/{id}/key/verify", "keys:read", read_project)
         },
         // Schemas. No AI provider here: allowed callers get the 503 that says so.
         Row {
             body: |_, _| Some(json!({"prompt": "A todo list"})),
-            ..row("post", "/project/{id}/schema/generate", [a, i, 403, 404, 403, 503, 503, 503])
+            ..row(
+                "post",
+                "/project/{id}/schema/generate",
+                "schema:write",
+                [a, i, 403, 404, 403, 503, 503, 503, 503, 403, 404],
+            )
         },
         Row {
             body: |_, _| Some(json!({"schema": schema_v1()})),
-            ..row("post", "/project/{id}/schema", [a, i, 403, 404, 403, 200, 200, 200])
+            ..row("post", "/project/{id}/schema", "schema:write", member_project)
         },
         Row {
             body: |_, _| Some(json!({"schema": {"tables": {"notes": {"fields": {"body": {"type": "string"}}}}}})),
-            ..row("patch", "/project/{id}/schema", [a, i, 403, 404, 403, 200, 200, 200])
+            ..row("patch", "/project/{id}/schema", "schema:write", member_project)
         },
     ]
+}
+
+/// The roles of the key that should not be enough for `needed`.
+fn every_other_role(needed: &str) -> String {
+    let needed_role = KeyRole::ALL.into_iter().find(|r| r.name() == needed).expect("a known role");
+    KeyRole::ALL
+        .into_iter()
+        .filter(|r| *r != needed_role && *r != KeyRole::Admin && !(*r == KeyRole::Read && needed_role.reads_only()))
+        .map(KeyRole::name)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 on_both_backends!(every_operation_has_rows_and_every_row_holds);
@@ -210,10 +239,23 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
             app.state.store.create_invite(made_out).await.unwrap();
         }
     }
+    // Keys of a place without a project are keys of another place's.
+    let own = if row.with_project { place.project } else { world::place(app, people, true).await.project };
+    let authorization = match who {
+        Who::KeyWithRole => Some(world::key(app, own, row.key_role).await),
+        Who::KeyWithoutRole => Some(world::key(app, own, &every_other_role(row.key_role)).await),
+        Who::KeyOfOtherProject => {
+            let elsewhere = world::place(app, people, true).await;
+            Some(world::key(app, elsewhere.project, "admin").await)
+        }
+        _ => None,
+    }
+    .map(|key| format!("Bearer {key}"))
+    .or_else(|| people.authorization(who));
     let before = snapshot(app, people, &place).await;
     let url = app.url(&format!("{}{}", fill(row.path, &place, people, invite), row.query));
     let mut request = app.client.request(row.method.to_uppercase().parse().unwrap(), url);
-    if let Some(header) = people.authorization(who) {
+    if let Some(header) = authorization {
         request = request.header("authorization", header);
     }
     let body = match (row.body)(people, who) {

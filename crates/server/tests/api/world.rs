@@ -4,8 +4,10 @@
 //! server's own key: the sign-in flow has tests of its own.
 
 use basic_admin_core::did;
+use basic_admin_core::model::api_key::PresentedKey;
 use basic_admin_core::store::{ApiKey, Invite, Member, NewAccount, NewProject, NewTeam};
 use basic_admin_core::time;
+use basic_admin_server::auth::api_keys::secret_hash;
 use basic_admin_server::auth::claims::{ACCESS_TYP, AccessClaims};
 use chrono::Duration;
 use serde_json::json;
@@ -33,10 +35,27 @@ pub enum Who {
     Member,
     Admin,
     Owner,
+    /// An API key of the project holding the role the operation needs.
+    KeyWithRole,
+    /// An API key of the project holding every other role (not `admin`).
+    KeyWithoutRole,
+    /// An `admin` API key of another project.
+    KeyOfOtherProject,
 }
 
-pub const EVERYONE: [Who; 8] =
-    [Who::Anonymous, Who::InvalidToken, Who::AppUser, Who::Outsider, Who::Viewer, Who::Member, Who::Admin, Who::Owner];
+pub const EVERYONE: [Who; 11] = [
+    Who::Anonymous,
+    Who::InvalidToken,
+    Who::AppUser,
+    Who::Outsider,
+    Who::Viewer,
+    Who::Member,
+    Who::Admin,
+    Who::Owner,
+    Who::KeyWithRole,
+    Who::KeyWithoutRole,
+    Who::KeyOfOtherProject,
+];
 
 pub struct People {
     pub owner: Actor,
@@ -52,7 +71,9 @@ pub struct People {
 impl People {
     pub fn actor(&self, who: Who) -> Option<&Actor> {
         match who {
-            Who::Anonymous | Who::InvalidToken => None,
+            Who::Anonymous | Who::InvalidToken | Who::KeyWithRole | Who::KeyWithoutRole | Who::KeyOfOtherProject => {
+                None
+            }
             Who::AppUser => Some(&self.app_user),
             Who::Outsider => Some(&self.outsider),
             Who::Viewer => Some(&self.viewer),
@@ -62,12 +83,13 @@ impl People {
         }
     }
 
-    /// The `Authorization` header for `who`, if any.
+    /// The `Authorization` header for a developer or app user `who`, if any
+    /// (keys belong to a place: see [`key`]).
     pub fn authorization(&self, who: Who) -> Option<String> {
         match who {
             Who::Anonymous => None,
             Who::InvalidToken => Some("Bearer invalid.jwt.token".into()),
-            other => Some(format!("Bearer {}", self.actor(other).unwrap().token)),
+            other => self.actor(other).map(|actor| format!("Bearer {}", actor.token)),
         }
     }
 }
@@ -118,6 +140,25 @@ pub async fn people(app: &TestApp) -> People {
         app_user: actor(app, "appuser", "profile").await,
         target: actor(app, "target", developer).await,
     }
+}
+
+/// A new API key of `project` holding `roles`: its full value.
+pub async fn key(app: &TestApp, project: Uuid, roles: &str) -> String {
+    let presented = PresentedKey::generate(Uuid::new_v4(), rand::random::<u8>);
+    let now = time::now();
+    let key = ApiKey {
+        id: presented.id,
+        project_id: project,
+        label: "Matrix".into(),
+        roles: roles.into(),
+        is_private: true,
+        secret_hash: secret_hash(&presented),
+        created_at: now,
+        updated_at: now,
+        last_used: None,
+    };
+    app.state.store.create_key(key).await.unwrap();
+    presented.reveal()
 }
 
 /// One team with everyone in their role, and what to act on in it.

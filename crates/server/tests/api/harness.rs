@@ -147,6 +147,22 @@ impl TestApp {
         self.client.post(self.url(path))
     }
 
+    /// `method path` with `bearer` as the token (or key), and a JSON body:
+    /// the status and the JSON answer.
+    pub async fn call(
+        &self,
+        bearer: &str,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.client.request(method.parse().unwrap(), self.url(path)).bearer_auth(bearer);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        json(request.send().await.unwrap()).await
+    }
+
     /// Asks the server to stop without waiting.
     pub fn begin_shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {

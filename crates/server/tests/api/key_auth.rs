@@ -34,11 +34,7 @@ async fn new_key(app: &TestApp, owner: &Actor, project: Uuid, roles: &str, priva
 
 /// `method path` with `credential` as the bearer token.
 async fn with(app: &TestApp, credential: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(credential);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    json(request.send().await.unwrap()).await
+    app.call(credential, method, path, body).await
 }
 
 async fn a_key_reaches_its_own_project_within_its_roles(app: TestApp) {

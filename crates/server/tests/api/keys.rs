@@ -2,17 +2,13 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, json, on_both_backends};
+use crate::harness::{TestApp, on_both_backends};
 use crate::world::{self, Actor};
 
 on_both_backends!(keys_are_created_listed_changed_regenerated_and_deleted, keys_are_checked, keys_are_verified);
 
 async fn call(app: &TestApp, actor: &Actor, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(&actor.token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    json(request.send().await.unwrap()).await
+    app.call(&actor.token, method, path, body).await
 }
 
 async fn keys_are_created_listed_changed_regenerated_and_deleted(app: TestApp) {

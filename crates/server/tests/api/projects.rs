@@ -18,11 +18,7 @@ on_both_backends!(
 );
 
 async fn call(app: &TestApp, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    json(request.send().await.unwrap()).await
+    app.call(token, method, path, body).await
 }
 
 async fn team_of(app: &TestApp, owner: &Actor, slug: &str) -> String {

@@ -24,8 +24,7 @@ async fn a_deleted_project_has_no_schema(app: TestApp) {
 }
 
 async fn call(app: &TestApp, actor: &Actor, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(&actor.token).json(&body);
-    json(request.send().await.unwrap()).await
+    app.call(&actor.token, method, path, Some(body)).await
 }
 
 /// A developer with a project: (developer, project id).

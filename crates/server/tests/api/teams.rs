@@ -16,11 +16,7 @@ on_both_backends!(
 );
 
 async fn call(app: &TestApp, actor: &Actor, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(&actor.token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    json(request.send().await.unwrap()).await
+    app.call(&actor.token, method, path, body).await
 }
 
 async fn developer(app: &TestApp, label: &str) -> Actor {

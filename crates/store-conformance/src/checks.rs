@@ -5,10 +5,12 @@ use basic_admin_core::store::Store;
 mod accounts;
 mod oauth;
 mod projects;
+mod users;
 
 pub use accounts::*;
 pub use oauth::*;
 pub use projects::*;
+pub use users::*;
 
 pub async fn ping_answers(store: &dyn Store) {
     store.ping().await.expect("a migrated store answers ping");
@@ -16,7 +18,7 @@ pub async fn ping_answers(store: &dyn Store) {
 
 pub async fn migrations_are_recorded(store: &dyn Store) {
     let applied = store.applied_migrations().await.unwrap();
-    assert_eq!(applied, [1, 2], "every migration is applied, in order");
+    assert_eq!(applied, [1, 2, 3], "every migration is applied, in order");
 }
 
 pub async fn migrate_is_idempotent(store: &dyn Store) {

@@ -50,6 +50,10 @@ macro_rules! conformance_suite {
             expired_refresh_tokens_do_not_rotate,
             revoked_families_are_listed_since_a_time,
             sessions_expire_and_end,
+            users_connect_once_and_count_activity_per_day,
+            user_meta_changes_only_if_unchanged,
+            items_belong_to_a_user_and_a_table_in_order,
+            identity_keys_are_made_once_per_project,
         );
     };
     (@each $make:path; $($check:ident),* $(,)?) => {

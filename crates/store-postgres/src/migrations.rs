@@ -6,6 +6,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "oauth", include_str!("../migrations/0002_oauth.sql")),
+    (3, "users", include_str!("../migrations/0003_users.sql")),
 ];
 
 pub fn migrator() -> Migrator {

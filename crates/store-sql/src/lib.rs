@@ -14,6 +14,7 @@ mod keys;
 mod oauth;
 mod projects;
 mod schemas;
+mod users;
 
 use async_trait::async_trait;
 use basic_admin_core::store::{Store, StoreResult};

@@ -7,6 +7,7 @@ mod keys;
 mod oauth;
 mod projects;
 mod schemas;
+mod users;
 
 use async_trait::async_trait;
 
@@ -20,6 +21,7 @@ pub use projects::{
     TeamStore,
 };
 pub use schemas::{SchemaStore, SchemaVersion};
+pub use users::{Connection, IdentityKey, IdentityKeyStore, Item, ItemStore, ProjectUser, ProjectUserStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,6 +48,9 @@ pub trait Store:
     + ProjectStore
     + SchemaStore
     + ApiKeyStore
+    + ProjectUserStore
+    + ItemStore
+    + IdentityKeyStore
     + Send
     + Sync
     + 'static

@@ -6,15 +6,15 @@ use uuid::Uuid;
 
 use super::new_account;
 
-async fn account(store: &dyn Store) -> Uuid {
+pub(super) async fn account(store: &dyn Store) -> Uuid {
     store.create_account(new_account(&format!("{}@example.com", Uuid::new_v4()))).await.unwrap().id
 }
 
-fn new_team(owner: Uuid, slug: &str) -> NewTeam {
+pub(super) fn new_team(owner: Uuid, slug: &str) -> NewTeam {
     NewTeam { id: Uuid::new_v4(), name: "Team".into(), slug: slug.into(), owner, created_at: time::now() }
 }
 
-fn new_project(team_id: Uuid, slug: &str) -> NewProject {
+pub(super) fn new_project(team_id: Uuid, slug: &str) -> NewProject {
     NewProject {
         id: Uuid::new_v4(),
         team_id,

@@ -1,0 +1,129 @@
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::StoreResult;
+use crate::time::Timestamp;
+
+/// A user of a project's app, as connected through `user/connect`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectUser {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub user_did: String,
+    /// Where the user's data server (and identity provider) lives.
+    pub pds_url: String,
+    pub status: String,
+    /// Free data the developer keeps about the user.
+    pub meta: Value,
+    /// The account, when the user signed in with this server.
+    pub account_id: Option<Uuid>,
+    /// What the user agreed to share when connecting (space-separated scopes).
+    pub scopes: String,
+    pub last_seen_at: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A connection report: the user is created or refreshed, and is counted
+/// active on the day of `at`.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub user_did: String,
+    pub pds_url: String,
+    pub account_id: Option<Uuid>,
+    pub scopes: String,
+    pub at: Timestamp,
+}
+
+/// One record of a user's data in one table of a project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Time-ordered (UUID v7): the order of ids is the order of creation.
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub user_did: String,
+    pub table: String,
+    pub value: Value,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[async_trait]
+pub trait ProjectUserStore {
+    /// Creates or refreshes the user (status `active`, `last_seen_at`), and
+    /// records activity for the day: one transaction.
+    async fn connect_user(&self, connection: Connection) -> StoreResult<ProjectUser>;
+    /// Counts the user active on `day` (idempotent). `NotFound` for an unknown user.
+    async fn record_activity(&self, project_id: Uuid, user_did: &str, day: NaiveDate) -> StoreResult<()>;
+    /// The project's users, first connected first.
+    async fn project_users(&self, project_id: Uuid) -> StoreResult<Vec<ProjectUser>>;
+    async fn project_user(&self, project_id: Uuid, user_did: &str) -> StoreResult<Option<ProjectUser>>;
+    /// Replaces `meta` if the user is still as read at `expected` (its
+    /// `updated_at`): `Conflict` otherwise, `NotFound` if gone.
+    async fn update_user_meta(
+        &self,
+        project_id: Uuid,
+        user_did: &str,
+        meta: &Value,
+        expected: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<ProjectUser>;
+    /// Removes the user with their activity and data. `NotFound` if unknown.
+    async fn delete_user(&self, project_id: Uuid, user_did: &str) -> StoreResult<()>;
+    async fn user_count(&self, project_id: Uuid) -> StoreResult<u64>;
+    /// Distinct users active on `since` or later.
+    async fn active_users(&self, project_id: Uuid, since: NaiveDate) -> StoreResult<u64>;
+    /// Users active per day, from `since` on; days without activity are absent.
+    async fn daily_active(&self, project_id: Uuid, since: NaiveDate) -> StoreResult<Vec<(NaiveDate, u64)>>;
+}
+
+#[async_trait]
+pub trait ItemStore {
+    /// `NotFound` when the project has no such user.
+    async fn create_item(&self, item: Item) -> StoreResult<()>;
+    /// Up to `limit` items of one table, in creation order, after `after`.
+    async fn items(
+        &self,
+        project_id: Uuid,
+        user_did: &str,
+        table: &str,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Item>>;
+    async fn item(&self, project_id: Uuid, user_did: &str, table: &str, id: Uuid) -> StoreResult<Option<Item>>;
+    /// Replaces the value if the item is still as read at `expected` (its
+    /// `updated_at`; `None`: whatever it is): `Conflict` otherwise,
+    /// `NotFound` if gone.
+    async fn replace_item(
+        &self,
+        item: &Item,
+        value: &Value,
+        expected: Option<Timestamp>,
+        at: Timestamp,
+    ) -> StoreResult<Item>;
+    /// `NotFound` if there is no such item.
+    async fn delete_item(&self, project_id: Uuid, user_did: &str, table: &str, id: Uuid) -> StoreResult<()>;
+}
+
+/// A project's Ed25519 identity key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityKey {
+    pub project_id: Uuid,
+    /// The 32-byte public key.
+    pub public_key: Vec<u8>,
+    /// The private key, sealed with the master key.
+    pub sealed_private: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait IdentityKeyStore {
+    async fn identity_key(&self, project_id: Uuid) -> StoreResult<Option<IdentityKey>>;
+    /// Stores `key` unless the project has one already; answers the one kept
+    /// (so that two nodes creating a key at once agree).
+    async fn create_identity_key(&self, key: IdentityKey) -> StoreResult<IdentityKey>;
+}

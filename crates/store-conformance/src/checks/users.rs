@@ -1,0 +1,155 @@
+use basic_admin_core::store::{Connection, IdentityKey, Item, Store, StoreError};
+use basic_admin_core::time::{self, Timestamp};
+use chrono::Duration;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::projects::{account, new_project, new_team};
+
+/// A project to put users in.
+async fn project(store: &dyn Store) -> Uuid {
+    let owner = account(store).await;
+    let team = new_team(owner, &format!("t-{}", Uuid::new_v4().simple()));
+    store.create_team(team.clone()).await.unwrap();
+    store.create_project(new_project(team.id, &format!("p-{}", Uuid::new_v4().simple()))).await.unwrap().id
+}
+
+fn connection(project_id: Uuid, did: &str, at: Timestamp) -> Connection {
+    Connection {
+        id: Uuid::new_v4(),
+        project_id,
+        user_did: did.into(),
+        pds_url: "https://pds.example".into(),
+        account_id: None,
+        scopes: "openid profile".into(),
+        at,
+    }
+}
+
+pub async fn users_connect_once_and_count_activity_per_day(store: &dyn Store) {
+    let project = project(store).await;
+    let today = time::now().date_naive();
+    let two_days_ago = today - Duration::days(2);
+    let start = two_days_ago.and_hms_opt(10, 0, 0).unwrap().and_utc();
+    let first = store.connect_user(connection(project, "did:web:a", start)).await.unwrap();
+    assert_eq!((first.status.as_str(), first.meta.clone(), first.last_seen_at), ("active", json!({}), start));
+    let later = start + Duration::hours(1);
+    let again = Connection { scopes: "openid profile email".into(), ..connection(project, "did:web:a", later) };
+    let refreshed = store.connect_user(again).await.unwrap();
+    assert_eq!(refreshed.id, first.id, "one user per DID");
+    assert_eq!(
+        (refreshed.created_at, refreshed.last_seen_at, refreshed.scopes.as_str()),
+        (start, later, "openid profile email")
+    );
+    store.connect_user(connection(project, "did:web:b", time::now())).await.unwrap();
+    assert_eq!(store.user_count(project).await.unwrap(), 2);
+    let users = store.project_users(project).await.unwrap();
+    assert_eq!(users.iter().map(|u| u.user_did.as_str()).collect::<Vec<_>>(), ["did:web:a", "did:web:b"]);
+    assert_eq!(store.project_user(project, "did:web:b").await.unwrap().unwrap().user_did, "did:web:b");
+    assert_eq!(store.project_user(project, "did:web:z").await.unwrap(), None);
+
+    store.record_activity(project, "did:web:a", today).await.unwrap();
+    store.record_activity(project, "did:web:a", today).await.unwrap();
+    assert!(matches!(store.record_activity(project, "did:web:nobody", today).await, Err(StoreError::NotFound)));
+    let days = store.daily_active(project, today - Duration::days(29)).await.unwrap();
+    assert_eq!(days, [(two_days_ago, 1), (today, 2)]);
+    assert_eq!(store.daily_active(project, today).await.unwrap(), [(today, 2)]);
+    assert_eq!(store.active_users(project, today).await.unwrap(), 2);
+    assert_eq!(store.active_users(project, today - Duration::days(6)).await.unwrap(), 2);
+    let other = self::project(store).await;
+    assert_eq!(
+        (store.user_count(other).await.unwrap(), store.active_users(other, two_days_ago).await.unwrap()),
+        (0, 0)
+    );
+}
+
+pub async fn user_meta_changes_only_if_unchanged(store: &dyn Store) {
+    let project = project(store).await;
+    let user = store.connect_user(connection(project, "did:web:m", time::now())).await.unwrap();
+    let at = user.updated_at + Duration::milliseconds(5);
+    let changed = store.update_user_meta(project, "did:web:m", &json!({"plan": "pro"}), user.updated_at, at).await;
+    let changed = changed.unwrap();
+    assert_eq!((changed.meta.clone(), changed.updated_at), (json!({"plan": "pro"}), at));
+    let stale = store.update_user_meta(project, "did:web:m", &json!({"plan": "free"}), user.updated_at, at).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let gone = store.update_user_meta(project, "did:web:x", &json!({}), at, at).await;
+    assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
+}
+
+fn item(project_id: Uuid, did: &str, table: &str, value: serde_json::Value) -> Item {
+    let now = time::now();
+    Item {
+        id: Uuid::now_v7(),
+        project_id,
+        user_did: did.into(),
+        table: table.into(),
+        value,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
+    let project = project(store).await;
+    store.connect_user(connection(project, "did:web:i", time::now())).await.unwrap();
+    store.connect_user(connection(project, "did:web:j", time::now())).await.unwrap();
+    let orphan = store.create_item(item(project, "did:web:nobody", "todos", json!({}))).await;
+    assert!(matches!(orphan, Err(StoreError::NotFound)), "items need a user: {orphan:?}");
+    let mut made = Vec::new();
+    for n in 0..5 {
+        let todo = item(project, "did:web:i", "todos", json!({"title": format!("t{n}"), "done": false}));
+        store.create_item(todo.clone()).await.unwrap();
+        made.push(todo);
+    }
+    store.create_item(item(project, "did:web:i", "notes", json!({"body": "n"}))).await.unwrap();
+    store.create_item(item(project, "did:web:j", "todos", json!({"title": "theirs"}))).await.unwrap();
+
+    let all = store.items(project, "did:web:i", "todos", None, 100).await.unwrap();
+    assert_eq!(all, made, "one user's table, in creation order, values as stored");
+    let page = store.items(project, "did:web:i", "todos", None, 2).await.unwrap();
+    assert_eq!(page, made[..2]);
+    let next = store.items(project, "did:web:i", "todos", Some(page[1].id), 2).await.unwrap();
+    assert_eq!(next, made[2..4]);
+    assert_eq!(store.item(project, "did:web:i", "todos", made[0].id).await.unwrap().as_ref(), Some(&made[0]));
+    assert_eq!(store.item(project, "did:web:j", "todos", made[0].id).await.unwrap(), None, "another user's");
+    assert_eq!(store.item(project, "did:web:i", "notes", made[0].id).await.unwrap(), None, "another table's");
+
+    let at = made[0].updated_at + Duration::milliseconds(3);
+    let replaced = store.replace_item(&made[0], &json!({"title": "new"}), Some(made[0].updated_at), at).await.unwrap();
+    assert_eq!(
+        (replaced.value.clone(), replaced.updated_at, replaced.created_at),
+        (json!({"title": "new"}), at, made[0].created_at)
+    );
+    let stale = store.replace_item(&made[0], &json!({"title": "old"}), Some(made[0].updated_at), at).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    store.replace_item(&made[0], &json!({"title": "any"}), None, at).await.unwrap();
+
+    store.delete_item(project, "did:web:i", "todos", made[1].id).await.unwrap();
+    assert!(matches!(store.delete_item(project, "did:web:i", "todos", made[1].id).await, Err(StoreError::NotFound)));
+    assert_eq!(store.items(project, "did:web:i", "todos", None, 100).await.unwrap().len(), 4);
+
+    // Deleting a user deletes their data, and only theirs.
+    store.delete_user(project, "did:web:i").await.unwrap();
+    assert!(matches!(store.delete_user(project, "did:web:i").await, Err(StoreError::NotFound)));
+    assert!(store.items(project, "did:web:i", "todos", None, 100).await.unwrap().is_empty());
+    assert!(store.items(project, "did:web:i", "notes", None, 100).await.unwrap().is_empty());
+    assert_eq!(store.items(project, "did:web:j", "todos", None, 100).await.unwrap().len(), 1);
+    store.connect_user(connection(project, "did:web:i", time::now())).await.unwrap();
+    assert!(store.items(project, "did:web:i", "todos", None, 100).await.unwrap().is_empty(), "a new start");
+}
+
+pub async fn identity_keys_are_made_once_per_project(store: &dyn Store) {
+    let project = project(store).await;
+    assert_eq!(store.identity_key(project).await.unwrap(), None);
+    let key = |byte: u8| IdentityKey {
+        project_id: project,
+        public_key: vec![byte; 32],
+        sealed_private: vec![byte, 0, 255],
+        created_at: time::now(),
+    };
+    let first = store.create_identity_key(key(1)).await.unwrap();
+    assert_eq!(first.public_key, vec![1; 32]);
+    let second = store.create_identity_key(key(2)).await.unwrap();
+    assert_eq!(second, first, "the first key stays");
+    assert_eq!(store.identity_key(project).await.unwrap(), Some(first));
+}

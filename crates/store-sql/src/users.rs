@@ -1,0 +1,286 @@
+use async_trait::async_trait;
+use basic_admin_core::store::{
+    Connection, IdentityKey, IdentityKeyStore, Item, ItemStore, ProjectUser, ProjectUserStore, StoreError, StoreResult,
+};
+use basic_admin_core::time::Timestamp;
+use chrono::NaiveDate;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{Db, Query, Row, SqlStore, q};
+
+const USER_COLUMNS: &str =
+    "id, project_id, user_did, pds_url, status, meta, account_id, scopes, last_seen_at, created_at, updated_at";
+
+fn user(row: &impl Row) -> StoreResult<ProjectUser> {
+    Ok(ProjectUser {
+        id: row.id("id")?,
+        project_id: row.id("project_id")?,
+        user_did: row.text("user_did")?,
+        pds_url: row.text("pds_url")?,
+        status: row.text("status")?,
+        meta: row.json("meta")?,
+        account_id: row.opt_id("account_id")?,
+        scopes: row.text("scopes")?,
+        last_seen_at: row.time("last_seen_at")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+const ITEM_COLUMNS: &str = "id, project_id, user_did, table_name, value, created_at, updated_at";
+
+fn item(row: &impl Row) -> StoreResult<Item> {
+    Ok(Item {
+        id: row.id("id")?,
+        project_id: row.id("project_id")?,
+        user_did: row.text("user_did")?,
+        table: row.text("table_name")?,
+        value: row.json("value")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// A write that names a user the project does not have.
+fn unknown_user(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Conflict(rule) if rule == "foreign_key" => StoreError::NotFound,
+        other => other,
+    }
+}
+
+fn count(row: &impl Row) -> StoreResult<u64> {
+    Ok(row.int("n")?.max(0) as u64)
+}
+
+#[async_trait]
+impl<D: Db> ProjectUserStore for SqlStore<D> {
+    async fn connect_user(&self, c: Connection) -> StoreResult<ProjectUser> {
+        let mut tx = self.db.begin().await?;
+        let sql = format!(
+            "INSERT INTO project_users (id, project_id, user_did, pds_url, status, meta, account_id, scopes, last_seen_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $8, $8) \
+             ON CONFLICT (project_id, user_did) DO UPDATE SET pds_url = excluded.pds_url, status = 'active', \
+             account_id = excluded.account_id, scopes = excluded.scopes, last_seen_at = excluded.last_seen_at, \
+             updated_at = excluded.updated_at \
+             RETURNING {USER_COLUMNS}"
+        );
+        let query = Query::dynamic(sql)
+            .id(c.id)
+            .id(c.project_id)
+            .text(c.user_did.clone())
+            .text(c.pds_url)
+            .json(&Value::Object(Default::default()))
+            .opt_id(c.account_id)
+            .text(c.scopes)
+            .time(c.at);
+        let row = tx.fetch_one(query).await?;
+        tx.execute(
+            q("INSERT INTO user_activity (project_id, user_did, day) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .id(c.project_id)
+                .text(c.user_did)
+                .date(c.at.date_naive()),
+        )
+        .await?;
+        let connected = user(&row)?;
+        tx.commit().await?;
+        Ok(connected)
+    }
+
+    async fn record_activity(&self, project_id: Uuid, user_did: &str, day: NaiveDate) -> StoreResult<()> {
+        self.db
+            .execute(
+                q("INSERT INTO user_activity (project_id, user_did, day) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .id(project_id)
+                    .text(user_did)
+                    .date(day),
+            )
+            .await
+            .map(drop)
+            .map_err(unknown_user)
+    }
+
+    async fn project_users(&self, project_id: Uuid) -> StoreResult<Vec<ProjectUser>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM project_users WHERE project_id = $1 ORDER BY created_at, id");
+        self.db.fetch_all(Query::dynamic(sql).id(project_id)).await?.iter().map(user).collect()
+    }
+
+    async fn project_user(&self, project_id: Uuid, user_did: &str) -> StoreResult<Option<ProjectUser>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM project_users WHERE project_id = $1 AND user_did = $2");
+        self.db.fetch_optional(Query::dynamic(sql).id(project_id).text(user_did)).await?.as_ref().map(user).transpose()
+    }
+
+    async fn update_user_meta(
+        &self,
+        project_id: Uuid,
+        user_did: &str,
+        meta: &Value,
+        expected: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<ProjectUser> {
+        let sql = format!(
+            "UPDATE project_users SET meta = $3, updated_at = $5 \
+             WHERE project_id = $1 AND user_did = $2 AND updated_at = $4 RETURNING {USER_COLUMNS}"
+        );
+        let query = Query::dynamic(sql).id(project_id).text(user_did).json(meta).time(expected).time(at);
+        match self.db.write_optional(query).await? {
+            Some(row) => user(&row),
+            None if self.project_user(project_id, user_did).await?.is_some() => {
+                Err(StoreError::Conflict("project_users_updated_at".into()))
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn delete_user(&self, project_id: Uuid, user_did: &str) -> StoreResult<()> {
+        // Activity and items go with the user (ON DELETE CASCADE).
+        let deleted = self
+            .db
+            .execute(
+                q("DELETE FROM project_users WHERE project_id = $1 AND user_did = $2").id(project_id).text(user_did),
+            )
+            .await?;
+        if deleted == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn user_count(&self, project_id: Uuid) -> StoreResult<u64> {
+        count(
+            &self
+                .db
+                .fetch_one(q("SELECT COUNT(*) AS n FROM project_users WHERE project_id = $1").id(project_id))
+                .await?,
+        )
+    }
+
+    async fn active_users(&self, project_id: Uuid, since: NaiveDate) -> StoreResult<u64> {
+        let query = q("SELECT COUNT(DISTINCT user_did) AS n FROM user_activity WHERE project_id = $1 AND day >= $2")
+            .id(project_id)
+            .date(since);
+        count(&self.db.fetch_one(query).await?)
+    }
+
+    async fn daily_active(&self, project_id: Uuid, since: NaiveDate) -> StoreResult<Vec<(NaiveDate, u64)>> {
+        let query = q("SELECT day, COUNT(*) AS n FROM user_activity WHERE project_id = $1 AND day >= $2 \
+                       GROUP BY day ORDER BY day")
+        .id(project_id)
+        .date(since);
+        self.db.fetch_all(query).await?.iter().map(|row| Ok((row.date("day")?, count(row)?))).collect()
+    }
+}
+
+#[async_trait]
+impl<D: Db> ItemStore for SqlStore<D> {
+    async fn create_item(&self, i: Item) -> StoreResult<()> {
+        self.db
+            .execute(
+                q("INSERT INTO user_items (id, project_id, user_did, table_name, value, created_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .id(i.id)
+                .id(i.project_id)
+                .text(i.user_did)
+                .text(i.table)
+                .json(&i.value)
+                .time(i.created_at)
+                .time(i.updated_at),
+            )
+            .await
+            .map(drop)
+            .map_err(unknown_user)
+    }
+
+    async fn items(
+        &self,
+        project_id: Uuid,
+        user_did: &str,
+        table: &str,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Item>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 \
+             AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"
+        );
+        let query = Query::dynamic(sql).id(project_id).text(user_did).text(table).opt_id(after).int(i64::from(limit));
+        self.db.fetch_all(query).await?.iter().map(item).collect()
+    }
+
+    async fn item(&self, project_id: Uuid, user_did: &str, table: &str, id: Uuid) -> StoreResult<Option<Item>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4"
+        );
+        let query = Query::dynamic(sql).id(project_id).text(user_did).text(table).id(id);
+        self.db.fetch_optional(query).await?.as_ref().map(item).transpose()
+    }
+
+    async fn replace_item(
+        &self,
+        i: &Item,
+        value: &Value,
+        expected: Option<Timestamp>,
+        at: Timestamp,
+    ) -> StoreResult<Item> {
+        let sql = format!(
+            "UPDATE user_items SET value = $5, updated_at = $7 \
+             WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4 \
+             AND ($6 IS NULL OR updated_at = $6) RETURNING {ITEM_COLUMNS}"
+        );
+        let query = Query::dynamic(sql)
+            .id(i.project_id)
+            .text(i.user_did.clone())
+            .text(i.table.clone())
+            .id(i.id)
+            .json(value)
+            .opt_time(expected)
+            .time(at);
+        match self.db.write_optional(query).await? {
+            Some(row) => item(&row),
+            None if self.item(i.project_id, &i.user_did, &i.table, i.id).await?.is_some() => {
+                Err(StoreError::Conflict("user_items_updated_at".into()))
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn delete_item(&self, project_id: Uuid, user_did: &str, table: &str, id: Uuid) -> StoreResult<()> {
+        let query = q("DELETE FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4")
+            .id(project_id)
+            .text(user_did)
+            .text(table)
+            .id(id);
+        if self.db.execute(query).await? == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}
+
+#[async_trait]
+impl<D: Db> IdentityKeyStore for SqlStore<D> {
+    async fn identity_key(&self, project_id: Uuid) -> StoreResult<Option<IdentityKey>> {
+        let query = q("SELECT project_id, public_key, sealed_private, created_at FROM project_identity_keys \
+                       WHERE project_id = $1")
+        .id(project_id);
+        self.db.fetch_optional(query).await?.as_ref().map(identity_key).transpose()
+    }
+
+    async fn create_identity_key(&self, key: IdentityKey) -> StoreResult<IdentityKey> {
+        self.db
+            .execute(
+                q("INSERT INTO project_identity_keys (project_id, public_key, sealed_private, created_at) \
+                   VALUES ($1, $2, $3, $4) ON CONFLICT (project_id) DO NOTHING")
+                .id(key.project_id)
+                .bytes(&key.public_key)
+                .bytes(&key.sealed_private)
+                .time(key.created_at),
+            )
+            .await?;
+        self.identity_key(key.project_id).await?.ok_or(StoreError::NotFound)
+    }
+}
+
+fn identity_key(row: &impl Row) -> StoreResult<IdentityKey> {
+    Ok(IdentityKey {
+        project_id: row.id("project_id")?,
+        public_key: row.bytes("public_key")?,
+        sealed_private: row.bytes("sealed_private")?,
+        created_at: row.time("created_at")?,
+    })
+}

@@ -83,6 +83,7 @@ impl App {
             revocations,
             throttle: Arc::new(throttle::sign_in::throttle()),
             key_throttle: Arc::new(throttle::api_keys::throttle()),
+            connect_throttle: Arc::new(throttle::connect::throttle()),
             key_usage: Arc::new(KeyUsage::default()),
             verified: Arc::new(VerifiedTokens::default()),
             caches: Arc::new(cache::Caches::default()),

@@ -25,6 +25,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle<sign_in::Key>>,
     /// Failed API-key checks.
     pub key_throttle: Arc<Throttle<api_keys::Key>>,
+    /// Refused `user/connect` tokens.
+    pub connect_throttle: Arc<Throttle<std::net::IpAddr>>,
     /// When each key was last used, until the next flush.
     pub key_usage: Arc<KeyUsage>,
     pub verified: Arc<VerifiedTokens>,

@@ -9,8 +9,10 @@ use uuid::Uuid;
 
 use crate::{Db, Query, Row, SqlStore, q};
 
-const USER_COLUMNS: &str =
-    "id, project_id, user_did, pds_url, status, meta, account_id, scopes, last_seen_at, created_at, updated_at";
+/// A user with their account's name and email (`u` joined with `a`).
+const SELECT_USERS: &str = "SELECT u.id, u.project_id, u.user_did, u.pds_url, u.status, u.meta, u.account_id, \
+     u.scopes, u.last_seen_at, u.created_at, u.updated_at, a.name AS account_name, a.email AS account_email \
+     FROM project_users u LEFT JOIN accounts a ON a.id = u.account_id";
 
 fn user(row: &impl Row) -> StoreResult<ProjectUser> {
     Ok(ProjectUser {
@@ -22,6 +24,8 @@ fn user(row: &impl Row) -> StoreResult<ProjectUser> {
         meta: row.json("meta")?,
         account_id: row.opt_id("account_id")?,
         scopes: row.text("scopes")?,
+        account_name: row.opt_text("account_name")?,
+        account_email: row.opt_text("account_email")?,
         last_seen_at: row.time("last_seen_at")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
@@ -63,9 +67,9 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
              VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $8, $8) \
              ON CONFLICT (project_id, user_did) DO UPDATE SET pds_url = excluded.pds_url, status = 'active', \
              account_id = excluded.account_id, scopes = excluded.scopes, last_seen_at = excluded.last_seen_at, \
-             updated_at = excluded.updated_at \
-             RETURNING {USER_COLUMNS}"
+             updated_at = excluded.updated_at"
         );
+        let user_did = c.user_did.clone();
         let query = Query::dynamic(sql)
             .id(c.id)
             .id(c.project_id)
@@ -75,7 +79,7 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
             .opt_id(c.account_id)
             .text(c.scopes)
             .time(c.at);
-        let row = tx.fetch_one(query).await?;
+        tx.execute(query).await?;
         tx.execute(
             q("INSERT INTO user_activity (project_id, user_did, day) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
                 .id(c.project_id)
@@ -83,7 +87,8 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
                 .date(c.at.date_naive()),
         )
         .await?;
-        let connected = user(&row)?;
+        let sql = format!("{SELECT_USERS} WHERE u.project_id = $1 AND u.user_did = $2");
+        let connected = user(&tx.fetch_one(Query::dynamic(sql).id(c.project_id).text(user_did)).await?)?;
         tx.commit().await?;
         Ok(connected)
     }
@@ -102,12 +107,12 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
     }
 
     async fn project_users(&self, project_id: Uuid) -> StoreResult<Vec<ProjectUser>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM project_users WHERE project_id = $1 ORDER BY created_at, id");
+        let sql = format!("{SELECT_USERS} WHERE u.project_id = $1 ORDER BY u.created_at, u.id");
         self.db.fetch_all(Query::dynamic(sql).id(project_id)).await?.iter().map(user).collect()
     }
 
     async fn project_user(&self, project_id: Uuid, user_did: &str) -> StoreResult<Option<ProjectUser>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM project_users WHERE project_id = $1 AND user_did = $2");
+        let sql = format!("{SELECT_USERS} WHERE u.project_id = $1 AND u.user_did = $2");
         self.db.fetch_optional(Query::dynamic(sql).id(project_id).text(user_did)).await?.as_ref().map(user).transpose()
     }
 
@@ -119,16 +124,17 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
         expected: Timestamp,
         at: Timestamp,
     ) -> StoreResult<ProjectUser> {
-        let sql = format!(
-            "UPDATE project_users SET meta = $3, updated_at = $5 \
-             WHERE project_id = $1 AND user_did = $2 AND updated_at = $4 RETURNING {USER_COLUMNS}"
-        );
-        let query = Query::dynamic(sql).id(project_id).text(user_did).json(meta).time(expected).time(at);
-        match self.db.write_optional(query).await? {
-            Some(row) => user(&row),
-            None if self.project_user(project_id, user_did).await?.is_some() => {
-                Err(StoreError::Conflict("project_users_updated_at".into()))
-            }
+        let query = q("UPDATE project_users SET meta = $3, updated_at = $5 \
+                       WHERE project_id = $1 AND user_did = $2 AND updated_at = $4")
+        .id(project_id)
+        .text(user_did)
+        .json(meta)
+        .time(expected)
+        .time(at);
+        let changed = self.db.execute(query).await? > 0;
+        match self.project_user(project_id, user_did).await? {
+            Some(user) if changed => Ok(user),
+            Some(_) => Err(StoreError::Conflict("project_users_updated_at".into())),
             None => Err(StoreError::NotFound),
         }
     }

@@ -44,6 +44,17 @@ pub fn validate_data(
         let errors = validation.errors.iter().map(|e| json!(e)).collect();
         return DataVerdict { valid: false, errors, message: Some("Schema is invalid".into()) };
     }
+    check_item(schema, table, item, check_required)
+}
+
+/// [`validate_data`] for a schema known to be valid (a published one): the
+/// schema itself is not checked again.
+pub fn check_item(
+    schema: &Value,
+    table: &str,
+    item: &serde_json::Map<String, Value>,
+    check_required: bool,
+) -> DataVerdict {
     let Some(fields) = schema["tables"].get(table).filter(|t| truthy(Some(t))).and_then(|t| t["fields"].as_object())
     else {
         return DataVerdict::fail(format!("Table {table} not found in schema"), "Table not found");

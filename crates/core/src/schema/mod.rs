@@ -12,7 +12,7 @@ mod data;
 mod validate;
 
 pub use compare::{Change, Comparison, compare};
-pub use data::{DataVerdict, validate_data};
+pub use data::{DataVerdict, check_item, validate_data};
 pub use validate::{SchemaError, Validation, validate};
 
 use serde::Serialize;

@@ -21,6 +21,9 @@ pub struct ProjectUser {
     pub account_id: Option<Uuid>,
     /// What the user agreed to share when connecting (space-separated scopes).
     pub scopes: String,
+    /// The account's name and email, when there is an account.
+    pub account_name: Option<String>,
+    pub account_email: Option<String>,
     pub last_seen_at: Timestamp,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

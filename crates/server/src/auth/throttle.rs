@@ -114,6 +114,23 @@ pub mod api_keys {
     }
 }
 
+/// Token guessing at `user/connect`: 20 refused tokens from one client
+/// address within a minute.
+pub mod connect {
+    use super::*;
+
+    pub const WINDOW: Duration = Duration::from_secs(60);
+    pub const MAX_PER_ADDRESS: u32 = 20;
+
+    pub fn limits(from: IpAddr) -> [(IpAddr, u32); 1] {
+        [(from, MAX_PER_ADDRESS)]
+    }
+
+    pub fn throttle() -> Throttle<IpAddr> {
+        Throttle::new(WINDOW)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ mod projects;
 mod root;
 mod schemas;
 mod teams;
+mod users;
 mod utils;
 
 use axum::Router;
@@ -28,6 +29,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(projects::routes())
         .merge(schemas::routes())
         .merge(keys::routes())
+        .merge(users::routes())
         .merge(utils::routes())
         .split_for_parts()
 }

@@ -3,8 +3,10 @@
 //! error type.
 
 pub mod access;
+pub mod items;
 pub mod keys;
 pub mod projects;
 pub mod schemas;
 pub mod slugs;
 pub mod teams;
+pub mod users;

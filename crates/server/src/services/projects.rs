@@ -89,7 +89,7 @@ fn check_website(website: &str) -> ApiResult<()> {
 }
 
 /// `current` with `patch`'s keys set (a `null` removes a key).
-fn merge(current: &Value, patch: &Map<String, Value>) -> Value {
+pub(crate) fn merge(current: &Value, patch: &Map<String, Value>) -> Value {
     let mut merged = current.as_object().cloned().unwrap_or_default();
     for (key, value) in patch {
         if value.is_null() {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::harness::{TestApp, json, on_both_backends};
-use crate::world::{self, EVERYONE, People, Place, Who};
+use crate::world::{self, AppData, EVERYONE, People, Place, Who};
 
 /// One operation: how to call it, and what each caller gets, in the order of
 /// [`EVERYONE`]: anonymous, invalid token, app user, outsider, viewer,
@@ -163,9 +163,37 @@ fn rows() -> Vec<Row> {
             )
         },
         Row {
-            body: |_, _| Some(json!({"schema": schema_v1()})),
+            body: |_, _| Some(json!({"schema": schema_v2()})),
             ..row("post", "/project/{id}/schema", "schema:write", member_project)
         },
+        // Project users and their data.
+        Row {
+            body: |_, _| Some(json!({"token": "not.a.token"})),
+            ..row("post", "/project/{id}/user/connect", "admin", [401; 11])
+        },
+        row("get", "/project/{id}/user", "users:read", read_project),
+        row("get", "/project/{id}/user/stats", "users:read", read_project),
+        row("get", "/project/{id}/user/{user_id}", "users:read", read_project),
+        Row {
+            body: |_, _| Some(json!({"meta": {"plan": "pro"}})),
+            ..row("patch", "/project/{id}/user/{user_id}", "users:write", member_project)
+        },
+        row("delete", "/project/{id}/user/{user_id}", "users:write", member_project),
+        row("get", "/project/{id}/user/{user_id}/db/{table_id}", "data:read", read_project),
+        Row {
+            body: |_, _| Some(json!({"value": {"title": "New"}})),
+            ..row("post", "/project/{id}/user/{user_id}/db/{table_id}", "data:write", member_project)
+        },
+        row("get", "/project/{id}/user/{user_id}/db/{table_id}/{item_id}", "data:read", read_project),
+        Row {
+            body: |_, _| Some(json!({"value": {"title": "Changed"}})),
+            ..row("patch", "/project/{id}/user/{user_id}/db/{table_id}/{item_id}", "data:write", member_project)
+        },
+        Row {
+            body: |_, _| Some(json!({"value": {"title": "Replaced"}})),
+            ..row("put", "/project/{id}/user/{user_id}/db/{table_id}/{item_id}", "data:write", member_project)
+        },
+        row("delete", "/project/{id}/user/{user_id}/db/{table_id}/{item_id}", "data:write", member_project),
         Row {
             body: |_, _| Some(json!({"schema": {"tables": {"notes": {"fields": {"body": {"type": "string"}}}}}})),
             ..row("patch", "/project/{id}/schema", "schema:write", member_project)
@@ -186,21 +214,29 @@ fn every_other_role(needed: &str) -> String {
 
 on_both_backends!(every_operation_has_rows_and_every_row_holds);
 
-/// A first schema for the world's project (`{id}` is filled in).
+/// The world's project's schema (`{id}` is filled in).
 fn schema_v1() -> Value {
     json!({"project_id": "{id}", "version": 1, "tables": {"todos": {"type": "collection", "fields": {"title": {"type": "string"}}}}})
 }
 
-fn fill(text: &str, place: &Place, people: &People, invite: Uuid) -> String {
+/// The next version of it.
+fn schema_v2() -> Value {
+    json!({"project_id": "{id}", "version": 2, "tables": {"todos": {"type": "collection", "fields": {"title": {"type": "string"}, "done": {"type": "boolean"}}}}})
+}
+
+fn fill(text: &str, place: &Place, data: &AppData, people: &People, invite: Uuid) -> String {
     text.replace("{team_id}", &place.team.to_string())
         .replace("{id}", &place.project.to_string())
         .replace("{member_id}", &people.target.id.to_string())
         .replace("{invite_id}", &invite.to_string())
         .replace("{key_id}", &place.key.to_string())
+        .replace("{user_id}", &data.user_did.replace('%', "%25"))
+        .replace("{table_id}", "todos")
+        .replace("{item_id}", &data.item.to_string())
 }
 
 /// What the owner sees of the place: unchanged by any denied request.
-async fn snapshot(app: &TestApp, people: &People, place: &Place) -> Vec<Value> {
+async fn snapshot(app: &TestApp, people: &People, place: &Place, data: &AppData) -> Vec<Value> {
     let mut seen = Vec::new();
     for path in [
         "/team/{team_id}",
@@ -208,8 +244,10 @@ async fn snapshot(app: &TestApp, people: &People, place: &Place) -> Vec<Value> {
         "/team/{team_id}/invite",
         "/project/{id}",
         "/project/{id}/settings",
+        "/project/{id}/user",
+        "/project/{id}/user/{user_id}/db/{table_id}",
     ] {
-        let url = app.url(&fill(path, place, people, Uuid::nil()));
+        let url = app.url(&fill(path, place, data, people, Uuid::nil()));
         let response = app.client.get(url).bearer_auth(&people.owner.token).send().await.unwrap();
         seen.push(json!({"status": response.status().as_u16(), "body": response.text().await.unwrap()}));
     }
@@ -218,6 +256,10 @@ async fn snapshot(app: &TestApp, people: &People, place: &Place) -> Vec<Value> {
 
 async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool) {
     let place = world::place(app, people, row.with_project).await;
+    let data = match row.with_project {
+        true => world::app_data(app, people, place.project).await,
+        false => AppData { user_did: String::new(), item: Uuid::nil() },
+    };
     let mut invite = place.invite;
     if row.path == "/team/accept-invite" {
         // An invite made out to this caller.
@@ -252,14 +294,16 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
     }
     .map(|key| format!("Bearer {key}"))
     .or_else(|| people.authorization(who));
-    let before = snapshot(app, people, &place).await;
-    let url = app.url(&format!("{}{}", fill(row.path, &place, people, invite), row.query));
+    let before = snapshot(app, people, &place, &data).await;
+    let url = app.url(&format!("{}{}", fill(row.path, &place, &data, people, invite), row.query));
     let mut request = app.client.request(row.method.to_uppercase().parse().unwrap(), url);
     if let Some(header) = authorization {
         request = request.header("authorization", header);
     }
     let body = match (row.body)(people, who) {
-        Some(body) => Some(serde_json::from_str::<Value>(&fill(&body.to_string(), &place, people, invite)).unwrap()),
+        Some(body) => {
+            Some(serde_json::from_str::<Value>(&fill(&body.to_string(), &place, &data, people, invite)).unwrap())
+        }
         None if row.path == "/team/accept-invite" => Some(json!({"invite_id": invite})),
         None => None,
     };
@@ -267,7 +311,7 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
         request = request.json(&body);
     }
     let status = request.send().await.unwrap().status().as_u16();
-    let unchanged = snapshot(app, people, &place).await == before;
+    let unchanged = snapshot(app, people, &place, &data).await == before;
     (status, unchanged)
 }
 

@@ -5,7 +5,9 @@
 
 use basic_admin_core::did;
 use basic_admin_core::model::api_key::PresentedKey;
-use basic_admin_core::store::{ApiKey, Invite, Member, NewAccount, NewProject, NewTeam};
+use basic_admin_core::store::{
+    ApiKey, Connection, Invite, Item, Member, NewAccount, NewProject, NewTeam, SchemaVersion,
+};
 use basic_admin_core::time;
 use basic_admin_server::auth::api_keys::secret_hash;
 use basic_admin_server::auth::claims::{ACCESS_TYP, AccessClaims};
@@ -96,16 +98,21 @@ impl People {
 
 /// A token for `account_id` as if it had signed in, with `scope`.
 pub async fn token(app: &TestApp, account_id: Uuid, scope: &str) -> String {
+    token_for(app, account_id, scope, "test").await
+}
+
+/// [`token`], issued to `client_id` (a project's id, for its app's users).
+pub async fn token_for(app: &TestApp, account_id: Uuid, scope: &str, client_id: &str) -> String {
     let now = time::now().timestamp();
     let claims = AccessClaims {
         iss: app.state.keys.issuer().to_owned(),
         sub: format!("did:web:{}:users:{}", did::web_host(&app.state.config.public_url), account_id.simple()),
-        aud: "test".into(),
+        aud: client_id.into(),
         exp: now + 600,
         iat: now,
         jti: Uuid::new_v4().to_string(),
         scope: scope.into(),
-        client_id: "test".into(),
+        client_id: client_id.into(),
         sid: Uuid::new_v4(),
     };
     app.state.keys.sign(ACCESS_TYP, &claims).await
@@ -168,6 +175,56 @@ pub struct Place {
     pub invite: Uuid,
     /// An API key of the project (when it has one).
     pub key: Uuid,
+}
+
+/// What a project's app keeps: a user (the app user) with one item in `todos`.
+pub struct AppData {
+    pub user_did: String,
+    pub item: Uuid,
+}
+
+/// Publishes [`first_schema`] for `project`, connects the app user and gives
+/// them an item.
+pub async fn app_data(app: &TestApp, people: &People, project: Uuid) -> AppData {
+    let store = &app.state.store;
+    let now = time::now();
+    let user_did =
+        format!("did:web:{}:users:{}", did::web_host(&app.state.config.public_url), people.app_user.id.simple());
+    let item = Uuid::now_v7();
+    let schema = SchemaVersion {
+        id: Uuid::new_v4(),
+        project_id: project,
+        version: 1,
+        schema: first_schema(project),
+        created_at: now,
+    };
+    store.publish_schema(schema).await.unwrap();
+    let connection = Connection {
+        id: Uuid::new_v4(),
+        project_id: project,
+        user_did: user_did.clone(),
+        pds_url: app.state.config.public_url.clone(),
+        account_id: Some(people.app_user.id),
+        scopes: "openid profile".into(),
+        at: now,
+    };
+    store.connect_user(connection).await.unwrap();
+    let todo = Item {
+        id: item,
+        project_id: project,
+        user_did: user_did.clone(),
+        table: "todos".into(),
+        value: json!({"title": "World"}),
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_item(todo).await.unwrap();
+    AppData { user_did, item }
+}
+
+/// The project's first schema: one table, `todos`, with a `title`.
+pub fn first_schema(project: Uuid) -> serde_json::Value {
+    json!({"project_id": project, "version": 1, "tables": {"todos": {"type": "collection", "fields": {"title": {"type": "string"}}}}})
 }
 
 pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place {

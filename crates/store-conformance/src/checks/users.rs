@@ -56,6 +56,12 @@ pub async fn users_connect_once_and_count_activity_per_day(store: &dyn Store) {
     assert_eq!(store.daily_active(project, today).await.unwrap(), [(today, 2)]);
     assert_eq!(store.active_users(project, today).await.unwrap(), 2);
     assert_eq!(store.active_users(project, today - Duration::days(6)).await.unwrap(), 2);
+    assert_eq!((first.account_name, first.account_email), (None, None));
+    let account_id = account(store).await;
+    let with_account = Connection { account_id: Some(account_id), ..connection(project, "did:web:c", time::now()) };
+    let connected = store.connect_user(with_account).await.unwrap();
+    let account = store.account_by_id(account_id).await.unwrap().unwrap();
+    assert_eq!((connected.account_name, connected.account_email), (Some(account.name), Some(account.email)));
     let other = self::project(store).await;
     assert_eq!(
         (store.user_count(other).await.unwrap(), store.active_users(other, two_days_ago).await.unwrap()),

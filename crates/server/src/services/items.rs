@@ -1,0 +1,212 @@
+//! A project user's data: records in the tables of the project's latest
+//! published schema, checked against it on every write.
+
+use axum::http::StatusCode;
+use basic_admin_core::authz::Action;
+use basic_admin_core::schema::check_item;
+use basic_admin_core::store::{Item, StoreError};
+use basic_admin_core::time;
+use chrono::Duration;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::projects::merge;
+use super::users::{user_not_found, user_of};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The largest item, serialized.
+pub const MAX_ITEM_BYTES: usize = 256 * 1024;
+pub const DEFAULT_LIMIT: u32 = 100;
+pub const MAX_LIMIT: u32 = 1000;
+
+fn item_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "item_not_found", "This table has no item with this id.")
+}
+
+/// Where a request's items live: a project, one of its users, one table of
+/// its schema (and that schema).
+pub struct Table {
+    pub project_id: Uuid,
+    pub user_did: String,
+    pub name: String,
+    schema: Value,
+}
+
+/// The table `table` of the user `user_did`, if the caller may `action` it.
+pub async fn table(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    user_did: &str,
+    table: &str,
+    action: Action,
+) -> ApiResult<Table> {
+    let user = user_of(state, caller, project_id, user_did, action).await?;
+    let Some(latest) = state.store.latest_schema(user.project_id).await? else {
+        return Err(ApiError::bad_request(
+            "no_schema",
+            "This project has no published schema yet: publish one before storing data.",
+        ));
+    };
+    if latest.schema["tables"].get(table).is_none_or(Value::is_null) {
+        return Err(ApiError::bad_request(
+            "unknown_table",
+            format!("The project's schema (version {}) has no table {table:?}.", latest.version),
+        ));
+    }
+    Ok(Table { project_id: user.project_id, user_did: user.user_did, name: table.to_owned(), schema: latest.schema })
+}
+
+/// A record as the API shows it: the value with its `id`.
+pub fn record(item: &Item) -> Value {
+    let mut record = Map::with_capacity(item.value.as_object().map_or(0, Map::len) + 1);
+    record.insert("id".into(), json!(item.id));
+    if let Some(fields) = item.value.as_object() {
+        record.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    Value::Object(record)
+}
+
+fn not_an_object() -> ApiError {
+    ApiError::bad_request("invalid_value", "value must be a JSON object of the table's fields.")
+}
+
+fn within_size(fields: &Map<String, Value>) -> ApiResult<()> {
+    let size = serde_json::to_vec(fields).map_or(usize::MAX, |bytes| bytes.len());
+    if size > MAX_ITEM_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "item_too_large",
+            "An item is at most 256 KiB of JSON.",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `fields` fit the table (with its required fields when `complete`).
+fn fits(table: &Table, fields: &Map<String, Value>, complete: bool) -> ApiResult<()> {
+    let verdict = check_item(&table.schema, &table.name, fields, complete);
+    if verdict.valid {
+        return Ok(());
+    }
+    let message = verdict.errors.first().and_then(|e| e["message"].as_str()).unwrap_or("The value does not fit");
+    Err(ApiError::bad_request("invalid_data", format!("{message}.")).with("errors", verdict.errors))
+}
+
+/// `value` as stored: an object without `id` (the server owns ids), within
+/// the size limit, with every required field of the table.
+fn complete_value(table: &Table, value: Value) -> ApiResult<Value> {
+    let Value::Object(mut fields) = value else { return Err(not_an_object()) };
+    fields.remove("id");
+    within_size(&fields)?;
+    fits(table, &fields, true)?;
+    Ok(Value::Object(fields))
+}
+
+pub async fn create(table: &Table, state: &AppState, value: Value) -> ApiResult<Item> {
+    let value = complete_value(table, value)?;
+    let now = time::now();
+    let item = Item {
+        id: Uuid::now_v7(),
+        project_id: table.project_id,
+        user_did: table.user_did.clone(),
+        table: table.name.clone(),
+        value,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create_item(item.clone()).await.map_err(|e| match e {
+        StoreError::NotFound => user_not_found(),
+        other => other.into(),
+    })?;
+    Ok(item)
+}
+
+/// One page of a table, oldest first.
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Where the next page starts, when there may be one.
+    pub next_cursor: Option<String>,
+}
+
+pub async fn list(
+    table: &Table,
+    state: &AppState,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    only: Option<&str>,
+) -> ApiResult<Page> {
+    if let Some(id) = only {
+        let item = match Uuid::try_parse(id) {
+            Ok(id) => get_item(table, state, id).await?,
+            Err(_) => None,
+        };
+        return Ok(Page { items: item.into_iter().collect(), next_cursor: None });
+    }
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_limit", format!("limit is 1 to {MAX_LIMIT}.")));
+    }
+    let after = cursor
+        .map(|c| Uuid::try_parse(c).map_err(|_| ApiError::bad_request("invalid_cursor", "This is not a cursor.")))
+        .transpose()?;
+    let mut items = state.store.items(table.project_id, &table.user_did, &table.name, after, limit + 1).await?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = more.then(|| items.last().map(|i| i.id.simple().to_string())).flatten();
+    Ok(Page { items, next_cursor })
+}
+
+async fn get_item(table: &Table, state: &AppState, id: Uuid) -> ApiResult<Option<Item>> {
+    Ok(state.store.item(table.project_id, &table.user_did, &table.name, id).await?)
+}
+
+pub async fn get(table: &Table, state: &AppState, item_id: &str) -> ApiResult<Item> {
+    let id = Uuid::try_parse(item_id).map_err(|_| item_not_found())?;
+    get_item(table, state, id).await?.ok_or_else(item_not_found)
+}
+
+/// `PUT`: the value replaced whole (required fields checked).
+pub async fn replace(table: &Table, state: &AppState, item_id: &str, value: Value) -> ApiResult<Item> {
+    let current = get(table, state, item_id).await?;
+    let value = complete_value(table, value)?;
+    let at = time::now().max(current.updated_at + Duration::milliseconds(1));
+    state.store.replace_item(&current, &value, None, at).await.map_err(missing)
+}
+
+/// `PATCH`: the given fields set (a `null` removes one), the others kept.
+/// Only what is set is checked against the schema. A change made meanwhile
+/// is merged with, never overwritten.
+pub async fn patch(table: &Table, state: &AppState, item_id: &str, value: Value) -> ApiResult<Item> {
+    let Value::Object(mut changes) = value else { return Err(not_an_object()) };
+    changes.remove("id");
+    let set: Map<String, Value> =
+        changes.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    fits(table, &set, false)?;
+    let mut current = get(table, state, item_id).await?;
+    for _ in 0..5 {
+        let merged = merge(&current.value, &changes);
+        within_size(merged.as_object().expect("an object"))?;
+        let at = time::now().max(current.updated_at + Duration::milliseconds(1));
+        match state.store.replace_item(&current, &merged, Some(current.updated_at), at).await {
+            Ok(item) => return Ok(item),
+            Err(StoreError::Conflict(_)) => current = get(table, state, item_id).await?,
+            Err(e) => return Err(missing(e)),
+        }
+    }
+    Err(ApiError::new(StatusCode::CONFLICT, "conflict", "The item is being changed by others; try again."))
+}
+
+pub async fn delete(table: &Table, state: &AppState, item_id: &str) -> ApiResult<()> {
+    let id = Uuid::try_parse(item_id).map_err(|_| item_not_found())?;
+    state.store.delete_item(table.project_id, &table.user_did, &table.name, id).await.map_err(missing)
+}
+
+fn missing(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => item_not_found(),
+        other => other.into(),
+    }
+}

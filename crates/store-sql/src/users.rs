@@ -62,15 +62,15 @@ fn count(row: &impl Row) -> StoreResult<u64> {
 impl<D: Db> ProjectUserStore for SqlStore<D> {
     async fn connect_user(&self, c: Connection) -> StoreResult<ProjectUser> {
         let mut tx = self.db.begin().await?;
-        let sql = format!(
+        let sql = q(
             "INSERT INTO project_users (id, project_id, user_did, pds_url, status, meta, account_id, scopes, last_seen_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $8, $8) \
              ON CONFLICT (project_id, user_did) DO UPDATE SET pds_url = excluded.pds_url, status = 'active', \
              account_id = excluded.account_id, scopes = excluded.scopes, last_seen_at = excluded.last_seen_at, \
-             updated_at = excluded.updated_at"
+             updated_at = excluded.updated_at",
         );
         let user_did = c.user_did.clone();
-        let query = Query::dynamic(sql)
+        let query = sql
             .id(c.id)
             .id(c.project_id)
             .text(c.user_did.clone())

@@ -1,5 +1,6 @@
-//! In-memory copies of what hot paths read: the latest schema of each
-//! project (rendered) and API keys, so that a hit costs no database access.
+//! In-memory copies of what hot paths read: public documents of each project
+//! (its latest schema, DID document and client metadata, rendered) and API
+//! keys, so that a hit costs no database access.
 //!
 //! Every write that changes a cached answer calls [`invalidate`]: this node
 //! forgets at once, and the others learn it through the store's broadcast
@@ -34,9 +35,27 @@ pub struct CachedKey {
     stored: Instant,
 }
 
+/// The public documents of a project that are kept rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Document {
+    LatestSchema,
+    DidDocument,
+    /// Its `client_id` is the URL it was asked for: the UUID or the hex form.
+    ClientMetadata {
+        hex: bool,
+    },
+}
+
+impl Document {
+    /// Whether publishing a schema changes it.
+    fn shows_schema(self) -> bool {
+        matches!(self, Document::LatestSchema | Document::ClientMetadata { .. })
+    }
+}
+
 #[derive(Default)]
 pub struct Caches {
-    schemas: RwLock<HashMap<Uuid, Arc<Cached>>>,
+    documents: RwLock<HashMap<(Uuid, Document), Arc<Cached>>>,
     keys: RwLock<HashMap<Uuid, Arc<CachedKey>>>,
     /// Bumped by every invalidation: an answer read from the database before
     /// an invalidation is not stored after it.
@@ -48,17 +67,17 @@ impl Caches {
         self.generation.load(Ordering::SeqCst)
     }
 
-    pub fn schema(&self, project: Uuid) -> Option<Arc<Cached>> {
-        let entries = self.schemas.read().expect("cache lock");
-        entries.get(&project).filter(|c| c.stored.elapsed() < TTL).cloned()
+    pub fn document(&self, project: Uuid, document: Document) -> Option<Arc<Cached>> {
+        let entries = self.documents.read().expect("cache lock");
+        entries.get(&(project, document)).filter(|c| c.stored.elapsed() < TTL).cloned()
     }
 
-    /// Stores an answer read when the generation was `generation`, unless
-    /// something was invalidated since.
-    pub fn put_schema(&self, project: Uuid, body: Vec<u8>, etag: String, generation: u64) {
-        let mut entries = self.schemas.write().expect("cache lock");
+    /// Stores a document rendered from what was read when the generation was
+    /// `generation`, unless something was invalidated since.
+    pub fn put_document(&self, project: Uuid, document: Document, body: Vec<u8>, etag: String, generation: u64) {
+        let mut entries = self.documents.write().expect("cache lock");
         if self.generation() == generation {
-            entries.insert(project, Arc::new(Cached { body, etag, stored: Instant::now() }));
+            entries.insert((project, document), Arc::new(Cached { body, etag, stored: Instant::now() }));
         }
     }
 
@@ -80,27 +99,26 @@ impl Caches {
         cached
     }
 
-    /// Applies a message: `schema:<project>` forgets a project's schema,
-    /// `key:<id>` one key, `project:<id>` the project's schema and keys;
-    /// anything else (an empty message: some were lost) forgets everything.
+    /// Applies a message: `schema:<project>` forgets the documents that
+    /// show a project's schema, `key:<id>` one key, `project:<id>` every
+    /// document and key of the project; anything else (an empty message:
+    /// some were lost) forgets everything.
     pub fn forget(&self, message: &str) {
-        let mut schemas = self.schemas.write().expect("cache lock");
+        let mut documents = self.documents.write().expect("cache lock");
         let mut keys = self.keys.write().expect("cache lock");
         self.generation.fetch_add(1, Ordering::SeqCst);
         let (kind, id) = message.split_once(':').unwrap_or_default();
         match (kind, Uuid::try_parse(id)) {
-            ("schema", Ok(project)) => {
-                schemas.remove(&project);
-            }
+            ("schema", Ok(project)) => documents.retain(|(p, d), _| *p != project || !d.shows_schema()),
             ("key", Ok(key)) => {
                 keys.remove(&key);
             }
             ("project", Ok(project)) => {
-                schemas.remove(&project);
+                documents.retain(|(p, _), _| *p != project);
                 keys.retain(|_, cached| cached.key.project_id != project);
             }
             _ => {
-                schemas.clear();
+                documents.clear();
                 keys.clear();
             }
         }
@@ -139,18 +157,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn forgets_one_project_or_all_and_refuses_stale_puts() {
+    fn forgets_what_changed_and_refuses_stale_puts() {
+        use Document::*;
         let caches = Caches::default();
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         let g = caches.generation();
-        caches.put_schema(a, b"a".to_vec(), "\"a\"".into(), g);
-        caches.put_schema(b, b"b".to_vec(), "\"b\"".into(), g);
+        let put = |p, d| caches.put_document(p, d, b"x".to_vec(), "\"x\"".into(), g);
+        for project in [a, b] {
+            for document in [LatestSchema, DidDocument, ClientMetadata { hex: true }] {
+                put(project, document);
+            }
+        }
         caches.forget(&format!("schema:{a}"));
-        assert!(caches.schema(a).is_none() && caches.schema(b).is_some());
-        caches.put_schema(a, b"old".to_vec(), "\"old\"".into(), g);
-        assert!(caches.schema(a).is_none(), "read before the invalidation: not stored");
+        assert!(
+            caches.document(a, LatestSchema).is_none() && caches.document(a, ClientMetadata { hex: true }).is_none()
+        );
+        assert!(caches.document(a, DidDocument).is_some(), "a DID document shows no schema");
+        assert!(caches.document(b, LatestSchema).is_some());
+        put(a, LatestSchema);
+        assert!(caches.document(a, LatestSchema).is_none(), "read before the invalidation: not stored");
+        caches.forget(&format!("project:{b}"));
+        assert!(caches.document(b, DidDocument).is_none() && caches.document(a, DidDocument).is_some());
         caches.forget("");
-        assert!(caches.schema(b).is_none());
+        assert!(caches.document(a, DidDocument).is_none());
     }
 
     fn key(project: Uuid) -> ApiKey {

@@ -15,8 +15,13 @@ pub fn random_token() -> String {
 /// The form in which tokens and codes are stored: a SHA-256, in hex. High-entropy
 /// secrets need no salt or stretching; a leaked table cannot be replayed.
 pub fn token_hash(token: &str) -> String {
+    token_hash_bytes(token.as_bytes())
+}
+
+/// [`token_hash`] of any bytes.
+pub fn token_hash_bytes(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(token.as_bytes());
+    let digest = Sha256::digest(bytes);
     let mut text = String::with_capacity(digest.len() * 2);
     for byte in digest {
         text.push(HEX[usize::from(byte >> 4)] as char);

@@ -4,8 +4,10 @@
 mod auth;
 mod auth_pages;
 mod docs;
+mod federation;
 mod keys;
 mod projects;
+mod rendered;
 mod root;
 mod schemas;
 mod teams;
@@ -30,6 +32,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(schemas::routes())
         .merge(keys::routes())
         .merge(users::routes())
+        .merge(federation::routes())
         .merge(utils::routes())
         .split_for_parts()
 }

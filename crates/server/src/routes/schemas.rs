@@ -1,22 +1,22 @@
 //! The `project-schema` tag: reading and publishing a project's schema.
 
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use basic_admin_core::store::SchemaVersion;
 use basic_admin_core::time::rfc3339;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::rendered;
 use super::{Data, ProjectPath};
 use crate::auth::Caller;
+use crate::cache::Document;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
 use crate::openapi::{AccessErrors, ErrorBody};
@@ -93,8 +93,8 @@ async fn read(
     let versions = Versions::parse(query.version.as_deref())?;
     // The latest version is what every app reads when it starts: from memory.
     let cacheable = matches!(versions, Versions::Latest).then(|| Uuid::try_parse(&path.id).ok()).flatten();
-    if let Some(hit) = cacheable.and_then(|id| state.caches.schema(id)) {
-        return Ok(answer(&headers, hit.body.clone(), &hit.etag));
+    if let Some(hit) = cacheable.and_then(|id| state.caches.document(id, Document::LatestSchema)) {
+        return Ok(rendered::answer(&headers, hit.body.clone(), &hit.etag, CACHE_CONTROL_VALUE));
     }
     let generation = state.caches.generation();
     let all = matches!(versions, Versions::All);
@@ -102,26 +102,11 @@ async fn read(
     let count = all.then_some(found.len());
     let body = serde_json::to_vec(&SchemaList { data: found.into_iter().map(Into::into).collect(), count })
         .map_err(crate::error::ApiError::internal)?;
-    let etag = format!("\"{}\"", Sha256::digest(&body).iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+    let etag = rendered::etag(&body);
     if let Some(id) = cacheable {
-        state.caches.put_schema(id, body.clone(), etag.clone(), generation);
+        state.caches.put_document(id, Document::LatestSchema, body.clone(), etag.clone(), generation);
     }
-    Ok(answer(&headers, body, &etag))
-}
-
-/// The body, or 304 when the client has it already.
-fn answer(headers: &HeaderMap, body: Vec<u8>, etag: &str) -> Response {
-    let cache = [(CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL_VALUE))];
-    let fresh = headers
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let etag = HeaderValue::from_str(etag).expect("hex is a valid header");
-    if fresh {
-        return (StatusCode::NOT_MODIFIED, cache, [(ETAG, etag)]).into_response();
-    }
-    let json = [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
-    (cache, [(ETAG, etag)], json, body).into_response()
+    Ok(rendered::answer(&headers, body, &etag, CACHE_CONTROL_VALUE))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -3,6 +3,7 @@
 //! error type.
 
 pub mod access;
+pub mod federation;
 pub mod items;
 pub mod keys;
 pub mod projects;

@@ -54,10 +54,16 @@ pub async fn create(
         settings: json!({}),
         created_at: time::now(),
     };
-    state.store.create_project(new).await.map_err(|e| match e {
+    let project = state.store.create_project(new).await.map_err(|e| match e {
         StoreError::Conflict(_) => slugs::taken("project"),
         other => other.into(),
-    })
+    })?;
+    // Its identity key now, so that its DID document is ready; should this
+    // fail, the key is made when first needed.
+    if let Err(e) = super::federation::identity_key(state, project.id).await {
+        tracing::warn!(project = %project.id, error = %e.message, "the project's identity key will be made later");
+    }
+    Ok(project)
 }
 
 pub async fn get(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<Project> {
@@ -125,16 +131,24 @@ pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes
         None => None,
     };
     let changes = ProjectChanges { name, slug, website, profile };
-    state.store.update_project(project.id, changes, time::now()).await.map_err(|e| match e {
+    let updated = state.store.update_project(project.id, changes, time::now()).await.map_err(|e| match e {
         StoreError::Conflict(_) => slugs::taken("project"),
         other => other.into(),
-    })
+    })?;
+    republish(state, project.id).await;
+    Ok(updated)
+}
+
+/// The project's public documents (client metadata: name, website, icon,
+/// redirect URIs) are rendered anew, on every node.
+async fn republish(state: &AppState, project: Uuid) {
+    crate::cache::invalidate(state, &format!("project:{project}")).await;
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<()> {
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::DeleteProject).await?;
     state.store.delete_project(project.id).await?;
-    crate::cache::invalidate(state, &format!("project:{}", project.id)).await;
+    republish(state, project.id).await;
     Ok(())
 }
 
@@ -168,7 +182,10 @@ pub async fn change_settings(
         // Strictly later than what was read, so the next compare sees a change.
         let at = time::now().max(project.updated_at + chrono::Duration::milliseconds(1));
         match state.store.update_settings(project.id, &changed, project.updated_at, at).await? {
-            Some(updated) => return Ok(settings::normalized(&updated.settings)),
+            Some(updated) => {
+                republish(state, project.id).await;
+                return Ok(settings::normalized(&updated.settings));
+            }
             None => project = state.store.project_by_id(project.id).await?.ok_or_else(project_not_found)?,
         }
     }

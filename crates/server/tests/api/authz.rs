@@ -75,6 +75,8 @@ fn rows() -> Vec<Row> {
         Row { query: "?slug=free-slug", ..row("get", "/project/slug", "admin", public) },
         row("get", "/project/{id}/profile", "admin", public),
         row("get", "/project/{id}/schema", "admin", public),
+        row("get", "/projects/{hexId}/did.json", "admin", public),
+        row("get", "/projects/{id}/client-metadata.json", "admin", public),
         Row {
             body: |_, _| Some(json!({"schema": schema_v1()})),
             ..row("post", "/utils/schema/compareSchema", "admin", public)
@@ -227,6 +229,7 @@ fn schema_v2() -> Value {
 fn fill(text: &str, place: &Place, data: &AppData, people: &People, invite: Uuid) -> String {
     text.replace("{team_id}", &place.team.to_string())
         .replace("{id}", &place.project.to_string())
+        .replace("{hexId}", &place.project.simple().to_string())
         .replace("{member_id}", &people.target.id.to_string())
         .replace("{invite_id}", &invite.to_string())
         .replace("{key_id}", &place.key.to_string())

@@ -9,6 +9,7 @@ mod authz;
 mod browser;
 mod cli;
 mod errors;
+mod federation;
 mod items;
 mod key_auth;
 mod keys;

@@ -14,7 +14,8 @@ on_both_backends!(
     users_connect_with_tokens_of_their_app,
     users_are_listed_read_annotated_and_removed,
     stats_count_days_weeks_and_months,
-    refused_connections_are_throttled
+    refused_connections_are_throttled,
+    an_app_user_journey
 );
 
 /// The path of a user of `place`'s project (the DID percent-encoded).
@@ -187,4 +188,57 @@ async fn refused_connections_are_throttled(app: TestApp) {
     assert!(response.headers().contains_key("retry-after"));
     let (status, body) = json(response).await;
     assert_eq!((status, body["error"].as_str()), (429, Some("too_many_requests")), "even a good token waits");
+}
+
+/// A developer sets up an app; a user signs in to it through this server's
+/// pages; the app reports the connection; the developer sees the user, keeps
+/// data for them, and removes them.
+async fn an_app_user_journey(app: TestApp) {
+    use crate::flows;
+    let dev = flows::developer_tokens(&app, "dev@journey.example").await["access_token"].as_str().unwrap().to_owned();
+    let (_, team) = app.call(&dev, "POST", "/team", Some(json!({"name": "Apps", "slug": "apps"}))).await;
+    let team = team["data"]["id"].as_str().unwrap().to_owned();
+    let (_, project) = app.call(&dev, "POST", "/project", Some(json!({"name": "Notes", "team_id": team}))).await;
+    let project = project["data"]["id"].as_str().unwrap().to_owned();
+    let callback = "https://notes.example/callback";
+    let settings = json!({"auth": {"redirect_uris": [callback]}});
+    assert_eq!(app.call(&dev, "PATCH", &format!("/project/{project}/settings"), Some(settings)).await.0, 200);
+    let schema = json!({"project_id": project, "version": 1, "tables": {"notes": {"type": "collection", "fields": {"body": {"type": "string", "required": true}}}}});
+    assert_eq!(
+        app.call(&dev, "POST", &format!("/project/{project}/schema"), Some(json!({"schema": schema}))).await.0,
+        200
+    );
+
+    // The user signs in to the app, which exchanges the code and reports the connection.
+    let mut browser = flows::Browser::new(&app);
+    let query = flows::authorize_query(&project, callback, "openid profile email", &[]);
+    let redirect = flows::consent_redirect(&mut browser, &query, "reader@journey.example", false).await;
+    let code = flows::query_param(&redirect, "code").expect("a code");
+    let form =
+        [("grant_type", "authorization_code"), ("client_id", &project), ("code", &code), ("redirect_uri", callback)];
+    let (status, tokens) = flows::token_form(&app, &form).await;
+    assert_eq!(status, 200, "{tokens}");
+    let path = format!("/project/{project}/user/connect");
+    let (status, connected) =
+        json(app.post(&path).json(&json!({"token": tokens["access_token"]})).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{connected}");
+    let did = connected["user_did"].as_str().unwrap().to_owned();
+
+    let (_, users) = app.call(&dev, "GET", &format!("/project/{project}/user"), None).await;
+    assert_eq!(users["data"][0]["user_did"].as_str(), Some(did.as_str()));
+    assert_eq!(users["data"][0]["profile"], json!({"name": "Test User", "email": "reader@journey.example"}));
+
+    let user = format!("/project/{project}/user/{}", did.replace('%', "%25"));
+    let (status, note) =
+        app.call(&dev, "POST", &format!("{user}/db/notes"), Some(json!({"value": {"body": "hello"}}))).await;
+    assert_eq!(status, 200, "{note}");
+    let (_, notes) = app.call(&dev, "GET", &format!("{user}/db/notes"), None).await;
+    assert_eq!(notes["data"], json!([note["data"]]));
+    let (_, stats) = app.call(&dev, "GET", &format!("/project/{project}/user/stats"), None).await;
+    assert_eq!((stats["total"].clone(), stats["dau"].clone()), (json!(1), json!(1)));
+
+    assert_eq!(app.call(&dev, "DELETE", &user, None).await.0, 200);
+    let (_, users) = app.call(&dev, "GET", &format!("/project/{project}/user"), None).await;
+    assert_eq!(users["data"], json!([]));
+    assert_eq!(app.call(&dev, "GET", &format!("{user}/db/notes"), None).await.0, 404);
 }

@@ -34,7 +34,7 @@ run() { # name, url [, Lua that sets up the request]
   { printf '%s\n' "$setup"; cat "$WORK/report.lua"; } > "$WORK/scenario.lua"
   line=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/scenario.lua" "$url" | grep '^RESULT')
   read -r _ rps p50 p99 errors <<<"$line"
-  printf '%-10s %-40s %10s %9s %9s %7s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$errors"
+  printf '%-10s %-44s %10s %9s %9s %7s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$errors"
   [ "$errors" = "0" ] || FAILED=1
 }
 
@@ -44,10 +44,13 @@ bench() { # backend, database url
   "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --database-url "$2" --log warn &
   SERVER=$!
   for _ in $(seq 1 100); do curl -sf "$BASE/" >/dev/null && break; sleep 0.1; done
-  local seed project key
+  local seed project key table item
   seed=$(python3 bench/seed.py "$BASE")
-  project=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["project_id"])' <<<"$seed")
-  key=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])' <<<"$seed")
+  field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$seed"; }
+  project=$(field project_id)
+  key=$(field key)
+  table=$(field table)
+  item=$(field item)
   local as_key="wrk.headers[\"Authorization\"] = \"Bearer $key\""
   run "GET / (the ceiling)" "$BASE/"
   run "GET /project/{id}/schema (cached)" "$BASE/project/$project/schema"
@@ -56,11 +59,17 @@ wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/json\"
 wrk.body = '{\"key\": \"$key\"}'"
   run "GET /project/{id} with an API key" "$BASE/project/$project" "$as_key"
+  run "GET .../db/{table}/{item} (item get)" "$BASE$item" "$as_key"
+  run "GET .../db/{table}?limit=100 (table read)" "$BASE$table?limit=100" "$as_key"
+  run "POST .../db/{table} (item create)" "$BASE$table" "$as_key
+wrk.method = \"POST\"
+wrk.headers[\"Content-Type\"] = \"application/json\"
+wrk.body = '{\"value\": {\"title\": \"Buy milk\", \"done\": false, \"priority\": 2, \"notes\": \"two litres\", \"tags\": [\"home\"]}}'"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 }
 
 FAILED=0
-printf '%-10s %-40s %10s %9s %9s %7s\n' backend scenario 'req/s' 'p50 ms' 'p99 ms' errors
+printf '%-10s %-44s %10s %9s %9s %7s\n' backend scenario 'req/s' 'p50 ms' 'p99 ms' errors
 bench sqlite "sqlite://$WORK/data/basic-admin.db"
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   DB="bench_$$"

@@ -2,9 +2,12 @@
 """Seeds a running basic-admin for the load benchmark, through its public API
 only: signs a developer up through the sign-in pages (as the CLI's browser
 would), takes the OAuth code to the token endpoint, then creates a team, a
-project and a schema with one table of five fields.
+project, a schema with one table of five fields and an API key; then signs
+in to the project's app as its user, connects that user and stores one item
+and a 100-item table for them.
 
-Usage: bench/seed.py BASE_URL   →  prints JSON: {"token", "project_id"}
+Usage: bench/seed.py BASE_URL   →  prints JSON: {"token", "project_id", "key",
+"table", "item"} (`table`: the user's table path; `item`: one item's path)
 """
 import html
 import http.cookiejar
@@ -52,6 +55,19 @@ def hidden(page, name):
     return html.unescape(re.search(f'name="{name}" value="([^"]*)"', page).group(1))
 
 
+def allow(consent_page, client_id, redirect_uri):
+    """Allows access on the consent page and exchanges the code: the access token."""
+    status, _, page = fetch("GET", consent_page)
+    assert status == 200, page
+    form = {"csrf": hidden(page, "csrf"), "request": hidden(page, "request"), "decision": "allow"}
+    status, headers, _ = fetch("POST", "/auth/consent", form=form)
+    code = urllib.parse.parse_qs(urllib.parse.urlparse(headers["location"]).query)["code"][0]
+    status, _, body = fetch("POST", "/auth/token", form={"grant_type": "authorization_code", "client_id": client_id,
+                                                         "code": code, "redirect_uri": redirect_uri})
+    assert status == 200, body
+    return json.loads(body)["access_token"]
+
+
 query = urllib.parse.urlencode(
     {"client_id": CLI, "redirect_uri": CALLBACK, "response_type": "code", "scope": "profile,admin", "state": "seed"}
 )
@@ -62,13 +78,7 @@ form = {"csrf": hidden(page, "csrf"), "request": hidden(page, "request"), "email
         "password": "a bench password", "name": "Bench"}
 status, headers, page = fetch("POST", "/auth/signup", form=form)
 assert status == 303, page
-status, _, page = fetch("GET", headers["location"])
-form = {"csrf": hidden(page, "csrf"), "request": hidden(page, "request"), "decision": "allow"}
-status, headers, _ = fetch("POST", "/auth/consent", form=form)
-code = urllib.parse.parse_qs(urllib.parse.urlparse(headers["location"]).query)["code"][0]
-status, _, body = fetch("POST", "/auth/token", form={"grant_type": "authorization_code", "client_id": CLI,
-                                                     "code": code, "redirect_uri": CALLBACK})
-token = json.loads(body)["access_token"]
+token = allow(headers["location"], CLI, CALLBACK)
 
 slug = f"bench-{uuid.uuid4().hex[:8]}"
 status, _, body = fetch("POST", "/team", body={"name": "Bench", "slug": slug}, token=token)
@@ -80,9 +90,31 @@ fields = {"title": {"type": "string", "indexed": True}, "done": {"type": "boolea
 schema = {"project_id": project, "version": 1, "tables": {"todos": {"type": "collection", "fields": fields}}}
 status, _, body = fetch("POST", f"/project/{project}/schema", body={"schema": schema}, token=token)
 assert status == 200, body
-# A server-side key that may read the project and check keys.
-status, _, body = fetch("POST", f"/project/{project}/key", body={"label": "bench", "roles": "project:read,keys:read"},
-                        token=token)
+# A server-side key that may read the project, check keys and keep user data.
+roles = "project:read,keys:read,data:read,data:write"
+status, _, body = fetch("POST", f"/project/{project}/key", body={"label": "bench", "roles": roles}, token=token)
 assert status == 200, body
 key = json.loads(body)["key"]["value"]
-print(json.dumps({"token": token, "project_id": project, "key": key}))
+
+# The developer also uses the app: sign in to it (already signed in here, so
+# straight to consent), exchange the code, report the connection.
+APP_CALLBACK = "https://bench.example/callback"
+status, _, body = fetch("PATCH", f"/project/{project}/settings", body={"auth": {"redirect_uris": [APP_CALLBACK]}},
+                        token=token)
+assert status == 200, body
+query = urllib.parse.urlencode({"client_id": project, "redirect_uri": APP_CALLBACK, "response_type": "code",
+                                "scope": "openid profile", "state": "seed"})
+status, headers, page = fetch("GET", f"/auth/authorize?{query}")
+assert status == 302, page
+app_token = allow(headers["location"], project, APP_CALLBACK)
+status, _, body = fetch("POST", f"/project/{project}/user/connect", body={"token": app_token})
+assert status == 200, body
+did = json.loads(body)["user_did"]
+table = f"/project/{project}/user/{urllib.parse.quote(did, safe=':')}/db/todos"
+for n in range(100):
+    value = {"title": f"todo {n}", "done": n % 2 == 0, "priority": n, "notes": "seeded", "tags": ["bench"]}
+    status, _, body = fetch("POST", table, body={"value": value}, token=key)
+    assert status == 200, body
+    if n == 0:
+        item = f"{table}/{json.loads(body)['data']['id']}"
+print(json.dumps({"token": token, "project_id": project, "key": key, "table": table, "item": item}))

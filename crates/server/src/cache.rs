@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use basic_admin_core::model::api_key::KeyRoles;
 use basic_admin_core::store::ApiKey;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::state::AppState;
@@ -26,6 +27,9 @@ pub struct Cached {
     pub etag: String,
     stored: Instant,
 }
+
+/// A project's latest schema, `None` when it has published none.
+pub type LatestSchema = Arc<Option<Value>>;
 
 /// A key as stored, with its roles parsed once.
 #[derive(Debug)]
@@ -56,6 +60,9 @@ impl Document {
 #[derive(Default)]
 pub struct Caches {
     documents: RwLock<HashMap<(Uuid, Document), Arc<Cached>>>,
+    /// Each project's latest schema as a value (`None`: none published), for
+    /// checking data.
+    schemas: RwLock<HashMap<Uuid, (LatestSchema, Instant)>>,
     keys: RwLock<HashMap<Uuid, Arc<CachedKey>>>,
     /// Bumped by every invalidation: an answer read from the database before
     /// an invalidation is not stored after it.
@@ -79,6 +86,22 @@ impl Caches {
         if self.generation() == generation {
             entries.insert((project, document), Arc::new(Cached { body, etag, stored: Instant::now() }));
         }
+    }
+
+    pub fn latest_schema(&self, project: Uuid) -> Option<LatestSchema> {
+        let entries = self.schemas.read().expect("cache lock");
+        entries.get(&project).filter(|(_, stored)| stored.elapsed() < TTL).map(|(schema, _)| Arc::clone(schema))
+    }
+
+    /// Stores a latest schema read when the generation was `generation`
+    /// (unless something was invalidated since), and returns it.
+    pub fn put_latest_schema(&self, project: Uuid, schema: Option<Value>, generation: u64) -> LatestSchema {
+        let schema = Arc::new(schema);
+        let mut entries = self.schemas.write().expect("cache lock");
+        if self.generation() == generation {
+            entries.insert(project, (Arc::clone(&schema), Instant::now()));
+        }
+        schema
     }
 
     pub fn key(&self, id: Uuid) -> Option<Arc<CachedKey>> {
@@ -105,20 +128,26 @@ impl Caches {
     /// some were lost) forgets everything.
     pub fn forget(&self, message: &str) {
         let mut documents = self.documents.write().expect("cache lock");
+        let mut schemas = self.schemas.write().expect("cache lock");
         let mut keys = self.keys.write().expect("cache lock");
         self.generation.fetch_add(1, Ordering::SeqCst);
         let (kind, id) = message.split_once(':').unwrap_or_default();
         match (kind, Uuid::try_parse(id)) {
-            ("schema", Ok(project)) => documents.retain(|(p, d), _| *p != project || !d.shows_schema()),
+            ("schema", Ok(project)) => {
+                documents.retain(|(p, d), _| *p != project || !d.shows_schema());
+                schemas.remove(&project);
+            }
             ("key", Ok(key)) => {
                 keys.remove(&key);
             }
             ("project", Ok(project)) => {
                 documents.retain(|(p, _), _| *p != project);
+                schemas.remove(&project);
                 keys.retain(|_, cached| cached.key.project_id != project);
             }
             _ => {
                 documents.clear();
+                schemas.clear();
                 keys.clear();
             }
         }

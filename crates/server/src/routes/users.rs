@@ -9,7 +9,7 @@ use basic_admin_core::time::rfc3339;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -351,6 +351,16 @@ impl ItemBody {
     }
 }
 
+/// What a write of a record may answer besides the access errors.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Documentation only: handlers answer ApiError.
+enum ItemWriteErrors {
+    #[response(status = 400, description = "No schema, no such table, or the value does not fit")]
+    Invalid(ErrorBody),
+    #[response(status = 413, description = "Larger than 256 KiB")]
+    TooLarge(ErrorBody),
+}
+
 #[derive(Serialize, ToSchema)]
 struct Record {
     /// The value's fields and its `id`.
@@ -370,8 +380,7 @@ struct Record {
     request_body = ItemBody,
     responses(
         (status = 200, description = "The new record", body = Record),
-        (status = 400, description = "No schema, no such table, or the value does not fit", body = ErrorBody),
-        (status = 413, description = "Larger than 256 KiB", body = ErrorBody),
+        ItemWriteErrors,
         AccessErrors,
     )
 )]
@@ -418,8 +427,7 @@ async fn get_item(State(state): State<AppState>, caller: Caller, Path(p): Path<I
     request_body = ItemBody,
     responses(
         (status = 200, description = "The record", body = Record),
-        (status = 400, description = "No schema, no such table, or the value does not fit", body = ErrorBody),
-        (status = 413, description = "Larger than 256 KiB", body = ErrorBody),
+        ItemWriteErrors,
         AccessErrors,
     )
 )]
@@ -429,9 +437,7 @@ async fn patch_item(
     Path(p): Path<ItemPath>,
     Json(body): Json<ItemBody>,
 ) -> ApiResult<Json<Record>> {
-    let t = items::table(&state, &caller, &p.id, &p.user_id, &p.table_id, Action::WriteData).await?;
-    let item = items::patch(&t, &state, &p.item_id, body.value()?).await?;
-    Ok(Json(Record { data: items::record(&item) }))
+    change_item(&state, &caller, &p, body, Change::Patch).await
 }
 
 /// Replace item in user database
@@ -446,8 +452,7 @@ async fn patch_item(
     request_body = ItemBody,
     responses(
         (status = 200, description = "The record", body = Record),
-        (status = 400, description = "No schema, no such table, or the value does not fit", body = ErrorBody),
-        (status = 413, description = "Larger than 256 KiB", body = ErrorBody),
+        ItemWriteErrors,
         AccessErrors,
     )
 )]
@@ -457,8 +462,27 @@ async fn replace_item(
     Path(p): Path<ItemPath>,
     Json(body): Json<ItemBody>,
 ) -> ApiResult<Json<Record>> {
-    let t = items::table(&state, &caller, &p.id, &p.user_id, &p.table_id, Action::WriteData).await?;
-    let item = items::replace(&t, &state, &p.item_id, body.value()?).await?;
+    change_item(&state, &caller, &p, body, Change::Replace).await
+}
+
+enum Change {
+    Patch,
+    Replace,
+}
+
+async fn change_item(
+    state: &AppState,
+    caller: &Caller,
+    p: &ItemPath,
+    body: ItemBody,
+    how: Change,
+) -> ApiResult<Json<Record>> {
+    let t = items::table(state, caller, &p.id, &p.user_id, &p.table_id, Action::WriteData).await?;
+    let value = body.value()?;
+    let item = match how {
+        Change::Patch => items::patch(&t, state, &p.item_id, value).await?,
+        Change::Replace => items::replace(&t, state, &p.item_id, value).await?,
+    };
     Ok(Json(Record { data: items::record(&item) }))
 }
 

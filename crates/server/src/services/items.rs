@@ -10,9 +10,11 @@ use chrono::Duration;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::access;
 use super::projects::merge;
-use super::users::{user_not_found, user_of};
+use super::users::user_not_found;
 use crate::auth::Caller;
+use crate::cache::LatestSchema;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -31,10 +33,23 @@ pub struct Table {
     pub project_id: Uuid,
     pub user_did: String,
     pub name: String,
-    schema: Value,
+    schema: LatestSchema,
+}
+
+/// The project's latest schema, from memory when it can (publishing a
+/// schema invalidates it on every node).
+async fn latest_schema(state: &AppState, project: Uuid) -> ApiResult<LatestSchema> {
+    if let Some(hit) = state.caches.latest_schema(project) {
+        return Ok(hit);
+    }
+    let generation = state.caches.generation();
+    let latest = state.store.latest_schema(project).await?.map(|v| v.schema);
+    Ok(state.caches.put_latest_schema(project, latest, generation))
 }
 
 /// The table `table` of the user `user_did`, if the caller may `action` it.
+/// Whether the user exists is known from the item queries (and checked
+/// only when they find nothing), which saves a read on every request.
 pub async fn table(
     state: &AppState,
     caller: &Caller,
@@ -43,20 +58,31 @@ pub async fn table(
     table: &str,
     action: Action,
 ) -> ApiResult<Table> {
-    let user = user_of(state, caller, project_id, user_did, action).await?;
-    let Some(latest) = state.store.latest_schema(user.project_id).await? else {
+    let project = access::project_id(state, caller, project_id, action).await?;
+    let schema = latest_schema(state, project).await?;
+    let Some(published) = schema.as_ref() else {
         return Err(ApiError::bad_request(
             "no_schema",
             "This project has no published schema yet: publish one before storing data.",
         ));
     };
-    if latest.schema["tables"].get(table).is_none_or(Value::is_null) {
+    if published["tables"].get(table).is_none_or(Value::is_null) {
         return Err(ApiError::bad_request(
             "unknown_table",
-            format!("The project's schema (version {}) has no table {table:?}.", latest.version),
+            format!("The project's schema (version {}) has no table {table:?}.", published["version"]),
         ));
     }
-    Ok(Table { project_id: user.project_id, user_did: user.user_did, name: table.to_owned(), schema: latest.schema })
+    Ok(Table { project_id: project, user_did: user_did.to_owned(), name: table.to_owned(), schema })
+}
+
+/// A 404 for something of the user's that is not there: the item's, or the
+/// user's own when the project has no such user.
+async fn not_found(table: &Table, state: &AppState) -> ApiError {
+    match state.store.project_user(table.project_id, &table.user_did).await {
+        Ok(Some(_)) => item_not_found(),
+        Ok(None) => user_not_found(),
+        Err(e) => e.into(),
+    }
 }
 
 /// A record as the API shows it: the value with its `id`.
@@ -87,7 +113,8 @@ fn within_size(fields: &Map<String, Value>) -> ApiResult<()> {
 
 /// Whether `fields` fit the table (with its required fields when `complete`).
 fn fits(table: &Table, fields: &Map<String, Value>, complete: bool) -> ApiResult<()> {
-    let verdict = check_item(&table.schema, &table.name, fields, complete);
+    let schema = table.schema.as_ref().as_ref().expect("a table comes from a published schema");
+    let verdict = check_item(schema, &table.name, fields, complete);
     if verdict.valid {
         return Ok(());
     }
@@ -153,6 +180,10 @@ pub async fn list(
         .map(|c| Uuid::try_parse(c).map_err(|_| ApiError::bad_request("invalid_cursor", "This is not a cursor.")))
         .transpose()?;
     let mut items = state.store.items(table.project_id, &table.user_did, &table.name, after, limit + 1).await?;
+    // An empty table, or no such user?
+    if items.is_empty() && state.store.project_user(table.project_id, &table.user_did).await?.is_none() {
+        return Err(user_not_found());
+    }
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     let next_cursor = more.then(|| items.last().map(|i| i.id.simple().to_string())).flatten();
@@ -164,8 +195,14 @@ async fn get_item(table: &Table, state: &AppState, id: Uuid) -> ApiResult<Option
 }
 
 pub async fn get(table: &Table, state: &AppState, item_id: &str) -> ApiResult<Item> {
-    let id = Uuid::try_parse(item_id).map_err(|_| item_not_found())?;
-    get_item(table, state, id).await?.ok_or_else(item_not_found)
+    let found = match Uuid::try_parse(item_id) {
+        Ok(id) => get_item(table, state, id).await?,
+        Err(_) => None,
+    };
+    match found {
+        Some(item) => Ok(item),
+        None => Err(not_found(table, state).await),
+    }
 }
 
 /// `PUT`: the value replaced whole (required fields checked).
@@ -200,8 +237,14 @@ pub async fn patch(table: &Table, state: &AppState, item_id: &str, value: Value)
 }
 
 pub async fn delete(table: &Table, state: &AppState, item_id: &str) -> ApiResult<()> {
-    let id = Uuid::try_parse(item_id).map_err(|_| item_not_found())?;
-    state.store.delete_item(table.project_id, &table.user_did, &table.name, id).await.map_err(missing)
+    let deleted = match Uuid::try_parse(item_id) {
+        Ok(id) => state.store.delete_item(table.project_id, &table.user_did, &table.name, id).await,
+        Err(_) => Err(StoreError::NotFound),
+    };
+    match deleted {
+        Err(StoreError::NotFound) => Err(not_found(table, state).await),
+        other => other.map_err(ApiError::from),
+    }
 }
 
 fn missing(e: StoreError) -> ApiError {

@@ -4,6 +4,7 @@
 
 pub mod ai;
 pub mod auth;
+pub mod blobs;
 pub mod cache;
 pub mod config;
 pub mod crypto;
@@ -48,6 +49,8 @@ pub enum StartError {
     DatabaseScheme(String),
     #[error("signing keys: {0}")]
     Keys(#[from] keys::KeyError),
+    #[error(transparent)]
+    Blobs(#[from] blobs::BlobError),
 }
 
 /// A configured server: its state and its routes, ready to serve.
@@ -64,6 +67,7 @@ impl App {
         create_data_dir(&config.data_dir)?;
         let master_key = master_key::load(config.master_key.as_ref(), &config.data_dir)?;
         let store = open_store(&config).await?;
+        let blobs = blobs::Blobs::open(&config.storage)?;
         let store_error = |source| StartError::Store { url: redact_url(&config.database_url), source };
         store.migrate().await.map_err(store_error)?;
         tracing::info!(backend = store.backend(), database = %redact_url(&config.database_url), "database ready");
@@ -87,6 +91,7 @@ impl App {
             key_usage: Arc::new(KeyUsage::default()),
             verified: Arc::new(VerifiedTokens::default()),
             caches: Arc::new(cache::Caches::default()),
+            blobs,
         };
         let mut background = background;
         background.extend(cache::spawn_listener(&state).await);

@@ -6,6 +6,7 @@ use crate::auth::key_usage::KeyUsage;
 use crate::auth::revocations::Revocations;
 use crate::auth::throttle::{Throttle, api_keys, sign_in};
 use crate::auth::verified::VerifiedTokens;
+use crate::blobs::Blobs;
 use crate::cache::Caches;
 use crate::config::Config;
 use crate::keys::KeyRing;
@@ -31,4 +32,6 @@ pub struct AppState {
     pub key_usage: Arc<KeyUsage>,
     pub verified: Arc<VerifiedTokens>,
     pub caches: Arc<Caches>,
+    /// Uploaded files.
+    pub blobs: Blobs,
 }

@@ -54,6 +54,7 @@ macro_rules! conformance_suite {
             user_meta_changes_only_if_unchanged,
             items_belong_to_a_user_and_a_table_in_order,
             identity_keys_are_made_once_per_project,
+            uploads_are_recorded_with_the_profile,
         );
     };
     (@each $make:path; $($check:ident),* $(,)?) => {

@@ -14,6 +14,7 @@ mod keys;
 mod oauth;
 mod projects;
 mod schemas;
+mod uploads;
 mod users;
 
 use async_trait::async_trait;

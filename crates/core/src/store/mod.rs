@@ -7,6 +7,7 @@ mod keys;
 mod oauth;
 mod projects;
 mod schemas;
+mod uploads;
 mod users;
 
 use async_trait::async_trait;
@@ -21,6 +22,7 @@ pub use projects::{
     TeamStore,
 };
 pub use schemas::{SchemaStore, SchemaVersion};
+pub use uploads::{Upload, UploadStore, set_profile_key};
 pub use users::{Connection, IdentityKey, IdentityKeyStore, Item, ItemStore, ProjectUser, ProjectUserStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,7 @@ pub trait Store:
     + ProjectUserStore
     + ItemStore
     + IdentityKeyStore
+    + UploadStore
     + Send
     + Sync
     + 'static

@@ -11,6 +11,7 @@ mod rendered;
 mod root;
 mod schemas;
 mod teams;
+mod uploads;
 mod users;
 mod utils;
 
@@ -32,6 +33,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(schemas::routes())
         .merge(keys::routes())
         .merge(users::routes())
+        .merge(uploads::routes())
         .merge(federation::routes())
         .merge(utils::routes())
         .split_for_parts()
@@ -41,6 +43,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn operational(openapi: &utoipa::openapi::OpenApi) -> Router<AppState> {
     docs::routes(openapi)
         .merge(auth_pages::routes())
+        .merge(uploads::files())
         .route("/metrics", get(metrics))
         // Where OpenID Connect clients look for the issuer's metadata.
         .route("/.well-known/openid-configuration", get(root_discovery))

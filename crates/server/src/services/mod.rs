@@ -10,4 +10,5 @@ pub mod projects;
 pub mod schemas;
 pub mod slugs;
 pub mod teams;
+pub mod uploads;
 pub mod users;

@@ -147,8 +147,12 @@ async fn republish(state: &AppState, project: Uuid) {
 
 pub async fn delete(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<()> {
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::DeleteProject).await?;
+    let files = state.store.uploads(project.id).await?;
     state.store.delete_project(project.id).await?;
     republish(state, project.id).await;
+    for file in files {
+        super::uploads::remove_file(state, &file.object_key).await;
+    }
     Ok(())
 }
 

@@ -30,6 +30,8 @@ struct Row {
     key_role: &'static str,
     /// Give the team a project (a team with one cannot be deleted).
     with_project: bool,
+    /// Send a small PNG as `multipart/form-data` (uploads).
+    multipart: bool,
 }
 
 fn none(_: &People, _: Who) -> Option<Value> {
@@ -37,7 +39,7 @@ fn none(_: &People, _: Who) -> Option<Value> {
 }
 
 const fn row(method: &'static str, path: &'static str, key_role: &'static str, expect: [u16; 11]) -> Row {
-    Row { method, path, query: "", body: none, expect, key_role, with_project: true }
+    Row { method, path, query: "", body: none, expect, key_role, with_project: true, multipart: false }
 }
 
 fn rows() -> Vec<Row> {
@@ -168,6 +170,18 @@ fn rows() -> Vec<Row> {
             body: |_, _| Some(json!({"schema": schema_v2()})),
             ..row("post", "/project/{id}/schema", "schema:write", member_project)
         },
+        // Uploads.
+        Row { multipart: true, ..row("post", "/project/{id}/upload/icon", "upload:write", member_project) },
+        Row { multipart: true, ..row("post", "/project/{id}/upload/background", "upload:write", member_project) },
+        // Nothing to delete: allowed callers get the 404 that says so.
+        row("delete", "/project/{id}/upload/icon", "upload:write", [a, i, 403, 404, 403, 404, 404, 404, 404, 403, 404]),
+        row(
+            "delete",
+            "/project/{id}/upload/background",
+            "upload:write",
+            [a, i, 403, 404, 403, 404, 404, 404, 404, 403, 404],
+        ),
+        row("get", "/project/{id}/upload", "project:read", read_project),
         // Project users and their data.
         Row {
             body: |_, _| Some(json!({"token": "not.a.token"})),
@@ -312,6 +326,11 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
     };
     if let Some(body) = body {
         request = request.json(&body);
+    }
+    if row.multipart {
+        let png = crate::uploads::image(2, 2, image::ImageFormat::Png);
+        let (content_type, form) = crate::uploads::multipart("file", "icon.png", "image/png", &png);
+        request = request.header("content-type", content_type).body(form);
     }
     let status = request.send().await.unwrap().status().as_u16();
     let unchanged = snapshot(app, people, &place, &data).await == before;

@@ -19,5 +19,6 @@ mod projects;
 mod root;
 mod schemas;
 mod teams;
+mod uploads;
 mod users;
 mod world;

@@ -159,3 +159,35 @@ pub async fn identity_keys_are_made_once_per_project(store: &dyn Store) {
     assert_eq!(second, first, "the first key stays");
     assert_eq!(store.identity_key(project).await.unwrap(), Some(first));
 }
+
+pub async fn uploads_are_recorded_with_the_profile(store: &dyn Store) {
+    use basic_admin_core::store::Upload;
+    let project = project(store).await;
+    let upload = |name: &str| Upload {
+        project_id: project,
+        kind: "background".into(),
+        object_key: name.into(),
+        content_type: "image/png".into(),
+        size: 10,
+        created_at: time::now(),
+    };
+    let path = ["styles", "background_url"];
+    assert_eq!(store.record_upload(upload("a"), &path, "https://f/a").await.unwrap(), None);
+    let replaced = store.record_upload(upload("b"), &path, "https://f/b").await.unwrap();
+    assert_eq!(replaced.map(|u| u.object_key), Some("a".into()), "the image replaced");
+    let profile = store.project_by_id(project).await.unwrap().unwrap().profile;
+    assert_eq!(profile["styles"]["background_url"], "https://f/b");
+    assert_eq!(profile["icon_url"], "https://x/y.png", "other keys stay");
+    assert_eq!(store.uploads(project).await.unwrap().iter().map(|u| u.object_key.as_str()).collect::<Vec<_>>(), ["b"]);
+
+    let forgotten = store.forget_upload(project, "background", &path).await.unwrap();
+    assert_eq!(forgotten.map(|u| u.object_key), Some("b".into()));
+    assert_eq!(store.forget_upload(project, "background", &path).await.unwrap(), None);
+    let profile = store.project_by_id(project).await.unwrap().unwrap().profile;
+    assert!(profile["styles"].get("background_url").is_none() && store.uploads(project).await.unwrap().is_empty());
+    let gone = store.record_upload(Upload { project_id: Uuid::new_v4(), ..upload("c") }, &path, "https://f/c").await;
+    assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
+    store.record_upload(upload("d"), &path, "https://f/d").await.unwrap();
+    store.delete_project(project).await.unwrap();
+    assert!(store.uploads(project).await.unwrap().is_empty(), "deleted with the project");
+}

@@ -1,0 +1,70 @@
+//! Where uploaded files live: a folder on this machine (the default, under
+//! the data folder) or a bucket of any S3-compatible service
+//! (`s3://bucket/prefix`, configured by the usual `AWS_*` variables).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectStore, ObjectStoreExt as _};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("file storage {0}: {1}")]
+    Open(String, String),
+    #[error("file storage: {0}")]
+    Io(#[from] object_store::Error),
+}
+
+#[derive(Clone)]
+pub struct Blobs {
+    store: Arc<dyn ObjectStore>,
+    /// For logs: `local` or `s3`.
+    pub kind: &'static str,
+}
+
+impl Blobs {
+    /// `s3://bucket[/prefix]`, or a folder (created when missing).
+    pub fn open(storage: &str) -> Result<Self, BlobError> {
+        let failed = |e: &dyn std::fmt::Display| BlobError::Open(storage.to_owned(), e.to_string());
+        if let Some(rest) = storage.strip_prefix("s3://") {
+            crate::ai::install_tls();
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket).build().map_err(|e| failed(&e))?;
+            let store: Arc<dyn ObjectStore> = match prefix.trim_matches('/') {
+                "" => Arc::new(s3),
+                prefix => Arc::new(PrefixStore::new(s3, prefix)),
+            };
+            return Ok(Self { store, kind: "s3" });
+        }
+        std::fs::create_dir_all(storage).map_err(|e| failed(&e))?;
+        let local = LocalFileSystem::new_with_prefix(storage).map_err(|e| failed(&e))?;
+        Ok(Self { store: Arc::new(local), kind: "local" })
+    }
+
+    pub async fn put(&self, name: &str, bytes: Bytes) -> Result<(), BlobError> {
+        self.store.put(&Path::from(name), bytes.into()).await?;
+        Ok(())
+    }
+
+    /// The file's bytes, `None` when there is no such file.
+    pub async fn get(&self, name: &str) -> Result<Option<Bytes>, BlobError> {
+        let path = Path::parse(name).map_err(|e| BlobError::Io(e.into()))?;
+        match self.store.get(&path).await {
+            Ok(found) => Ok(Some(found.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes a file; one already gone is fine.
+    pub async fn delete(&self, name: &str) -> Result<(), BlobError> {
+        match self.store.delete(&Path::from(name)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! A project's images: its icon and its background. Each upload is checked
+//! from its bytes (PNG, JPEG or WebP that really decode, at most
+//! 8192×8192), stored under a new name, recorded with the project's profile
+//! in one transaction, and only then is the file it replaces removed.
+
+use std::io::Cursor;
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use basic_admin_core::authz::Action;
+use basic_admin_core::store::Upload;
+use basic_admin_core::time;
+use image::{ImageFormat, ImageReader, Limits};
+use uuid::Uuid;
+
+use super::access;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub const MAX_SIDE: u32 = 8192;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Icon,
+    Background,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::Icon, Kind::Background];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Icon => "icon",
+            Kind::Background => "background",
+        }
+    }
+
+    /// The largest file accepted.
+    pub fn max_bytes(self) -> usize {
+        match self {
+            Kind::Icon => 2 * 1024 * 1024,
+            Kind::Background => 10 * 1024 * 1024,
+        }
+    }
+
+    /// Where the project's profile shows its URL.
+    pub fn profile_path(self) -> &'static [&'static str] {
+        match self {
+            Kind::Icon => &["icon_url"],
+            Kind::Background => &["styles", "background_url"],
+        }
+    }
+}
+
+pub fn too_large(kind: Kind) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        format!("A {} is at most {} MiB.", kind.name(), kind.max_bytes() / (1024 * 1024)),
+    )
+}
+
+/// What the bytes are: the type and file extension of a PNG, JPEG or WebP
+/// image that decodes whole, within [`MAX_SIDE`] on each side.
+fn inspect(bytes: &[u8]) -> ApiResult<(&'static str, &'static str)> {
+    let (format, content_type, extension) = match image::guess_format(bytes) {
+        Ok(ImageFormat::Png) => (ImageFormat::Png, "image/png", "png"),
+        Ok(ImageFormat::Jpeg) => (ImageFormat::Jpeg, "image/jpeg", "jpg"),
+        Ok(ImageFormat::WebP) => (ImageFormat::WebP, "image/webp", "webp"),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_image_type",
+                "Images are PNG, JPEG or WebP (decided from the file's bytes, whatever its name or type says).",
+            ));
+        }
+    };
+    let unreadable = |e: image::ImageError| {
+        ApiError::bad_request("invalid_image", format!("The image cannot be read (truncated or corrupt?): {e}."))
+    };
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(unreadable)?;
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(ApiError::bad_request(
+            "image_too_large",
+            format!("Images are at most {MAX_SIDE}×{MAX_SIDE} pixels; this one is {width}×{height}."),
+        ));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    reader.limits(limits);
+    reader.decode().map_err(unreadable)?;
+    Ok((content_type, extension))
+}
+
+/// The public URL of a stored file.
+pub fn file_url(state: &AppState, object_key: &str) -> String {
+    format!("{}/files/{object_key}", state.config.public_url)
+}
+
+/// Stores `bytes` as the project's image of `kind`: its URL.
+pub async fn upload(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+    kind: Kind,
+    bytes: Bytes,
+) -> ApiResult<String> {
+    let project = access::project_id(state, caller, project_id, Action::Upload).await?;
+    if bytes.len() > kind.max_bytes() {
+        return Err(too_large(kind));
+    }
+    let inspected = bytes.clone();
+    let (content_type, extension) =
+        tokio::task::spawn_blocking(move || inspect(&inspected)).await.map_err(ApiError::internal)??;
+    let object_key = format!("projects/{}/{}-{}.{extension}", project.simple(), kind.name(), Uuid::now_v7().simple());
+    let size = bytes.len() as i64;
+    state.blobs.put(&object_key, bytes).await.map_err(ApiError::internal)?;
+    let url = file_url(state, &object_key);
+    let upload = Upload {
+        project_id: project,
+        kind: kind.name().into(),
+        object_key: object_key.clone(),
+        content_type: content_type.into(),
+        size,
+        created_at: time::now(),
+    };
+    let previous = match state.store.record_upload(upload, kind.profile_path(), &url).await {
+        Ok(previous) => previous,
+        Err(e) => {
+            // Not recorded: the new file must not stay behind.
+            if let Err(cleanup) = state.blobs.delete(&object_key).await {
+                tracing::warn!(error = %cleanup, object_key, "could not remove an unrecorded upload");
+            }
+            return Err(e.into());
+        }
+    };
+    crate::cache::invalidate(state, &format!("project:{project}")).await;
+    if let Some(previous) = previous {
+        remove_file(state, &previous.object_key).await;
+    }
+    Ok(url)
+}
+
+/// Removes the project's image of `kind` (404 when it has none).
+pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, kind: Kind) -> ApiResult<()> {
+    let project = access::project_id(state, caller, project_id, Action::Upload).await?;
+    let Some(forgotten) = state.store.forget_upload(project, kind.name(), kind.profile_path()).await? else {
+        return Err(ApiError::not_found(format!("This project has no {}.", kind.name())));
+    };
+    crate::cache::invalidate(state, &format!("project:{project}")).await;
+    remove_file(state, &forgotten.object_key).await;
+    Ok(())
+}
+
+/// The project's images (every role may look).
+pub async fn list(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<Vec<Upload>> {
+    let project = access::project_id(state, caller, project_id, Action::ViewProject).await?;
+    Ok(state.store.uploads(project).await?)
+}
+
+/// Removes a file no record points to any more. A failure leaves an orphan
+/// behind (logged), never a broken image.
+pub async fn remove_file(state: &AppState, object_key: &str) {
+    if let Err(e) = state.blobs.delete(object_key).await {
+        tracing::warn!(error = %e, object_key, "could not remove a replaced or deleted file");
+    }
+}
+
+/// A stored file and its type, for `GET /files/…`.
+pub async fn file(state: &AppState, object_key: &str) -> ApiResult<(Bytes, &'static str)> {
+    let content_type = match object_key.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("png") => "image/png",
+        Some("jpg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        _ => return Err(ApiError::not_found("No such file.")),
+    };
+    if !object_key.starts_with("projects/") || object_key.split('/').any(|s| s.is_empty() || s == "..") {
+        return Err(ApiError::not_found("No such file."));
+    }
+    match state.blobs.get(object_key).await.map_err(ApiError::internal)? {
+        Some(bytes) => Ok((bytes, content_type)),
+        None => Err(ApiError::not_found("No such file.")),
+    }
+}

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt as _};
+use secrecy::{ExposeSecret as _, SecretString};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -27,13 +28,19 @@ pub struct Blobs {
 }
 
 impl Blobs {
-    /// `s3://bucket[/prefix]`, or a folder (created when missing).
-    pub fn open(storage: &str) -> Result<Self, BlobError> {
+    /// `s3://bucket[/prefix]` (configured by `env`: `AWS_*` variables), or a
+    /// folder (created when missing).
+    pub fn open(storage: &str, env: &[(String, SecretString)]) -> Result<Self, BlobError> {
         let failed = |e: &dyn std::fmt::Display| BlobError::Open(storage.to_owned(), e.to_string());
         if let Some(rest) = storage.strip_prefix("s3://") {
             crate::ai::install_tls();
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket).build().map_err(|e| failed(&e))?;
+            let mut builder = AmazonS3Builder::new().with_bucket_name(bucket);
+            for (name, value) in env {
+                let key: AmazonS3ConfigKey = name.to_ascii_lowercase().parse().map_err(|e| failed(&e))?;
+                builder = builder.with_config(key, value.expose_secret());
+            }
+            let s3 = builder.build().map_err(|e| failed(&e))?;
             let store: Arc<dyn ObjectStore> = match prefix.trim_matches('/') {
                 "" => Arc::new(s3),
                 prefix => Arc::new(PrefixStore::new(s3, prefix)),
@@ -58,6 +65,16 @@ impl Blobs {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The names of the files under `prefix`.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        let mut names = Vec::new();
+        let mut listing = self.store.list(Some(&Path::from(prefix)));
+        while let Some(meta) = futures_util::StreamExt::next(&mut listing).await {
+            names.push(meta?.location.to_string());
+        }
+        Ok(names)
     }
 
     /// Removes a file; one already gone is fine.

@@ -105,7 +105,23 @@ pub struct Config {
     pub ai: Option<AiConfig>,
     /// `BASIC_MASTER_KEY`; when absent, the key file in the data folder is used.
     pub master_key: Option<SecretString>,
+    /// The [`STORAGE_VARIABLES`] set in the environment, for `s3://` storage.
+    pub storage_env: Vec<(String, SecretString)>,
 }
+
+/// The environment variables that configure S3-compatible storage (as the
+/// AWS tools name them).
+pub const STORAGE_VARIABLES: [&str; 9] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+];
 
 /// An OpenAI-compatible chat-completions API.
 #[derive(Clone)]
@@ -246,6 +262,10 @@ impl Config {
                 }),
             },
             master_key: env("BASIC_MASTER_KEY").map(SecretString::from),
+            storage_env: STORAGE_VARIABLES
+                .iter()
+                .filter_map(|name| env(name).map(|value| (name.to_string(), SecretString::from(value))))
+                .collect(),
             data_dir,
         })
     }
@@ -359,6 +379,8 @@ impl fmt::Debug for Config {
         values.insert("ai", ai);
         let key = if self.master_key.is_some() { "from BASIC_MASTER_KEY" } else { "from the data folder" };
         values.insert("master_key", key.to_owned());
+        let storage_env: Vec<&str> = self.storage_env.iter().map(|(name, _)| name.as_str()).collect();
+        values.insert("storage_env", storage_env.join(","));
         f.debug_map().entries(values).finish()
     }
 }

@@ -67,7 +67,7 @@ impl App {
         create_data_dir(&config.data_dir)?;
         let master_key = master_key::load(config.master_key.as_ref(), &config.data_dir)?;
         let store = open_store(&config).await?;
-        let blobs = blobs::Blobs::open(&config.storage)?;
+        let blobs = blobs::Blobs::open(&config.storage, &config.storage_env)?;
         let store_error = |source| StartError::Store { url: redact_url(&config.database_url), source };
         store.migrate().await.map_err(store_error)?;
         tracing::info!(backend = store.backend(), database = %redact_url(&config.database_url), "database ready");

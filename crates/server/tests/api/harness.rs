@@ -75,6 +75,10 @@ pub struct Setup {
     /// Connect through this URL instead of the test database's own.
     pub database_url: Option<String>,
     pub flags: Flags,
+    /// Environment variables the server sees (it sees no others).
+    pub env: Vec<(String, String)>,
+    /// Why the tests of this setup cannot run here (they say SKIPPED and pass).
+    pub skip: Option<String>,
 }
 
 pub struct TestApp {
@@ -111,7 +115,9 @@ impl TestApp {
             env: setup.flags.env.clone().or(Some("test".into())),
             ..setup.flags
         };
-        let config = Config::resolve(flags, &|_| None).expect("valid test configuration");
+        let env = setup.env.clone();
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let config = Config::resolve(flags, &lookup).expect("valid test configuration");
         let app = App::build(config).await.expect("the server starts");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().unwrap();
@@ -235,8 +241,13 @@ macro_rules! on_both_backends {
                 async fn $test() {
                     let name = concat!(module_path!(), "::", stringify!($test));
                     let backend = $crate::harness::Backend::$backend;
+                    let setup = $setup();
+                    if let Some(why) = &setup.skip {
+                        $crate::harness::skipped(&format!("{why}: {name}"));
+                        return;
+                    }
                     if let Some(db) = $crate::harness::TestDb::create(backend, name).await {
-                        super::$test($crate::harness::TestApp::start(db, $setup()).await).await;
+                        super::$test($crate::harness::TestApp::start(db, setup).await).await;
                     }
                 }
             )*

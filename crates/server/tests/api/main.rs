@@ -17,6 +17,7 @@ mod lifecycle;
 mod openapi;
 mod projects;
 mod root;
+mod s3;
 mod schemas;
 mod teams;
 mod uploads;

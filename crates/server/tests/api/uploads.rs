@@ -7,9 +7,19 @@ use image::{ImageFormat, RgbImage};
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, json, on_both_backends};
+use crate::s3::s3_storage;
 use crate::world::{self, Place};
 
 on_both_backends!(
+    an_icon_is_uploaded_served_replaced_and_deleted,
+    a_background_goes_to_the_profile_styles,
+    uploads_are_judged_by_their_bytes,
+    an_upload_racing_a_delete_leaves_a_consistent_project,
+    deleting_a_project_deletes_its_files
+);
+// The same tests with the files in an S3 bucket.
+on_both_backends!(
+    with s3_storage;
     an_icon_is_uploaded_served_replaced_and_deleted,
     a_background_goes_to_the_profile_styles,
     uploads_are_judged_by_their_bytes,
@@ -180,14 +190,9 @@ async fn uploads_are_judged_by_their_bytes(app: TestApp) {
     assert!(listed["images"]["icon"]["icon_url"].as_str().unwrap().ends_with(".png"));
 }
 
-/// Files of the project in the local file store.
-fn stored_files(app: &TestApp, place: &Place) -> Vec<String> {
-    let folder =
-        std::path::Path::new(&app.state.config.storage).join("projects").join(place.project.simple().to_string());
-    match std::fs::read_dir(folder) {
-        Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
-        Err(_) => Vec::new(),
-    }
+/// Files of the project in the file store.
+async fn stored_files(app: &TestApp, place: &Place) -> Vec<String> {
+    app.state.blobs.list(&format!("projects/{}", place.project.simple())).await.unwrap()
 }
 
 async fn an_upload_racing_a_delete_leaves_a_consistent_project(app: TestApp) {
@@ -207,7 +212,7 @@ async fn an_upload_racing_a_delete_leaves_a_consistent_project(app: TestApp) {
         let icon_url = profile(&app, &token, &place).await["icon_url"].as_str().map(str::to_owned);
         let (_, listed) = app.call(&token, "GET", &format!("/project/{}/upload", place.project), None).await;
         assert_eq!(listed["images"]["icon"]["icon_url"].as_str().map(str::to_owned), icon_url);
-        let files = stored_files(&app, &place);
+        let files = stored_files(&app, &place).await;
         match icon_url {
             Some(url) => {
                 assert_eq!(app.get(&path_of(&app, &url)).send().await.unwrap().status(), 200);
@@ -224,8 +229,8 @@ async fn deleting_a_project_deletes_its_files(app: TestApp) {
     let token = &people.owner.token;
     let (_, icon) = upload(&app, token, &place, "icon", "i.png", &image(4, 4, ImageFormat::Png)).await;
     upload(&app, token, &place, "background", "b.png", &image(4, 4, ImageFormat::Png)).await;
-    assert_eq!(stored_files(&app, &place).len(), 2);
+    assert_eq!(stored_files(&app, &place).await.len(), 2);
     assert_eq!(app.call(token, "DELETE", &format!("/project/{}", place.project), None).await.0, 200);
-    assert!(stored_files(&app, &place).is_empty());
+    assert!(stored_files(&app, &place).await.is_empty());
     assert_eq!(app.get(&path_of(&app, icon["icon_url"].as_str().unwrap())).send().await.unwrap().status(), 404);
 }

@@ -1,4 +1,4 @@
-//! The `project-uploads` tag: a project's icon and background image, and
+//! The `project-upload` tag: a project's icon and background image, and
 //! `GET /files/…`, where their URLs point.
 
 use axum::body::{Body, Bytes};
@@ -116,7 +116,7 @@ enum DeleteErrors {
 #[utoipa::path(
     post,
     path = "/project/{id}/upload/icon",
-    tag = "project-uploads",
+    tag = "project-upload",
     params(ProjectPath),
     security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body(content_type = "multipart/form-data", description = "The image, in a part named `file`"),
@@ -143,7 +143,7 @@ async fn upload_icon(
 #[utoipa::path(
     post,
     path = "/project/{id}/upload/background",
-    tag = "project-uploads",
+    tag = "project-upload",
     params(ProjectPath),
     security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     request_body(content_type = "multipart/form-data", description = "The image, in a part named `file`"),
@@ -175,7 +175,7 @@ async fn remove(state: &AppState, caller: &Caller, project: &str, kind: Kind) ->
 #[utoipa::path(
     delete,
     path = "/project/{id}/upload/icon",
-    tag = "project-uploads",
+    tag = "project-upload",
     params(ProjectPath),
     security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
@@ -199,7 +199,7 @@ async fn delete_icon(
 #[utoipa::path(
     delete,
     path = "/project/{id}/upload/background",
-    tag = "project-uploads",
+    tag = "project-upload",
     params(ProjectPath),
     security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(
@@ -249,7 +249,7 @@ struct ImageList {
 #[utoipa::path(
     get,
     path = "/project/{id}/upload",
-    tag = "project-uploads",
+    tag = "project-upload",
     params(ProjectPath),
     security(("bearerAuth" = []), ("apiKeyAuth" = [])),
     responses(

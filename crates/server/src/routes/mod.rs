@@ -76,6 +76,19 @@ impl Deleted {
     }
 }
 
+/// `{success: true, message}`: what removals answer where the contract says so.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Removed {
+    pub success: bool,
+    pub message: String,
+}
+
+impl Removed {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { success: true, message: message.into() }
+    }
+}
+
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Success {
     pub success: bool,

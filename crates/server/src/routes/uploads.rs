@@ -15,7 +15,7 @@ use utoipa::{IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::ProjectPath;
+use super::{ProjectPath, Removed};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
@@ -77,12 +77,6 @@ struct BackgroundUploaded {
     success: bool,
     /// Public URL of the uploaded background image
     background_url: String,
-}
-
-#[derive(Serialize, ToSchema)]
-struct Removed {
-    success: bool,
-    message: String,
 }
 
 /// What an upload may answer besides the access errors.
@@ -166,7 +160,7 @@ async fn upload_background(
 
 async fn remove(state: &AppState, caller: &Caller, project: &str, kind: Kind) -> ApiResult<Json<Removed>> {
     uploads::delete(state, caller, project, kind).await?;
-    Ok(Json(Removed { success: true, message: format!("The project's {} was deleted.", kind.name()) }))
+    Ok(Json(Removed::new(format!("The project's {} was deleted.", kind.name()))))
 }
 
 /// Delete project icon

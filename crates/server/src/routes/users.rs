@@ -13,7 +13,7 @@ use utoipa::{IntoParams, IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Data, ProjectPath, Success};
+use super::{Data, ProjectPath, Removed, Success};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
@@ -242,12 +242,6 @@ async fn update(
     Ok(Json(Data { data: user.into() }))
 }
 
-#[derive(Serialize, ToSchema)]
-struct Removed {
-    success: bool,
-    message: String,
-}
-
 /// Delete a user from the project
 ///
 /// With everything the user stored in the project.
@@ -264,7 +258,7 @@ struct Removed {
 )]
 async fn delete(State(state): State<AppState>, caller: Caller, Path(path): Path<UserPath>) -> ApiResult<Json<Removed>> {
     users::delete(&state, &caller, &path.id, &path.user_id).await?;
-    Ok(Json(Removed { success: true, message: "The user and their data were removed from the project.".into() }))
+    Ok(Json(Removed::new("The user and their data were removed from the project.")))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -163,7 +163,8 @@ pub async fn invalidate(state: &AppState, message: &str) {
     }
 }
 
-/// Applies what other nodes broadcast, until the task is aborted.
+/// Applies what other nodes broadcast (and re-reads the signing keys when
+/// they change), until the task is aborted.
 pub async fn spawn_listener(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     let mut messages = match state.store.subscribe().await {
         Ok(Some(messages)) => messages,
@@ -174,8 +175,18 @@ pub async fn spawn_listener(state: &AppState) -> Option<tokio::task::JoinHandle<
         }
     };
     let caches = Arc::clone(&state.caches);
+    let keys = Arc::clone(&state.keys);
     Some(tokio::spawn(async move {
         while let Some(message) = messages.recv().await {
+            // Signing keys changed (or messages were lost): re-read them.
+            if message == crate::keys::RELOAD_MESSAGE || message.is_empty() {
+                if let Err(e) = keys.reload().await {
+                    tracing::warn!(error = %e, "could not re-read the signing keys");
+                }
+                if !message.is_empty() {
+                    continue;
+                }
+            }
             caches.forget(&message);
         }
     }))

@@ -141,6 +141,11 @@ impl TestApp {
         }
     }
 
+    /// The database this server (and its siblings) use.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

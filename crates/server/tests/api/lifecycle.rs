@@ -118,13 +118,13 @@ async fn sqlite_file_removed_is_reported_not_fatal() {
 }
 
 /// The real binary, started with `args` in `dir`; waits for its "listening" log line.
-struct Process {
-    child: Child,
-    addr: SocketAddr,
+pub struct Process {
+    pub child: Child,
+    pub addr: SocketAddr,
 }
 
 impl Process {
-    fn start(dir: &Path, args: &[&str]) -> Self {
+    pub fn start(dir: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(BINARY)
             .current_dir(dir)
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])

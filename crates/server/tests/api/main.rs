@@ -8,6 +8,7 @@ mod auth;
 mod authz;
 mod browser;
 mod cli;
+mod cluster;
 mod errors;
 mod federation;
 mod items;

@@ -11,6 +11,7 @@ use basic_admin_core::store::{
 use basic_admin_core::time;
 use basic_admin_server::auth::api_keys::secret_hash;
 use basic_admin_server::auth::claims::{ACCESS_TYP, AccessClaims};
+use basic_admin_server::state::AppState;
 use chrono::Duration;
 use serde_json::json;
 use uuid::Uuid;
@@ -103,10 +104,15 @@ pub async fn token(app: &TestApp, account_id: Uuid, scope: &str) -> String {
 
 /// [`token`], issued to `client_id` (a project's id, for its app's users).
 pub async fn token_for(app: &TestApp, account_id: Uuid, scope: &str, client_id: &str) -> String {
+    sign(&app.state, account_id, scope, client_id).await
+}
+
+/// [`token_for`] with a server's state (any node's).
+pub async fn sign(state: &AppState, account_id: Uuid, scope: &str, client_id: &str) -> String {
     let now = time::now().timestamp();
     let claims = AccessClaims {
-        iss: app.state.keys.issuer().to_owned(),
-        sub: format!("did:web:{}:users:{}", did::web_host(&app.state.config.public_url), account_id.simple()),
+        iss: state.keys.issuer().to_owned(),
+        sub: format!("did:web:{}:users:{}", did::web_host(&state.config.public_url), account_id.simple()),
         aud: client_id.into(),
         exp: now + 600,
         iat: now,
@@ -115,7 +121,7 @@ pub async fn token_for(app: &TestApp, account_id: Uuid, scope: &str, client_id: 
         client_id: client_id.into(),
         sid: Uuid::new_v4(),
     };
-    app.state.keys.sign(ACCESS_TYP, &claims).await
+    state.keys.sign(ACCESS_TYP, &claims).await
 }
 
 pub async fn actor(app: &TestApp, label: &str, scope: &str) -> Actor {

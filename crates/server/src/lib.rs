@@ -96,6 +96,7 @@ impl App {
         let mut background = background;
         background.extend(cache::spawn_listener(&state).await);
         background.push(state.key_usage.spawn_flush(state.store.clone(), state.config.key_usage_flush));
+        background.push(services::uploads::spawn_sweeper(state.clone()));
         Ok(Self { state, openapi, background })
     }
 

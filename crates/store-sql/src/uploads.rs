@@ -95,4 +95,9 @@ impl<D: Db> UploadStore for SqlStore<D> {
         tx.commit().await?;
         Ok(Some(current))
     }
+
+    async fn upload_keys(&self) -> StoreResult<Vec<String>> {
+        let rows = self.db.fetch_all(q("SELECT object_key FROM uploads")).await?;
+        rows.iter().map(|row| row.text("object_key")).collect()
+    }
 }

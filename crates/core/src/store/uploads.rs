@@ -30,6 +30,8 @@ pub trait UploadStore {
     /// `profile_path`, in one transaction: the image forgotten, `None` when
     /// there was none.
     async fn forget_upload(&self, project_id: Uuid, kind: &str, profile_path: &[&str]) -> StoreResult<Option<Upload>>;
+    /// The file names of every recorded image, of every project.
+    async fn upload_keys(&self) -> StoreResult<Vec<String>>;
 }
 
 /// `profile` with the key at `path` set to `value` (objects made on the

@@ -169,6 +169,39 @@ pub async fn remove_file(state: &AppState, object_key: &str) {
     }
 }
 
+/// Removes files that no record points to and that are older than
+/// `older_than` (younger ones may belong to an upload still in flight): what
+/// a crash between writing a file and recording it leaves behind. The number
+/// removed.
+pub async fn sweep_orphans(state: &AppState, older_than: chrono::Duration) -> ApiResult<usize> {
+    let recorded: std::collections::HashSet<String> = state.store.upload_keys().await?.into_iter().collect();
+    let files = state.blobs.list_dated("projects").await.map_err(ApiError::internal)?;
+    let cutoff = time::now() - older_than;
+    let mut removed = 0;
+    for (name, written) in files {
+        if written < cutoff && !recorded.contains(&name) {
+            remove_file(state, &name).await;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Sweeps orphan files at start and then every hour, until aborted.
+pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            ticks.tick().await;
+            match sweep_orphans(&state, chrono::Duration::minutes(10)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "removed files no upload record points to"),
+                Err(e) => tracing::warn!(error = %e.message, "could not sweep orphan files"),
+            }
+        }
+    })
+}
+
 /// A stored file and its type, for `GET /files/…`.
 pub async fn file(state: &AppState, object_key: &str) -> ApiResult<(Bytes, &'static str)> {
     let content_type = match object_key.rsplit_once('.').map(|(_, ext)| ext) {

@@ -15,7 +15,8 @@ on_both_backends!(
     a_background_goes_to_the_profile_styles,
     uploads_are_judged_by_their_bytes,
     an_upload_racing_a_delete_leaves_a_consistent_project,
-    deleting_a_project_deletes_its_files
+    deleting_a_project_deletes_its_files,
+    orphan_files_are_swept
 );
 // The same tests with the files in an S3 bucket.
 on_both_backends!(
@@ -233,4 +234,27 @@ async fn deleting_a_project_deletes_its_files(app: TestApp) {
     assert_eq!(app.call(token, "DELETE", &format!("/project/{}", place.project), None).await.0, 200);
     assert!(stored_files(&app, &place).await.is_empty());
     assert_eq!(app.get(&path_of(&app, icon["icon_url"].as_str().unwrap())).send().await.unwrap().status(), 404);
+}
+
+/// A file without a record (a crash between writing and recording it)
+/// is removed by the sweep once it is old enough; recorded files stay.
+async fn orphan_files_are_swept(app: TestApp) {
+    use basic_admin_server::services::uploads::sweep_orphans;
+    let people = world::people(&app).await;
+    let place = world::place(&app, &people, true).await;
+    let png = image(4, 4, ImageFormat::Png);
+    let (_, kept) = upload(&app, &people.owner.token, &place, "icon", "i.png", &png).await;
+    let orphan = format!("projects/{}/icon-orphan.png", place.project.simple());
+    app.state.blobs.put(&orphan, png.clone().into()).await.unwrap();
+    assert_eq!(
+        sweep_orphans(&app.state, chrono::Duration::minutes(10)).await.unwrap(),
+        0,
+        "young files may be in flight"
+    );
+    assert_eq!(stored_files(&app, &place).await.len(), 2);
+    // With the age limit in the future, every unrecorded file is old enough.
+    assert_eq!(sweep_orphans(&app.state, chrono::Duration::minutes(-1)).await.unwrap(), 1);
+    let left = stored_files(&app, &place).await;
+    assert_eq!(left.len(), 1);
+    assert!(kept["icon_url"].as_str().unwrap().ends_with(&left[0]), "{left:?}");
 }

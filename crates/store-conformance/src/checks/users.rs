@@ -179,6 +179,7 @@ pub async fn uploads_are_recorded_with_the_profile(store: &dyn Store) {
     assert_eq!(profile["styles"]["background_url"], "https://f/b");
     assert_eq!(profile["icon_url"], "https://x/y.png", "other keys stay");
     assert_eq!(store.uploads(project).await.unwrap().iter().map(|u| u.object_key.as_str()).collect::<Vec<_>>(), ["b"]);
+    assert!(store.upload_keys().await.unwrap().contains(&"b".to_owned()));
 
     let forgotten = store.forget_upload(project, "background", &path).await.unwrap();
     assert_eq!(forgotten.map(|u| u.object_key), Some("b".into()));

@@ -101,6 +101,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Maps a store error, answering `not_found()` for `NotFound` (the store
+/// does not know what was missing; the service does).
+pub fn not_found_as(not_found: fn() -> ApiError) -> impl Fn(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::NotFound => not_found(),
+        other => other.into(),
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -15,7 +15,7 @@ use super::projects::merge;
 use super::users::user_not_found;
 use crate::auth::Caller;
 use crate::cache::LatestSchema;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, not_found_as};
 use crate::state::AppState;
 
 /// The largest item, serialized.
@@ -144,10 +144,7 @@ pub async fn create(table: &Table, state: &AppState, value: Value) -> ApiResult<
         created_at: now,
         updated_at: now,
     };
-    state.store.create_item(item.clone()).await.map_err(|e| match e {
-        StoreError::NotFound => user_not_found(),
-        other => other.into(),
-    })?;
+    state.store.create_item(item.clone()).await.map_err(not_found_as(user_not_found))?;
     Ok(item)
 }
 
@@ -210,7 +207,7 @@ pub async fn replace(table: &Table, state: &AppState, item_id: &str, value: Valu
     let current = get(table, state, item_id).await?;
     let value = complete_value(table, value)?;
     let at = time::now().max(current.updated_at + Duration::milliseconds(1));
-    state.store.replace_item(&current, &value, None, at).await.map_err(missing)
+    state.store.replace_item(&current, &value, None, at).await.map_err(not_found_as(item_not_found))
 }
 
 /// `PATCH`: the given fields set (a `null` removes one), the others kept.
@@ -230,7 +227,7 @@ pub async fn patch(table: &Table, state: &AppState, item_id: &str, value: Value)
         match state.store.replace_item(&current, &merged, Some(current.updated_at), at).await {
             Ok(item) => return Ok(item),
             Err(StoreError::Conflict(_)) => current = get(table, state, item_id).await?,
-            Err(e) => return Err(missing(e)),
+            Err(e) => return Err(not_found_as(item_not_found)(e)),
         }
     }
     Err(ApiError::new(StatusCode::CONFLICT, "conflict", "The item is being changed by others; try again."))
@@ -244,12 +241,5 @@ pub async fn delete(table: &Table, state: &AppState, item_id: &str) -> ApiResult
     match deleted {
         Err(StoreError::NotFound) => Err(not_found(table, state).await),
         other => other.map_err(ApiError::from),
-    }
-}
-
-fn missing(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => item_not_found(),
-        other => other.into(),
     }
 }

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use basic_admin_core::authz::Action;
 use basic_admin_core::model::api_key::{KeyRoles, PresentedKey};
-use basic_admin_core::store::{ApiKey, StoreError};
+use basic_admin_core::store::ApiKey;
 use basic_admin_core::time;
 use std::net::IpAddr;
 use uuid::Uuid;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::access::{self, ProjectAccess};
 use crate::auth::Caller;
 use crate::auth::api_keys::{self, secret_hash};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, not_found_as};
 use crate::state::AppState;
 
 fn key_not_found() -> ApiError {
@@ -99,16 +99,13 @@ pub async fn update(
     let key = key_of(state, project.id, key_id).await?;
     let label = new_label.map(label).transpose()?;
     let roles = new_roles.map(|r| roles(r, key.is_private)).transpose()?.map(|r| r.to_list());
-    let updated = state.store.update_key(project.id, key.id, label, roles, time::now()).await.map_err(missing)?;
+    let updated = state
+        .store
+        .update_key(project.id, key.id, label, roles, time::now())
+        .await
+        .map_err(not_found_as(key_not_found))?;
     forget(state, key.id).await;
     Ok(updated)
-}
-
-fn missing(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => key_not_found(),
-        other => other.into(),
-    }
 }
 
 /// Every node drops its copy of the key before the change is answered here.
@@ -131,7 +128,7 @@ pub async fn regenerate(
         .store
         .replace_key_secret(project.id, key.id, &secret_hash(&presented), time::now())
         .await
-        .map_err(missing)?;
+        .map_err(not_found_as(key_not_found))?;
     forget(state, key.id).await;
     Ok((updated, presented.reveal()))
 }
@@ -139,7 +136,7 @@ pub async fn regenerate(
 pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, key_id: &str) -> ApiResult<()> {
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
     let key = key_of(state, project.id, key_id).await?;
-    state.store.delete_key(project.id, key.id).await.map_err(missing)?;
+    state.store.delete_key(project.id, key.id).await.map_err(not_found_as(key_not_found))?;
     forget(state, key.id).await;
     Ok(())
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::access::{self, TeamAccess, role_of};
 use super::slugs;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, not_found_as};
 use crate::state::AppState;
 
 pub const DEFAULT_INVITE_DAYS: i64 = 7;
@@ -251,10 +251,7 @@ fn invite_not_found() -> ApiError {
 pub async fn delete_invite(state: &AppState, caller: &Caller, team_id: &str, invite_id: &str) -> ApiResult<()> {
     let TeamAccess { team, .. } = access::team(state, caller, team_id, Action::ManageMembers).await?;
     let invite_id = access::parse_id(invite_id, invite_not_found)?;
-    state.store.delete_invite(team.id, invite_id).await.map_err(|e| match e {
-        StoreError::NotFound => invite_not_found(),
-        other => other.into(),
-    })
+    state.store.delete_invite(team.id, invite_id).await.map_err(not_found_as(invite_not_found))
 }
 
 /// Joins the team of an invite made out to the caller's email or username.

@@ -16,7 +16,7 @@ use super::projects::{self, merge};
 use crate::auth::Caller;
 use crate::auth::claims::{ACCESS_TYP, AccessClaims};
 use crate::auth::throttle::connect::limits;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, not_found_as};
 use crate::state::AppState;
 
 /// The largest `meta` a user may carry, serialized.
@@ -150,10 +150,7 @@ pub async fn update_meta(
 /// Removes the user and everything they stored in the project.
 pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, user_did: &str) -> ApiResult<()> {
     let user = user_of(state, caller, project_id, user_did, Action::WriteUsers).await?;
-    state.store.delete_user(user.project_id, user_did).await.map_err(|e| match e {
-        StoreError::NotFound => user_not_found(),
-        other => other.into(),
-    })
+    state.store.delete_user(user.project_id, user_did).await.map_err(not_found_as(user_not_found))
 }
 
 /// Users over time: everyone, and those active in the last 1, 7 and 30 days

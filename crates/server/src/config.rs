@@ -64,6 +64,12 @@ pub struct Flags {
     /// How often the last use of API keys is written to the database, in seconds [env: BASIC_KEY_USAGE_FLUSH_SECS] [default: 5]
     #[arg(long, value_name = "SECS")]
     pub key_usage_flush_secs: Option<String>,
+    /// Requests per minute one client address may make to the sign-in, token and user/connect endpoints; 0 turns the limit off [env: BASIC_RATE_LIMIT_AUTH_PER_MINUTE] [default: 60]
+    #[arg(long, value_name = "N")]
+    pub rate_limit_auth_per_minute: Option<String>,
+    /// Requests per minute one client address may make to the public schema reads and key/verify; 0 turns the limit off [env: BASIC_RATE_LIMIT_READS_PER_MINUTE] [default: 600]
+    #[arg(long, value_name = "N")]
+    pub rate_limit_reads_per_minute: Option<String>,
     /// OpenAI-compatible API for schema suggestions, e.g. https://api.openai.com/v1 or http://localhost:11434/v1; its key comes from BASIC_AI_API_KEY [env: BASIC_AI_BASE_URL] [default: none: suggestions off]
     #[arg(long, value_name = "URL")]
     pub ai_base_url: Option<String>,
@@ -101,6 +107,9 @@ pub struct Config {
     pub auth_code_ttl: Duration,
     /// How long a key's `last_used` may lag.
     pub key_usage_flush: Duration,
+    /// Requests per minute per client address; 0 is no limit.
+    pub rate_limit_auth_per_minute: u32,
+    pub rate_limit_reads_per_minute: u32,
     /// Where schema suggestions come from; `None` turns them off.
     pub ai: Option<AiConfig>,
     /// `BASIC_MASTER_KEY`; when absent, the key file in the data folder is used.
@@ -156,6 +165,8 @@ struct FileOptions {
     refresh_token_ttl_days: Option<toml::Value>,
     auth_code_ttl_secs: Option<toml::Value>,
     key_usage_flush_secs: Option<toml::Value>,
+    rate_limit_auth_per_minute: Option<toml::Value>,
+    rate_limit_reads_per_minute: Option<toml::Value>,
     ai_base_url: Option<String>,
     ai_model: Option<String>,
     ai_timeout_secs: Option<toml::Value>,
@@ -240,6 +251,22 @@ impl Config {
                 .pick("key_usage_flush_secs", flags.key_usage_flush_secs, toml_text(file.key_usage_flush_secs))
                 .unwrap_or_else(|| "5".into())
                 .parse_with(|v| positive(v).map(Duration::from_secs))?,
+            rate_limit_auth_per_minute: sources
+                .pick(
+                    "rate_limit_auth_per_minute",
+                    flags.rate_limit_auth_per_minute,
+                    toml_text(file.rate_limit_auth_per_minute),
+                )
+                .unwrap_or_else(|| "60".into())
+                .parse_with(whole)?,
+            rate_limit_reads_per_minute: sources
+                .pick(
+                    "rate_limit_reads_per_minute",
+                    flags.rate_limit_reads_per_minute,
+                    toml_text(file.rate_limit_reads_per_minute),
+                )
+                .unwrap_or_else(|| "600".into())
+                .parse_with(whole)?,
             ai: match sources.pick("ai_base_url", flags.ai_base_url, file.ai_base_url) {
                 None => None,
                 Some(url) => Some(AiConfig {
@@ -326,6 +353,10 @@ fn positive<T: std::str::FromStr + Default + PartialOrd>(v: &str) -> Result<T, S
     }
 }
 
+fn whole(v: &str) -> Result<u32, String> {
+    v.trim().parse().map_err(|_| "expected a whole number (0 or more)".into())
+}
+
 fn parse_public_url(v: &str) -> Result<String, String> {
     let url = v.trim().trim_end_matches('/');
     let rest = url
@@ -410,6 +441,15 @@ mod tests {
         assert_eq!(c.access_token_ttl, Duration::from_secs(3600));
         assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 86_400));
         assert_eq!(c.auth_code_ttl, Duration::from_secs(60));
+        assert_eq!((c.rate_limit_auth_per_minute, c.rate_limit_reads_per_minute), (60, 600));
+    }
+
+    #[test]
+    fn rate_limits_may_be_turned_off_but_not_made_negative() {
+        let c = resolve(Flags::default(), &[("BASIC_RATE_LIMIT_AUTH_PER_MINUTE", "0")]).unwrap();
+        assert_eq!(c.rate_limit_auth_per_minute, 0);
+        let err = resolve(Flags::default(), &[("BASIC_RATE_LIMIT_READS_PER_MINUTE", "-1")]).unwrap_err().to_string();
+        assert!(err.contains("BASIC_RATE_LIMIT_READS_PER_MINUTE"), "{err}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -56,6 +56,7 @@ pub fn with_layers(router: Router, metrics: Metrics, limits: &Limits) -> Router 
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(cors)
             .layer(CompressionLayer::new())
+            .layer(middleware::from_fn(safety_headers))
             .layer(middleware::from_fn(json_errors))
             .layer(middleware::from_fn_with_state(metrics, metrics::record))
             .layer(CatchPanicLayer::custom(|_panic| ApiError::internal("a handler panicked").into_response()))
@@ -106,6 +107,34 @@ async fn json_errors(request: Request, next: Next) -> Response {
     parts.headers.remove(CONTENT_LENGTH);
     parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Response::from_parts(parts, axum::body::Body::from(error.body().to_string()))
+}
+
+/// The policy of every HTML page: no scripts at all, no framing, no referrer.
+const PAGE_POLICY: [(&str, &str); 3] = [
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+];
+
+/// Headers every answer carries unless its route chose otherwise: answers
+/// are for one caller and hold tokens and keys, so nothing is cached
+/// (`no-store`) unless a route says it may be (schemas, files, federation
+/// documents); HTML pages get [`PAGE_POLICY`].
+async fn safety_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let is_html = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    headers.entry(CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    headers.entry(X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+    if is_html {
+        for (name, value) in PAGE_POLICY {
+            headers.entry(name).or_insert(HeaderValue::from_static(value));
+        }
+    }
+    response
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod master_key;
 pub mod metrics;
 pub mod openapi;
+pub mod rate_limit;
 mod routes;
 pub mod services;
 pub mod state;
@@ -78,6 +79,10 @@ impl App {
         let revocations = Arc::new(Revocations::default());
         let background = vec![revocations.spawn_sync(store.clone(), config.access_token_ttl), keys.spawn_refresh()];
         crypto::password::warm_up();
+        let rate_limits = Arc::new(rate_limit::RateLimits::new(
+            config.rate_limit_auth_per_minute,
+            config.rate_limit_reads_per_minute,
+        ));
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -88,6 +93,7 @@ impl App {
             throttle: Arc::new(throttle::sign_in::throttle()),
             key_throttle: Arc::new(throttle::api_keys::throttle()),
             connect_throttle: Arc::new(throttle::connect::throttle()),
+            rate_limits,
             key_usage: Arc::new(KeyUsage::default()),
             verified: Arc::new(VerifiedTokens::default()),
             caches: Arc::new(cache::Caches::default()),
@@ -132,6 +138,7 @@ impl App {
         let router = api
             .merge(routes::operational(&self.openapi))
             .merge(extra)
+            .route_layer(axum::middleware::from_fn_with_state(self.state.clone(), rate_limit::limit))
             .fallback(http::not_found)
             .with_state(self.state.clone());
         http::with_layers(router, self.state.metrics.clone(), &limits)

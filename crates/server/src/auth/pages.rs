@@ -1,8 +1,8 @@
 //! The HTML of the sign-in, sign-up and consent pages: plain forms, a little
 //! CSS, no scripts. Every value is escaped.
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use basic_admin_core::oauth;
@@ -45,16 +45,6 @@ impl IntoResponse for Page {
         let mut response = (self.status, html).into_response();
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'",
-            ),
-        );
-        headers.insert(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY"));
-        headers.insert(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("no-referrer"));
-        headers.insert(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff"));
         for cookie in self.cookies {
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 headers.append(SET_COOKIE, value);

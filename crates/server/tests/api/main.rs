@@ -4,6 +4,7 @@ mod flows;
 mod generate;
 mod harness;
 
+mod abuse;
 mod auth;
 mod authz;
 mod browser;

@@ -1,0 +1,109 @@
+//! Requests per minute per client address on the endpoints anyone may call
+//! without an account: sign-in and token exchange, `user/connect`,
+//! `key/verify` and schema reads. Beyond the limit a caller is answered
+//! `429` with `Retry-After` until its minute has passed. Counts are kept
+//! per node, in memory; failures have their own, tighter throttles
+//! (`auth::throttle`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::throttle::Throttle;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// Sign-in and sign-up forms, consent, token exchange, user/connect.
+    Auth,
+    /// Schema reads and key verification.
+    Reads,
+}
+
+/// The group of a request, from its method and route template.
+pub fn group_of(method: &Method, route: &str) -> Option<Group> {
+    match (method, route) {
+        (&Method::POST, "/auth/login" | "/auth/signup" | "/auth/consent" | "/auth/token") => Some(Group::Auth),
+        (&Method::POST, "/project/{id}/user/connect") => Some(Group::Auth),
+        (&Method::POST, "/project/{id}/key/verify") => Some(Group::Reads),
+        (&Method::GET, "/project/{id}/schema") => Some(Group::Reads),
+        _ => None,
+    }
+}
+
+pub struct RateLimits {
+    auth: u32,
+    reads: u32,
+    seen: Throttle<(Group, IpAddr)>,
+}
+
+impl RateLimits {
+    /// Limits per minute; 0 turns a group's limit off.
+    pub fn new(auth: u32, reads: u32) -> Self {
+        Self { auth, reads, seen: Throttle::new(WINDOW) }
+    }
+
+    /// Counts a request; `Some(wait)` when it is over the limit.
+    pub fn check(&self, group: Group, from: IpAddr) -> Option<Duration> {
+        let max = match group {
+            Group::Auth => self.auth,
+            Group::Reads => self.reads,
+        };
+        if max == 0 {
+            return None;
+        }
+        let limit = [((group, from), max)];
+        let wait = self.seen.refused(&limit);
+        if wait.is_none() {
+            self.seen.failed(&limit);
+        }
+        wait
+    }
+}
+
+/// Middleware on the routes (it needs the route template).
+pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str());
+    if let Some(group) = route.and_then(|route| group_of(request.method(), route)) {
+        let from = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        if let Some(wait) = from.and_then(|from| state.rate_limits.check(group, from)) {
+            return ApiError::too_many(wait, "Too many requests from this address; try again later.").into_response();
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_endpoints_belong_to_a_group_and_others_to_none() {
+        assert_eq!(group_of(&Method::POST, "/auth/token"), Some(Group::Auth));
+        assert_eq!(group_of(&Method::POST, "/project/{id}/user/connect"), Some(Group::Auth));
+        assert_eq!(group_of(&Method::GET, "/project/{id}/schema"), Some(Group::Reads));
+        assert_eq!(group_of(&Method::POST, "/project/{id}/schema"), None);
+        assert_eq!(group_of(&Method::GET, "/project/{id}"), None);
+    }
+
+    #[test]
+    fn counts_each_address_and_group_apart() {
+        let limits = RateLimits::new(2, 0);
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_eq!(limits.check(Group::Auth, a), None);
+        assert_eq!(limits.check(Group::Auth, a), None);
+        assert!(limits.check(Group::Auth, a).is_some_and(|w| w <= WINDOW));
+        assert_eq!(limits.check(Group::Auth, b), None, "another address has its own count");
+        for _ in 0..100 {
+            assert_eq!(limits.check(Group::Reads, a), None, "0 is no limit");
+        }
+    }
+}

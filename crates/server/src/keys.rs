@@ -24,7 +24,8 @@ use tokio::sync::watch;
 use crate::crypto::seal;
 use crate::master_key::MasterKey;
 
-const SEAL_PURPOSE: &str = "jwt-signing-key";
+/// What sealed signing keys are bound to (the AAD of their sealing).
+pub const SEAL_PURPOSE: &str = "jwt-signing-key";
 const ALGORITHM: &str = "RS256";
 const RSA_BITS: usize = 2048;
 /// How often an unknown `kid` may send this node back to the database.

@@ -22,7 +22,8 @@ const ED25519_PUB: [u8; 2] = [0xed, 0x01];
 /// The fragment naming the project's key in its DID document.
 const KEY_FRAGMENT: &str = "key-1";
 
-fn seal_purpose(project: Uuid) -> String {
+/// What a project's sealed identity key is bound to.
+pub fn seal_purpose(project: Uuid) -> String {
     format!("project-identity:{project}")
 }
 

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
 use serde_json::Value;
 
-use crate::harness::TestApp;
+use crate::harness::Remote;
 
 /// Keeps cookies and does not follow redirects, so each step can be checked.
 pub struct Browser<'a> {
-    pub app: &'a TestApp,
+    pub app: &'a Remote,
     cookies: HashMap<String, String>,
 }
 
@@ -36,7 +36,7 @@ fn html_unescape(text: &str) -> String {
 }
 
 impl<'a> Browser<'a> {
-    pub fn new(app: &'a TestApp) -> Self {
+    pub fn new(app: &'a Remote) -> Self {
         Self { app, cookies: HashMap::new() }
     }
 
@@ -131,7 +131,7 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 }
 
 /// A code for the CLI, for a new account with this email.
-pub async fn cli_code(app: &TestApp, email: &str) -> String {
+pub async fn cli_code(app: &Remote, email: &str) -> String {
     let mut browser = Browser::new(app);
     let query = authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "profile,admin", &[]);
     let redirect = consent_redirect(&mut browser, &query, email, false).await;
@@ -139,12 +139,12 @@ pub async fn cli_code(app: &TestApp, email: &str) -> String {
 }
 
 /// `POST /auth/token` as the CLI sends it: form-encoded.
-pub async fn token_form(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+pub async fn token_form(app: &Remote, form: &[(&str, &str)]) -> (u16, Value) {
     crate::harness::json(app.post("/auth/token").form(form).send().await.unwrap()).await
 }
 
 /// Tokens for the CLI, for a new developer account with this email.
-pub async fn developer_tokens(app: &TestApp, email: &str) -> Value {
+pub async fn developer_tokens(app: &Remote, email: &str) -> Value {
     let code = cli_code(app, email).await;
     let (status, tokens) = token_form(
         app,

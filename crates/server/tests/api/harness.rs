@@ -39,6 +39,11 @@ impl TestDb {
         Some(Self { data_dir, schema })
     }
 
+    /// The PostgreSQL schema (`None` on SQLite).
+    pub fn postgres(&self) -> Option<&TestSchema> {
+        self.schema.as_ref()
+    }
+
     pub fn url(&self) -> String {
         match &self.schema {
             Some(schema) => schema.url(),
@@ -81,9 +86,51 @@ pub struct Setup {
     pub skip: Option<String>,
 }
 
-pub struct TestApp {
+/// A running server as its clients see it: an address and an HTTP client.
+pub struct Remote {
     pub base: String,
     pub client: reqwest::Client,
+}
+
+impl Remote {
+    pub fn new(base: String) -> Self {
+        basic_admin_server::ai::install_tls();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base, client }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    /// `method path` with `bearer` as the token (or key), and a JSON body:
+    /// the status and the JSON answer.
+    pub async fn call(
+        &self,
+        bearer: &str,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.client.request(method.parse().unwrap(), self.url(path)).bearer_auth(bearer);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        json(request.send().await.unwrap()).await
+    }
+}
+
+/// A server in this process (see [`Remote`] for its client side).
+pub struct TestApp {
+    remote: Remote,
     /// The server's own state, to seed data and reach its store directly.
     pub state: AppState,
     /// Kept for as long as the server runs (a sibling shares its first node's).
@@ -91,6 +138,14 @@ pub struct TestApp {
     database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Remote;
+
+    fn deref(&self) -> &Remote {
+        &self.remote
+    }
 }
 
 impl TestApp {
@@ -131,11 +186,7 @@ impl TestApp {
             let _ = rx.await;
         }));
         Self {
-            base: format!("http://{addr}"),
-            client: {
-                basic_admin_server::ai::install_tls();
-                reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-            },
+            remote: Remote::new(format!("http://{addr}")),
             state,
             db: None,
             database_url,
@@ -147,34 +198,6 @@ impl TestApp {
     /// The database this server (and its siblings) use.
     pub fn database_url(&self) -> &str {
         &self.database_url
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.get(self.url(path))
-    }
-
-    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.post(self.url(path))
-    }
-
-    /// `method path` with `bearer` as the token (or key), and a JSON body:
-    /// the status and the JSON answer.
-    pub async fn call(
-        &self,
-        bearer: &str,
-        method: &str,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> (u16, serde_json::Value) {
-        let mut request = self.client.request(method.parse().unwrap(), self.url(path)).bearer_auth(bearer);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        json(request.send().await.unwrap()).await
     }
 
     /// Asks the server to stop without waiting.

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::harness::{Backend, Setup, TestApp, TestDb, json, on_both_backends};
+use crate::harness::{Backend, Remote, Setup, TestApp, TestDb, json, on_both_backends};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_basic-admin");
 
@@ -121,6 +122,8 @@ async fn sqlite_file_removed_is_reported_not_fatal() {
 pub struct Process {
     pub child: Child,
     pub addr: SocketAddr,
+    /// What it has written to stderr after its "listening" line.
+    pub log: Arc<Mutex<String>>,
 }
 
 impl Process {
@@ -144,11 +147,23 @@ impl Process {
             }
         };
         // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, addr }
+        let log = Arc::new(Mutex::new(String::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut log = kept.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Self { child, addr, log }
     }
 
-    fn terminate(mut self) -> std::process::ExitStatus {
+    pub fn remote(&self) -> Remote {
+        Remote::new(format!("http://{}", self.addr))
+    }
+
+    pub fn terminate(mut self) -> std::process::ExitStatus {
         Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         self.child.wait().unwrap()
     }

@@ -3,6 +3,7 @@
 mod flows;
 mod generate;
 mod harness;
+mod hygiene;
 
 mod abuse;
 mod auth;

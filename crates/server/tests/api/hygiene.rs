@@ -80,8 +80,8 @@ async fn journey_keeps_secrets(backend: Backend) {
     let master_key = std::fs::read_to_string(dir.join("master.key")).unwrap();
     secrets.add("master key", master_key.trim());
     for (name, private) in private_keys(dir, &url, project).await {
-        secrets.add(&format!("{name} (base64)"), &STANDARD.encode(&private));
-        secrets.add(&format!("{name} (base64url)"), &URL_SAFE_NO_PAD.encode(&private));
+        secrets.add(&format!("{name} (base64)"), STANDARD.encode(&private));
+        secrets.add(&format!("{name} (base64url)"), URL_SAFE_NO_PAD.encode(&private));
         secrets.add(&format!("{name} (hex)"), hex(&private));
         secrets.add(&format!("{name} (raw)"), private);
     }

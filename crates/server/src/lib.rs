@@ -4,6 +4,7 @@
 
 pub mod ai;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod cache;
 pub mod config;

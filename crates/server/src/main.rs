@@ -1,3 +1,4 @@
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use std::sync::Arc;
@@ -6,7 +7,7 @@ use basic_admin_core::store::Store;
 use basic_admin_server::auth::accounts::{self, SignUp};
 use basic_admin_server::config::{Config, Flags};
 use basic_admin_server::keys::KeyRing;
-use basic_admin_server::{App, master_key, open_store, telemetry};
+use basic_admin_server::{App, backup, master_key, open_store, telemetry};
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
@@ -33,6 +34,23 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Write the embedded database (a consistent snapshot, also while the
+    /// server runs), the master key and the uploaded images to one archive.
+    Backup {
+        /// The archive to write (tar.gz, created readable by its owner only)
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        #[command(flatten)]
+        flags: Flags,
+    },
+    /// Fill an empty data folder (and storage) from an archive written by `backup`.
+    Restore {
+        /// The archive to read
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[command(flatten)]
+        flags: Flags,
     },
 }
 
@@ -67,7 +85,9 @@ async fn main() -> ExitCode {
         Command::Serve(flags)
         | Command::Migrate(flags)
         | Command::Account { command: AccountCommand::Create { flags, .. } }
-        | Command::Keys { command: KeysCommand::Rotate(flags) } => flags,
+        | Command::Keys { command: KeysCommand::Rotate(flags) }
+        | Command::Backup { flags, .. }
+        | Command::Restore { flags, .. } => flags,
     };
     let config = match Config::load(flags.clone()) {
         Ok(config) => config,
@@ -84,6 +104,17 @@ async fn main() -> ExitCode {
             create_account(config, email, username, name, password_stdin).await
         }
         Command::Keys { command: KeysCommand::Rotate(_) } => rotate_keys(config).await,
+        Command::Backup { to, .. } => backup::backup(&config, &to).await.map_err(Into::into).map(|manifest| {
+            println!("{}: the database and {} files", to.display(), manifest.files);
+        }),
+        Command::Restore { from, .. } => backup::restore(&config, &from).await.map_err(Into::into).map(|manifest| {
+            println!(
+                "restored the backup of {} with {} files into {}",
+                manifest.created_at,
+                manifest.files,
+                config.data_dir.display()
+            );
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

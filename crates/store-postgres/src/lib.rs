@@ -187,6 +187,10 @@ impl Db for PgDb {
         sqlx::query("SELECT count(*) FROM _sqlx_migrations").fetch_one(&self.pool).await.map(drop).map_err(map_err)
     }
 
+    async fn snapshot(&self, _to: &std::path::Path) -> StoreResult<()> {
+        Err(StoreError::Other("PostgreSQL databases are backed up with pg_dump, not by this server".into()))
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

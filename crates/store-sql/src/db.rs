@@ -129,6 +129,7 @@ pub trait Db: Send + Sync + 'static {
 
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;
+    async fn snapshot(&self, to: &std::path::Path) -> StoreResult<()>;
     async fn close(&self);
     async fn broadcast(&self, message: &str) -> StoreResult<()>;
     async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<String>>>;

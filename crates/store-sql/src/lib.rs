@@ -54,6 +54,10 @@ impl<D: Db> Store for SqlStore<D> {
         self.db.ping().await
     }
 
+    async fn snapshot(&self, to: &std::path::Path) -> StoreResult<()> {
+        self.db.snapshot(to).await
+    }
+
     async fn broadcast(&self, message: &str) -> StoreResult<()> {
         self.db.broadcast(message).await
     }

@@ -235,6 +235,13 @@ impl Db for SqliteDb {
         sqlx::query("SELECT count(*) FROM _sqlx_migrations").fetch_one(&self.read).await.map(drop).map_err(map_err)
     }
 
+    // VACUUM INTO reads in one transaction: the copy is the database as of
+    // one moment, compacted, and writers are not held up (WAL).
+    async fn snapshot(&self, to: &std::path::Path) -> StoreResult<()> {
+        let to = to.to_str().ok_or_else(|| StoreError::Other("the snapshot path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?").bind(to).execute(&self.read).await.map(drop).map_err(map_err)
+    }
+
     async fn close(&self) {
         self.read.close().await;
         self.write.close().await;

@@ -78,6 +78,11 @@ pub trait Store:
     /// dropped): forget everything cached.
     async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<String>>>;
 
+    /// Writes a consistent copy of the whole database into the new file `to`
+    /// while others go on writing (backups). Embedded databases only: a
+    /// server database has its own tools (`pg_dump`).
+    async fn snapshot(&self, to: &std::path::Path) -> StoreResult<()>;
+
     /// The migrations this store has applied, oldest first.
     async fn applied_migrations(&self) -> StoreResult<Vec<i64>>;
 

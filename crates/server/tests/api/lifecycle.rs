@@ -169,6 +169,16 @@ impl Process {
     }
 }
 
+/// A test that fails midway leaves no server behind.
+impl Drop for Process {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 #[tokio::test]
 async fn serve_with_embedded_defaults_starts_from_nothing() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,6 +8,7 @@ mod hygiene;
 mod abuse;
 mod auth;
 mod authz;
+mod backup;
 mod browser;
 mod cli;
 mod cluster;

@@ -5,6 +5,7 @@
 
 pub mod authz;
 pub mod did;
+pub mod fuzzing;
 pub mod model;
 pub mod oauth;
 pub mod schema;

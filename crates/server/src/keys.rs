@@ -214,21 +214,32 @@ impl KeyRing {
     }
 
     fn verify_now<T: DeserializeOwned>(&self, keys: &Keys, token: &str, typ: &str) -> Result<T, VerifyError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
-        if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(typ) {
-            return Err(VerifyError::Invalid(format!("expected an RS256 {typ} token")));
-        }
-        let key = header.kid.as_deref().and_then(|kid| keys.verifying.get(kid)).ok_or(VerifyError::UnknownKey)?;
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        validation.validate_aud = false;
-        validation.leeway = 30;
-        jsonwebtoken::decode::<T>(token, key, &validation).map(|data| data.claims).map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => VerifyError::Expired,
-            _ => VerifyError::Invalid(e.to_string()),
-        })
+        verify_with(&keys.verifying, &self.issuer, token, typ)
     }
+}
+
+/// Checks `token` against the keys by `kid`: signature, issuer, expiry and
+/// header `typ`.
+pub fn verify_with<T: DeserializeOwned>(
+    verifying: &HashMap<String, DecodingKey>,
+    issuer: &str,
+    token: &str,
+    typ: &str,
+) -> Result<T, VerifyError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+    if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(typ) {
+        return Err(VerifyError::Invalid(format!("expected an RS256 {typ} token")));
+    }
+    let key = header.kid.as_deref().and_then(|kid| verifying.get(kid)).ok_or(VerifyError::UnknownKey)?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[issuer]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    validation.validate_aud = false;
+    validation.leeway = 30;
+    jsonwebtoken::decode::<T>(token, key, &validation).map(|data| data.claims).map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => VerifyError::Expired,
+        _ => VerifyError::Invalid(e.to_string()),
+    })
 }
 
 /// Generates an RSA key (off the async runtime: it takes a while) and seals it.

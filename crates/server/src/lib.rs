@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod extract;
+pub mod fuzzing;
 pub mod http;
 pub mod keys;
 pub mod master_key;

@@ -1,7 +1,12 @@
 //! The frame of the server's own OpenAPI document; the routes fill in the paths.
 
 use serde::Serialize;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
@@ -89,4 +94,68 @@ pub enum AccessErrors {
     Forbidden(ErrorBody),
     #[response(status = 404, description = "No such project or team, or not a member of its team")]
     NotFound(ErrorBody),
+}
+
+/// Adds the answers the common layers give to whole groups of operations,
+/// so that the document lists every status the server may answer: a JSON
+/// body that is missing, malformed or of another type (400, 415) or too
+/// large (413), and the rate limit (429) on `limited` operations.
+pub fn complete(doc: &mut utoipa::openapi::OpenApi, limited: impl Fn(&axum::http::Method, &str) -> bool) {
+    use axum::http::Method;
+    for (path, item) in &mut doc.paths.paths {
+        let operations = [
+            (Method::GET, &mut item.get),
+            (Method::PUT, &mut item.put),
+            (Method::POST, &mut item.post),
+            (Method::DELETE, &mut item.delete),
+            (Method::PATCH, &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let takes_json = matches!(&operation.request_body, Some(RefOr::T(body)) if body.content.contains_key(JSON));
+            let responses = &mut operation.responses.responses;
+            if takes_json {
+                responses
+                    .entry("400".into())
+                    .and_modify(also_error_body)
+                    .or_insert_with(|| error("The body is not valid JSON, or a field is missing or of the wrong type"));
+                responses.entry("413".into()).or_insert_with(|| error("The body is larger than the server accepts"));
+                responses.entry("415".into()).or_insert_with(|| error("The body is not sent as application/json"));
+            }
+            if limited(&method, path) {
+                let retry = HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                    .description(Some("Seconds to wait before trying again"))
+                    .build();
+                let answer = responses
+                    .entry("429".into())
+                    .or_insert_with(|| error("Too many requests from this client address"));
+                if let RefOr::T(response) = answer {
+                    response.headers.insert("Retry-After".into(), RefOr::T(retry));
+                }
+            }
+        }
+    }
+}
+
+const JSON: &str = "application/json";
+
+fn error(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    RefOr::T(ResponseBuilder::new().description(description).content(JSON, content).build())
+}
+
+/// A 400 documented with a richer body (schema errors, settings errors)
+/// may also be the plain error of a body that could not be read.
+fn also_error_body(response: &mut RefOr<Response>) {
+    let RefOr::T(response) = response else { return };
+    let Some(RefOr::T(content)) = response.content.get_mut(JSON) else { return };
+    let plain = Ref::from_schema_name("ErrorBody");
+    match content.schema.take() {
+        Some(RefOr::Ref(r)) if r == plain => content.schema = Some(RefOr::Ref(r)),
+        Some(existing) => {
+            content.schema = Some(RefOr::T(Schema::AnyOf(AnyOfBuilder::new().item(existing).item(plain).build())));
+        }
+        None => content.schema = Some(RefOr::Ref(plain)),
+    }
 }

@@ -26,7 +26,6 @@ use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub enum Caller {
-    Anonymous,
     Account(AccountCaller),
     ApiKey(Arc<CachedKey>),
 }
@@ -42,7 +41,6 @@ impl Caller {
     pub fn account(&self) -> Result<&AccountCaller, AuthError> {
         match self {
             Caller::Account(account) => Ok(account),
-            Caller::Anonymous => Err(AuthError::missing()),
             Caller::ApiKey(_) => Err(AuthError::not_for_keys()),
         }
     }
@@ -105,8 +103,11 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // Every route that asks for a caller needs one: refuse before the
+        // body is read, so that a request without credentials is a 401
+        // whatever else is wrong with it.
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
-            return Ok(Caller::Anonymous);
+            return Err(AuthError::missing());
         };
         let token = header
             .to_str()

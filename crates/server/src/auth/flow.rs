@@ -191,6 +191,7 @@ pub fn denied(request: &AuthorizeRequest) -> String {
 /// The body of `POST /auth/token`, as JSON or form fields.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
+    #[schema(pattern = "^(authorization_code|refresh_token)$")]
     pub grant_type: Option<String>,
     pub code: Option<String>,
     pub redirect_uri: Option<String>,

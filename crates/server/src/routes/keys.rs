@@ -274,6 +274,7 @@ async fn regenerate(
 #[derive(Deserialize, ToSchema)]
 struct VerifyKey {
     /// The key to check, `bsk_<key id>_<secret>`
+    #[schema(pattern = "^bsk_[0-9a-f]{32}_[0-9A-Za-z]{43}$")]
     key: String,
     /// When given, the key must also be this one
     key_id: Option<String>,

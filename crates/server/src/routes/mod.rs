@@ -11,7 +11,7 @@ mod rendered;
 mod root;
 mod schemas;
 mod teams;
-mod uploads;
+pub(crate) mod uploads;
 mod users;
 mod utils;
 
@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// The API routes and the OpenAPI document that describes them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(root::routes())
         .merge(auth::routes())
         .merge(teams::routes())
@@ -36,7 +36,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(uploads::routes())
         .merge(federation::routes())
         .merge(utils::routes())
-        .split_for_parts()
+        .split_for_parts();
+    crate::openapi::complete(&mut doc, |method, path| crate::rate_limit::group_of(method, path).is_some());
+    (router, doc)
 }
 
 /// Routes that are not part of the API: its documentation and metrics.
@@ -104,7 +106,7 @@ impl Success {
 #[into_params(parameter_in = Query)]
 pub struct SlugQuery {
     /// The slug to check
-    #[param(required = true)]
+    #[param(required = true, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     slug: Option<String>,
 }
 

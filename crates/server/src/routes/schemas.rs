@@ -62,6 +62,7 @@ struct SchemaList {
 #[into_params(parameter_in = Query)]
 struct ReadQuery {
     /// `all`, a version number, or nothing for the latest
+    #[param(pattern = "^(all|latest|[0-9]*)$")]
     version: Option<String>,
     /// Accepted for compatibility; changes nothing
     debug: Option<bool>,

@@ -80,8 +80,10 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<D
 #[derive(Deserialize, ToSchema)]
 struct CreateTeam {
     /// Name of the team
+    #[schema(min_length = 1)]
     name: String,
     /// URL-friendly slug for the team - must be unique
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     slug: String,
 }
 
@@ -264,8 +266,10 @@ async fn get(
 #[derive(Deserialize, ToSchema, Default)]
 struct UpdateTeam {
     /// New name for the team
+    #[schema(min_length = 1)]
     name: Option<String>,
     /// New URL-friendly slug for the team - must be unique
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     slug: Option<String>,
 }
 

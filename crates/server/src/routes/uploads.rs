@@ -41,7 +41,7 @@ pub fn files() -> axum::Router<AppState> {
 
 /// The one file part of a `multipart/form-data` body (named `file`, or
 /// any), read up to the kind's limit and no further.
-async fn file_part(mut form: Multipart, kind: Kind) -> ApiResult<Bytes> {
+pub(crate) async fn file_part(mut form: Multipart, kind: Kind) -> ApiResult<Bytes> {
     let unreadable =
         |e: MultipartError| ApiError::bad_request("invalid_multipart", format!("The form cannot be read: {e}."));
     while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
@@ -63,6 +63,15 @@ async fn file_part(mut form: Multipart, kind: Kind) -> ApiResult<Bytes> {
         return Ok(Bytes::from(bytes));
     }
     Err(ApiError::bad_request("no_file", "Send the image as a multipart/form-data part named `file`."))
+}
+
+/// The form of an image upload.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Documentation only: the handlers read the form part by part.
+struct ImageForm {
+    /// PNG, JPEG or WebP
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -113,7 +122,7 @@ enum DeleteErrors {
     tag = "project-upload",
     params(ProjectPath),
     security(("bearerAuth" = []), ("apiKeyAuth" = [])),
-    request_body(content_type = "multipart/form-data", description = "The image, in a part named `file`"),
+    request_body(content = ImageForm, content_type = "multipart/form-data", description = "The image, in a part named `file`"),
     responses(
         (status = 200, description = "Icon uploaded successfully", body = IconUploaded),
         UploadErrors,
@@ -140,7 +149,7 @@ async fn upload_icon(
     tag = "project-upload",
     params(ProjectPath),
     security(("bearerAuth" = []), ("apiKeyAuth" = [])),
-    request_body(content_type = "multipart/form-data", description = "The image, in a part named `file`"),
+    request_body(content = ImageForm, content_type = "multipart/form-data", description = "The image, in a part named `file`"),
     responses(
         (status = 200, description = "Background image uploaded successfully", body = BackgroundUploaded),
         UploadErrors,

@@ -211,7 +211,7 @@ async fn get(
 struct MetaChange {
     /// Merged into the user's `meta`: a `null` removes a key. At most 16 KiB
     /// in all. Needed (the contract leaves it optional; without it, 400).
-    #[schema(value_type = Object, required = false)]
+    #[schema(value_type = Object, required = true)]
     meta: Option<Map<String, Value>>,
 }
 

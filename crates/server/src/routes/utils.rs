@@ -27,7 +27,7 @@ async fn health() -> Json<ServiceStatus> {
 #[into_params(parameter_in = Query)]
 struct SlugifyQuery {
     /// Text to convert into a URL-friendly slug
-    #[param(required = true)]
+    #[param(required = true, min_length = 1)]
     slug: Option<String>,
 }
 

@@ -63,7 +63,7 @@ pub fn too_large(kind: Kind) -> ApiError {
 
 /// What the bytes are: the type and file extension of a PNG, JPEG or WebP
 /// image that decodes whole, within [`MAX_SIDE`] on each side.
-fn inspect(bytes: &[u8]) -> ApiResult<(&'static str, &'static str)> {
+pub(crate) fn inspect(bytes: &[u8]) -> ApiResult<(&'static str, &'static str)> {
     let (format, content_type, extension) = match image::guess_format(bytes) {
         Ok(ImageFormat::Png) => (ImageFormat::Png, "image/png", "png"),
         Ok(ImageFormat::Jpeg) => (ImageFormat::Jpeg, "image/jpeg", "jpg"),

@@ -15,24 +15,40 @@ MAX_EXAMPLES=${1:-20}
 MAX_SECONDS=${2:-300}
 command -v st >/dev/null || { echo "contract-fuzz: schemathesis is not installed (pip install schemathesis)" >&2; exit 1; }
 
-cargo build --quiet --bin basic-admin
-BIN=target/debug/basic-admin
+# The binary to test: BASIC_ADMIN_BIN (the test suite passes its own), or a fresh debug build.
+BIN=${BASIC_ADMIN_BIN:-}
+if [ -z "$BIN" ]; then
+  cargo build --quiet --bin basic-admin
+  BIN=target/debug/basic-admin
+fi
 WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
+AI_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 scripts/fake-ai.py "$AI_PORT" &
+AI=$!
 # One client makes every request: the rate limits would only measure themselves.
-"$BIN" serve --listen "127.0.0.1:$PORT" --public-url "$BASE" --data-dir "$WORK/data" --log warn \
+"$BIN" serve --ai-base-url "http://127.0.0.1:$AI_PORT" --listen "127.0.0.1:$PORT" --public-url "$BASE" --data-dir "$WORK/data" --log warn \
   --rate-limit-auth-per-minute 0 --rate-limit-reads-per-minute 0 2>"$WORK/server.log" &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $SERVER $AI 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do curl -sf "$BASE/" >/dev/null && break; sleep 0.1; done
 
 SEED=$(python3 bench/seed.py "$BASE")
-TOKEN=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["token"])' "$SEED")
-PROJECT=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["project_id"])' "$SEED")
+# The seeded project, its key's id, its user (DID) and one of their items.
+eval "$(python3 - "$SEED" <<'PY'
+import json, sys, uuid
+seed = json.loads(sys.argv[1])
+parts = seed["item"].split("/")  # /project/P/user/DID/db/todos/ITEM
+print(f'TOKEN={seed["token"]}')
+print(f'export PROJECT_ID={seed["project_id"]}')
+print(f'export KEY_ID={uuid.UUID(seed["key"].split("_")[1])}')
+print(f'export USER_ID={parts[4]}')
+print(f'export ITEM_ID={parts[-1]}')
+PY
+)"
 
 status=0
-export PROJECT_ID=$PROJECT
 st --config-file scripts/schemathesis.toml run "$BASE/docs/json" \
   --checks all \
   --header "Authorization: Bearer $TOKEN" \

@@ -12,6 +12,7 @@ mod backup;
 mod browser;
 mod cli;
 mod cluster;
+mod contract_fuzz;
 mod crash;
 mod errors;
 mod federation;

@@ -1,0 +1,29 @@
+//! Contract fuzzing: `scripts/contract-fuzz.sh` (schemathesis, every check,
+//! against our own OpenAPI document) finds nothing. A short run here
+//! (`CONTRACT_TESTS=1`, as in CI); longer runs for releases are in the README.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_basic-admin");
+
+#[test]
+fn schemathesis_finds_no_failure() {
+    if std::env::var("CONTRACT_TESTS").as_deref() != Ok("1") {
+        crate::harness::skipped(
+            "contract fuzzing (set CONTRACT_TESTS=1; needs schemathesis): schemathesis_finds_no_failure",
+        );
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = Command::new("bash")
+        .current_dir(&root)
+        .args(["scripts/contract-fuzz.sh", "10", "150"])
+        .env("BASIC_ADMIN_BIN", BINARY)
+        .output()
+        .expect("bash runs");
+    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let summary = report.lines().filter(|l| l.contains("generated") || l.contains(" in ")).collect::<Vec<_>>();
+    eprintln!("contract fuzzing: {}", summary.join(" | "));
+    assert!(output.status.success(), "schemathesis found failures:\n{report}");
+}

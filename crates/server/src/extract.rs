@@ -15,14 +15,25 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
+/// Every body the API takes is a JSON object: anything else is refused here,
+/// before serde, which would otherwise read an array as a struct's fields
+/// in order (`[null, null]` as a member update).
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(req, state).await.map_err(json_rejection)?;
+        if !value.is_object() {
+            return Err(ApiError::bad_request("invalid_body", "The request body must be a JSON object."));
         }
+        serde_path_to_error::deserialize(value).map(Json).map_err(|e| {
+            let at = match e.path().to_string() {
+                root if root == "." => String::new(),
+                path => format!(" at {path}"),
+            };
+            ApiError::bad_request("invalid_body", format!("The request body is not valid{at}: {}.", e.inner()))
+        })
     }
 }
 

@@ -51,9 +51,11 @@ pub fn slug(data: &[u8]) {
     let _ = Slug::parse(&text);
 }
 
-/// Runs every input kept for `target` under `fuzz_dir` (its corpus and its
-/// crash reproducers in `regressions/`) through `run`; the number run.
-pub fn replay(fuzz_dir: &Path, target: &str, run: fn(&[u8])) -> usize {
+/// Runs every input kept for `target` (its corpus, and its crash reproducers
+/// in `regressions/`) through `run`. `crate_dir` is the calling crate's
+/// folder in this repository; panics when nothing is kept for `target`.
+pub fn replay(crate_dir: &str, target: &str, run: fn(&[u8])) {
+    let fuzz_dir = Path::new(crate_dir).join("../../fuzz");
     let mut replayed = 0;
     for folder in [fuzz_dir.join("corpus").join(target), fuzz_dir.join("regressions").join(target)] {
         let Ok(entries) = std::fs::read_dir(&folder) else { continue };
@@ -63,5 +65,5 @@ pub fn replay(fuzz_dir: &Path, target: &str, run: fn(&[u8])) -> usize {
             replayed += 1;
         }
     }
-    replayed
+    assert!(replayed > 0, "no corpus for {target} in {}", fuzz_dir.display());
 }

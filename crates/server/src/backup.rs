@@ -61,15 +61,14 @@ pub struct Manifest {
     pub files: usize,
 }
 
-/// The file of an embedded database URL (`sqlite://path?options`).
+/// The file of the embedded database.
 fn sqlite_file(config: &Config) -> Result<PathBuf, BackupError> {
-    let url = &config.database_url;
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or(BackupError::NotEmbedded)?;
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.contains(":memory:") {
-        return Err(BackupError::Refused("an in-memory database cannot be backed up".into()));
+    if !config.database_url.starts_with("sqlite:") {
+        return Err(BackupError::NotEmbedded);
     }
-    Ok(PathBuf::from(path))
+    basic_admin_store_sqlite::file_of(&config.database_url)
+        .map_err(other)?
+        .ok_or_else(|| BackupError::Refused("an in-memory database cannot be backed up".into()))
 }
 
 /// Writes the archive `to` (created 0600: it holds the master key). It
@@ -82,7 +81,7 @@ pub async fn backup(config: &Config, to: &Path) -> Result<Manifest, BackupError>
     let partial = with_suffix(to, ".partial");
     let snapshot = with_suffix(to, ".snapshot.db");
     let _ = std::fs::remove_file(&snapshot);
-    let result = write_archive(config, &database, &snapshot, &partial).await;
+    let result = write_archive(config, &snapshot, &partial).await;
     let _ = std::fs::remove_file(&snapshot);
     match result {
         Ok(manifest) => {
@@ -96,13 +95,8 @@ pub async fn backup(config: &Config, to: &Path) -> Result<Manifest, BackupError>
     }
 }
 
-async fn write_archive(
-    config: &Config,
-    database: &Path,
-    snapshot: &Path,
-    partial: &Path,
-) -> Result<Manifest, BackupError> {
-    let live = basic_admin_store_sqlite::open(&format!("sqlite://{}", database.display())).await.map_err(other)?;
+async fn write_archive(config: &Config, snapshot: &Path, partial: &Path) -> Result<Manifest, BackupError> {
+    let live = basic_admin_store_sqlite::open(&config.database_url).await.map_err(other)?;
     let taken = basic_admin_core::store::Store::snapshot(&live, snapshot).await;
     basic_admin_core::store::Store::close(&live).await;
     taken.map_err(other)?;

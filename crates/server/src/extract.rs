@@ -1,10 +1,12 @@
 //! Extractors that answer bad input with a 4xx in the error shape, instead of
 //! axum's plain-text rejections.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,26 +17,35 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
-/// Every body the API takes is a JSON object: anything else is refused here,
-/// before serde, which would otherwise read an array as a struct's fields
-/// in order (`[null, null]` as a member update).
+/// Every body the API takes is a JSON object: anything else is refused
+/// before serde, which would otherwise read an array as a struct's fields in
+/// order (`[null, null]` as a member update). Only the first byte is looked
+/// at: the body is parsed once, straight into `T`.
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) =
-            axum::Json::<serde_json::Value>::from_request(req, state).await.map_err(json_rejection)?;
-        if !value.is_object() {
-            return Err(ApiError::bad_request("invalid_body", "The request body must be a JSON object."));
+        if !is_json(req.headers()) {
+            return Err(json_rejection(JsonRejection::MissingJsonContentType(Default::default())));
         }
-        serde_path_to_error::deserialize(value).map(Json).map_err(|e| {
-            let at = match e.path().to_string() {
-                root if root == "." => String::new(),
-                path => format!(" at {path}"),
-            };
-            ApiError::bad_request("invalid_body", format!("The request body is not valid{at}: {}.", e.inner()))
-        })
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| json_rejection(e.into()))?;
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {
+                axum::Json::<T>::from_bytes(&bytes).map(|axum::Json(value)| Json(value)).map_err(json_rejection)
+            }
+            Some(_) if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() => {
+                Err(ApiError::bad_request("invalid_body", "The request body must be a JSON object."))
+            }
+            _ => axum::Json::<T>::from_bytes(&bytes).map(|axum::Json(value)| Json(value)).map_err(json_rejection),
+        }
     }
+}
+
+/// `application/json`, or any `application/*+json`.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {

@@ -67,6 +67,14 @@ impl FileIdentity {
     }
 }
 
+/// The file of the database at `url`, or `None` for an in-memory one.
+pub fn file_of(url: &str) -> StoreResult<Option<PathBuf>> {
+    let options =
+        SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Other(format!("invalid SQLite URL: {e}")))?;
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    Ok((!in_memory).then(|| options.get_filename().to_owned()))
+}
+
 /// Opens (creating if needed) the database at `url` (`sqlite://path/to/file.db`).
 /// Does not migrate: call `Store::migrate`.
 pub async fn open(url: &str) -> StoreResult<SqliteStore> {
@@ -85,12 +93,9 @@ pub async fn open(url: &str) -> StoreResult<SqliteStore> {
         .connect_with(options.clone())
         .await
         .map_err(map_err)?;
-    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let file = if in_memory {
-        None
-    } else {
-        let path = options.get_filename().to_owned();
-        Some(FileIdentity::of(path).map_err(|e| StoreError::Other(format!("database file: {e}")))?)
+    let file = match file_of(url)? {
+        None => None,
+        Some(path) => Some(FileIdentity::of(path).map_err(|e| StoreError::Other(format!("database file: {e}")))?),
     };
     let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
     let read = SqlitePoolOptions::new()

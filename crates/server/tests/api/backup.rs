@@ -3,7 +3,6 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,20 +11,11 @@ use serde_json::{Value, json};
 
 use crate::flows;
 use crate::harness::Remote;
-use crate::lifecycle::Process;
+use crate::lifecycle::{Process, binary};
 use crate::uploads::{image, multipart};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_basic-admin");
-
 fn run(dir: &Path, args: &[&str]) -> (bool, String) {
-    let output = Command::new(BINARY)
-        .current_dir(dir)
-        .args(args)
-        .env_remove("BASIC_MASTER_KEY")
-        .env_remove("BASIC_DATABASE_URL")
-        .env_remove("BASIC_DATA_DIR")
-        .output()
-        .unwrap();
+    let output = binary(dir).args(args).output().unwrap();
     let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output.status.success(), format!("{out}{err}"))
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_basic-admin");
+use crate::lifecycle::BINARY;
 
 #[test]
 fn schemathesis_finds_no_failure() {

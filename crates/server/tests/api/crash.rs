@@ -151,39 +151,40 @@ async fn crash_loop(backend: Backend) {
 
 // The writers write until the server stops answering.
 
-async fn write_items(remote: Arc<Remote>, seeded: Arc<Seeded>, ledger: Arc<Mutex<Ledger>>) {
+/// Creates things named `<prefix>-<random>` at `path` until the server stops
+/// answering, noting each name before it is sent and its id (at `id_at` in
+/// the answer) once acknowledged.
+async fn write_named(
+    remote: &Remote,
+    token: &str,
+    path: &str,
+    body: impl Fn(&str) -> Value,
+    id_at: &str,
+    ledger: &Mutex<Ledger>,
+    names: fn(&mut Ledger) -> &mut BTreeMap<String, Option<String>>,
+) {
     loop {
-        let title = format!("item-{}", uuid::Uuid::new_v4().simple());
-        ledger.lock().unwrap().items.insert(title.clone(), None);
-        let body = json!({"value": {"title": title}});
-        let Ok(response) = remote.post(&seeded.table).bearer_auth(&seeded.token).json(&body).send().await else {
-            return;
-        };
+        let name = uuid::Uuid::new_v4().simple().to_string();
+        names(&mut ledger.lock().unwrap()).insert(name.clone(), None);
+        let Ok(response) = remote.post(path).bearer_auth(token).json(&body(&name)).send().await else { return };
         if response.status() != 200 {
             return;
         }
         let Ok(answer) = response.json::<Value>().await else { return };
-        let id = answer["data"]["id"].as_str().unwrap().to_owned();
-        ledger.lock().unwrap().items.insert(title, Some(id));
+        let id = answer.pointer(id_at).and_then(Value::as_str).expect("an id").to_owned();
+        names(&mut ledger.lock().unwrap()).insert(name, Some(id));
     }
+}
+
+async fn write_items(remote: Arc<Remote>, seeded: Arc<Seeded>, ledger: Arc<Mutex<Ledger>>) {
+    let body = |title: &str| json!({"value": {"title": title}});
+    write_named(&remote, &seeded.token, &seeded.table, body, "/data/id", &ledger, |l| &mut l.items).await;
 }
 
 async fn write_keys(remote: Arc<Remote>, seeded: Arc<Seeded>, ledger: Arc<Mutex<Ledger>>) {
     let path = format!("/project/{}/key", seeded.project);
-    loop {
-        let label = format!("key-{}", uuid::Uuid::new_v4().simple());
-        ledger.lock().unwrap().keys.insert(label.clone(), None);
-        let body = json!({"label": label, "roles": "read"});
-        let Ok(response) = remote.post(&path).bearer_auth(&seeded.token).json(&body).send().await else {
-            return;
-        };
-        if response.status() != 200 {
-            return;
-        }
-        let Ok(answer) = response.json::<Value>().await else { return };
-        let id = answer["key"]["id"].as_str().unwrap().to_owned();
-        ledger.lock().unwrap().keys.insert(label, Some(id));
-    }
+    let body = |label: &str| json!({"label": label, "roles": "read"});
+    write_named(&remote, &seeded.token, &path, body, "/key/id", &ledger, |l| &mut l.keys).await;
 }
 
 async fn write_versions(remote: Arc<Remote>, seeded: Arc<Seeded>, ledger: Arc<Mutex<Ledger>>) {

@@ -5,10 +5,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
-use basic_admin_server::config::{Config, Flags};
 use basic_admin_server::crypto::seal;
+use basic_admin_server::keys;
 use basic_admin_server::services::federation;
-use basic_admin_server::{App, keys};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -167,10 +166,7 @@ fn tokens_field<'a>(tokens: &'a serde_json::Value, field: &str) -> &'a str {
 /// The private halves of the token-signing keys and the project's identity
 /// key, opened with the master key.
 async fn private_keys(dir: &std::path::Path, url: &str, project: Uuid) -> Vec<(String, Vec<u8>)> {
-    let flags =
-        Flags { data_dir: Some(dir.display().to_string()), database_url: Some(url.to_owned()), ..Flags::default() };
-    let app = App::build(Config::resolve(flags, &|_| None).unwrap()).await.unwrap();
-    let state = app.state();
+    let (app, state) = crate::crash::beside(dir, url).await;
     let mut found = Vec::new();
     for key in state.store.signing_keys().await.unwrap() {
         let der = seal::open(&state.master_key, keys::SEAL_PURPOSE, &key.sealed_private).unwrap();

@@ -18,7 +18,18 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::harness::{Backend, Remote, Setup, TestApp, TestDb, json, on_both_backends};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_basic-admin");
+pub const BINARY: &str = env!("CARGO_BIN_EXE_basic-admin");
+
+/// The binary, run in `dir`, seeing none of the configuration this shell may hold.
+pub fn binary(dir: &Path) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(dir)
+        .env_remove("BASIC_MASTER_KEY")
+        .env_remove("BASIC_DATABASE_URL")
+        .env_remove("BASIC_DATA_DIR");
+    command
+}
 
 fn with_slow_route() -> Setup {
     let routes: Router<AppState> = Router::new().route(
@@ -128,13 +139,9 @@ pub struct Process {
 
 impl Process {
     pub fn start(dir: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(BINARY)
-            .current_dir(dir)
+        let mut child = binary(dir)
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
             .args(args)
-            .env_remove("BASIC_MASTER_KEY")
-            .env_remove("BASIC_DATABASE_URL")
-            .env_remove("BASIC_DATA_DIR")
             .stderr(Stdio::piped())
             .spawn()
             .expect("the binary starts");

@@ -53,9 +53,9 @@ run() { # name, url [, Lua that sets up the request]
 bench() { # backend, database url
   BACKEND=$1
   rm -rf "$WORK/data"
-  # One client address makes every request: rate limits would measure themselves.
-  "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --database-url "$2" --log warn \
-    --rate-limit-auth-per-minute 0 --rate-limit-reads-per-minute 0 &
+  # The default rate limits: what is loaded here (cached reads, key checks,
+  # item reads and writes by a valid key) is never limited.
+  "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --database-url "$2" --log warn &
   SERVER=$!
   for _ in $(seq 1 100); do curl -sf "$BASE/" >/dev/null && break; sleep 0.1; done
   sleep 1

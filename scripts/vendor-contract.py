@@ -2,7 +2,7 @@
 """Writes the structure of the Basic Admin API contract (an OpenAPI 3.0 file)
 to crates/server/tests/fixtures/contract.json: per operation its path,
 method, security, parameters, required request fields, status codes and
-response field names. No prose is kept.
+response field names (and which are strings). No prose is kept.
 
 Usage: scripts/vendor-contract.py PATH/TO/basic-admin-openapi.json
 """
@@ -29,6 +29,23 @@ def fields(schema, prefix=""):
     return sorted(set(out))
 
 
+def string_fields(schema, prefix=""):
+    """The fields whose type is string: a client may rely on them never being null."""
+    out = []
+    if not isinstance(schema, dict):
+        return out
+    for key in ("oneOf", "anyOf", "allOf"):
+        for option in schema.get(key, []):
+            out += string_fields(option, prefix)
+    if schema.get("type") == "array" or "items" in schema:
+        out += string_fields(schema.get("items", {}), prefix + "[]/" if prefix else "[]/")
+    for name, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, dict) and sub.get("type") == "string" and not sub.get("nullable"):
+            out.append(prefix + name)
+        out += string_fields(sub, prefix + name + "/")
+    return sorted(set(out))
+
+
 def operation(path, method, op):
     body = op.get("requestBody") or {}
     content = body.get("content") or {}
@@ -37,7 +54,11 @@ def operation(path, method, op):
     for status, response in sorted(op.get("responses", {}).items()):
         rcontent = response.get("content") or {}
         rschema = next(iter(rcontent.values()), {}).get("schema", {}) if rcontent else {}
-        responses[status] = {"content_types": sorted(rcontent), "fields": fields(rschema)}
+        responses[status] = {
+            "content_types": sorted(rcontent),
+            "fields": fields(rschema),
+            "string_fields": string_fields(rschema),
+        }
     return {
         "method": method,
         "path": path,

@@ -38,6 +38,24 @@ fn rules(c: &mut Criterion) {
         b.iter(|| schema::verify_update(std::hint::black_box(&old), std::hint::black_box(&new)))
     });
     group.finish();
+
+    // Many names: the most tables a schema may have, and a body of the size
+    // the server accepts (2 MiB) with one name per table, which is refused
+    // by its size before any name is looked at.
+    let mut many = c.benchmark_group("schema_many_names");
+    let at_limit = tables_of_one_field(schema::MAX_TABLES);
+    assert!(schema::validate(&at_limit).valid);
+    many.bench_function("validate_500_tables", |b| b.iter(|| schema::validate(std::hint::black_box(&at_limit))));
+    let over = tables_of_one_field(150_000);
+    assert!(!schema::validate(&over).valid);
+    many.bench_function("validate_150k_tables", |b| b.iter(|| schema::validate(std::hint::black_box(&over))));
+    many.finish();
+}
+
+fn tables_of_one_field(count: usize) -> Value {
+    let tables: Map<String, Value> =
+        (0..count).map(|t| (format!("t{t}"), json!({"fields": {"f": {"type": "string"}}}))).collect();
+    json!({"project_id": "bench", "version": 1, "tables": tables})
 }
 
 criterion_group!(benches, rules);

@@ -4,7 +4,8 @@
 //! | action                                   | owner | admin | member | viewer |
 //! |------------------------------------------|:-----:|:-----:|:------:|:------:|
 //! | see the team, its members, projects      |   ✓   |   ✓   |   ✓    |   ✓    |
-//! | see invites, settings, key list          |   ✓   |   ✓   |   ✓    |   ✓    |
+//! | see settings, key list                   |   ✓   |   ✓   |   ✓    |   ✓    |
+//! | see pending invites                      |   ✓   |   ✓   |        |        |
 //! | rename the team, change its slug         |   ✓   |   ✓   |        |        |
 //! | delete the team, transfer ownership      |   ✓   |       |        |        |
 //! | invite, change or remove members         |   ✓   |   ✓   |        |        |
@@ -48,6 +49,18 @@ impl TeamRole {
     }
 }
 
+impl TeamRole {
+    /// The role as people read it, where a member has no label of its own.
+    pub fn label(self) -> &'static str {
+        match self {
+            TeamRole::Owner => "Owner",
+            TeamRole::Admin => "Admin",
+            TeamRole::Member => "Member",
+            TeamRole::Viewer => "Viewer",
+        }
+    }
+}
+
 impl fmt::Display for TeamRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -76,6 +89,9 @@ impl FromStr for TeamRole {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     ViewTeam,
+    /// Pending invites: only those who may invite see them (others get an
+    /// empty list), since an invite's id and addressee are worth keeping.
+    ViewInvites,
     UpdateTeam,
     DeleteTeam,
     TransferOwnership,
@@ -109,7 +125,7 @@ pub fn decide(role: TeamRole, action: Action) -> Decision {
     let minimum = match action {
         ViewTeam | ViewProject | ListKeys | ReadUsers | ReadData => TeamRole::Viewer,
         CreateProject | UpdateProject | ReadKey | PublishSchema | WriteUsers | WriteData | Upload => TeamRole::Member,
-        UpdateTeam | ManageMembers | DeleteProject | UpdateSettings | ManageKeys => TeamRole::Admin,
+        ViewInvites | UpdateTeam | ManageMembers | DeleteProject | UpdateSettings | ManageKeys => TeamRole::Admin,
         DeleteTeam | TransferOwnership => TeamRole::Owner,
     };
     if role >= minimum { Decision::Allow } else { Decision::Deny }
@@ -120,7 +136,9 @@ pub fn decide(role: TeamRole, action: Action) -> Decision {
 pub fn key_role(action: Action) -> Option<KeyRole> {
     use Action::*;
     Some(match action {
-        ViewTeam | UpdateTeam | DeleteTeam | TransferOwnership | ManageMembers | CreateProject => return None,
+        ViewTeam | ViewInvites | UpdateTeam | DeleteTeam | TransferOwnership | ManageMembers | CreateProject => {
+            return None;
+        }
         ViewProject => KeyRole::ProjectRead,
         UpdateProject | UpdateSettings => KeyRole::ProjectWrite,
         DeleteProject => KeyRole::Admin,
@@ -137,11 +155,7 @@ pub fn key_role(action: Action) -> Option<KeyRole> {
 
 /// What an API key holding `roles` gets for `action` in its own project.
 pub fn decide_key(roles: &KeyRoles, action: Action) -> Decision {
-    let allowed = key_role(action).is_some_and(|needed| {
-        roles.contains(KeyRole::Admin)
-            || roles.contains(needed)
-            || (needed.reads_only() && roles.contains(KeyRole::Read))
-    });
+    let allowed = key_role(action).is_some_and(|needed| roles.holds(needed));
     if allowed { Decision::Allow } else { Decision::Deny }
 }
 
@@ -160,9 +174,10 @@ mod tests {
     fn the_table() {
         use Action::*;
         use Decision::*;
-        let rows: [(Action, [Decision; 4]); 19] = [
+        let rows: [(Action, [Decision; 4]); 20] = [
             //                      owner  admin  member viewer
             (ViewTeam, [Allow, Allow, Allow, Allow]),
+            (ViewInvites, [Allow, Allow, Deny, Deny]),
             (UpdateTeam, [Allow, Allow, Deny, Deny]),
             (DeleteTeam, [Allow, Deny, Deny, Deny]),
             (TransferOwnership, [Allow, Deny, Deny, Deny]),
@@ -195,8 +210,9 @@ mod tests {
         use Decision::*;
         let keys = |roles: &str| KeyRoles::parse(roles, true).unwrap();
         // (action, roles that allow it, roles that do not)
-        let rows: [(Action, &[&str], &[&str]); 19] = [
+        let rows: [(Action, &[&str], &[&str]); 20] = [
             (ViewTeam, &[], &["admin", "read"]),
+            (ViewInvites, &[], &["admin", "read"]),
             (UpdateTeam, &[], &["admin"]),
             (DeleteTeam, &[], &["admin"]),
             (TransferOwnership, &[], &["admin"]),

@@ -108,6 +108,28 @@ impl Client {
     }
 }
 
+/// Whether `client_id` is one of this server's own developer tools, which
+/// act for the account's owner and see all of the account.
+pub fn is_first_party(client_id: &str) -> bool {
+    client_id == CLI_CLIENT_ID
+}
+
+/// What of an account a token shows (in userinfo and the id token): apps
+/// see what the person consented to; first-party tools see everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disclosure {
+    pub email: bool,
+    /// `name` and `username`.
+    pub profile: bool,
+}
+
+impl Disclosure {
+    pub fn of(client_id: &str, scopes: &Scopes) -> Self {
+        let all = is_first_party(client_id);
+        Self { email: all || scopes.contains(EMAIL), profile: all || scopes.contains(PROFILE) }
+    }
+}
+
 /// PKCE: only `S256` is accepted (`plain` gives nothing over no PKCE).
 pub fn check_challenge_method(method: Option<&str>) -> Result<(), &'static str> {
     match method {
@@ -145,6 +167,16 @@ mod tests {
         assert_eq!(s.to_claim(), "profile admin openid");
         assert_eq!(Scopes::parse(" , "), Err(ScopeError::Empty));
         assert!(matches!(Scopes::parse("profile <x>"), Err(ScopeError::Invalid(_))));
+    }
+
+    #[test]
+    fn apps_see_what_was_consented_to_and_first_party_tools_everything() {
+        let scopes = |text: &str| Scopes::parse(text).unwrap();
+        let app = "0d8f5ac1-2b7e-4c3a-9f1e-6a5b4c3d2e1f";
+        assert_eq!(Disclosure::of(app, &scopes("openid")), Disclosure { email: false, profile: false });
+        assert_eq!(Disclosure::of(app, &scopes("profile")), Disclosure { email: false, profile: true });
+        assert_eq!(Disclosure::of(app, &scopes("email")), Disclosure { email: true, profile: false });
+        assert_eq!(Disclosure::of(CLI_CLIENT_ID, &scopes("profile,admin")), Disclosure { email: true, profile: true });
     }
 
     #[test]

@@ -11,6 +11,13 @@ pub fn now() -> Timestamp {
     Utc::now().trunc_subsecs(3)
 }
 
+/// The time of a change to a record last changed at `previous`: now, or a
+/// millisecond later than `previous` if the clock has not moved past it,
+/// so that a compare-and-swap on the change time always sees a change.
+pub fn after(previous: Timestamp) -> Timestamp {
+    now().max(previous + chrono::Duration::milliseconds(1))
+}
+
 pub fn format(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -36,6 +43,14 @@ pub mod rfc3339 {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_change_is_always_later_than_the_last() {
+        let future = now() + chrono::Duration::seconds(5);
+        assert_eq!(after(future), future + chrono::Duration::milliseconds(1));
+        let past = now() - chrono::Duration::seconds(5);
+        assert!(after(past) > past + chrono::Duration::seconds(4));
+    }
 
     #[test]
     fn formats_with_millis_and_z() {

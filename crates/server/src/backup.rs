@@ -79,10 +79,13 @@ pub async fn backup(config: &Config, to: &Path) -> Result<Manifest, BackupError>
         return Err(BackupError::Refused(format!("there is no database at {}", database.display())));
     }
     let partial = with_suffix(to, ".partial");
-    let snapshot = with_suffix(to, ".snapshot.db");
-    let _ = std::fs::remove_file(&snapshot);
-    let result = write_archive(config, &snapshot, &partial).await;
-    let _ = std::fs::remove_file(&snapshot);
+    // The snapshot is the whole database: it is made in a folder only this
+    // user may enter, whatever the umask.
+    let folder = with_suffix(to, ".snapshot");
+    let _ = std::fs::remove_dir_all(&folder);
+    private_folder(&folder)?;
+    let result = write_archive(config, &folder.join("basic-admin.db"), &partial).await;
+    let _ = std::fs::remove_dir_all(&folder);
     match result {
         Ok(manifest) => {
             std::fs::rename(&partial, to).map_err(io(format!("cannot write {}", to.display())))?;
@@ -156,6 +159,13 @@ fn append<W: std::io::Write>(archive: &mut tar::Builder<W>, name: &str, bytes: &
     header.set_mtime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()));
     header.set_cksum();
     archive.append_data(&mut header, name, bytes)
+}
+
+fn private_folder(path: &Path) -> Result<(), BackupError> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path).map_err(io(format!("cannot create {}", path.display())))
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -253,4 +263,16 @@ fn restore_master_key(config: &Config, key: &[u8]) -> Result<(), BackupError> {
         .open(&path)
         .map_err(io(format!("cannot write {}", path.display())))?;
     file.write_all(key).and_then(|()| file.sync_all()).map_err(io(format!("cannot write {}", path.display())))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[test]
+    fn snapshots_are_made_in_a_folder_only_the_owner_enters() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("backup.tar.gz.snapshot");
+        super::private_folder(&folder).unwrap();
+        assert_eq!(std::fs::metadata(&folder).unwrap().permissions().mode() & 0o777, 0o700);
+    }
 }

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, ObjectStoreExt as _};
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt as _};
 use secrecy::{ExposeSecret as _, SecretString};
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,32 @@ impl Blobs {
         let path = Path::parse(name).map_err(|e| BlobError::Io(e.into()))?;
         match self.store.get(&path).await {
             Ok(found) => Ok(Some(found.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The size of a file, `None` when there is none.
+    pub async fn size(&self, name: &str) -> Result<Option<u64>, BlobError> {
+        let path = Path::parse(name).map_err(|e| BlobError::Io(e.into()))?;
+        match self.store.head(&path).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A file's bytes (those of `range` only, when given) as they are read,
+    /// never whole in memory; `None` when there is no such file.
+    pub async fn stream(
+        &self,
+        name: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<Option<BoxStream<'static, Result<Bytes, object_store::Error>>>, BlobError> {
+        let path = Path::parse(name).map_err(|e| BlobError::Io(e.into()))?;
+        let options = GetOptions { range: range.map(GetRange::Bounded), ..GetOptions::default() };
+        match self.store.get_opts(&path, options).await {
+            Ok(found) => Ok(Some(found.into_stream())),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }

@@ -112,8 +112,7 @@ impl Caches {
     /// Stores a key read when the generation was `generation` (unless
     /// something was invalidated since), and returns it.
     pub fn put_key(&self, key: ApiKey, generation: u64) -> Arc<CachedKey> {
-        // Stored roles were checked when written; a name unknown today grants nothing.
-        let roles = KeyRoles::parse(&key.roles, true).unwrap_or_default();
+        let roles = key.parsed_roles();
         let cached = Arc::new(CachedKey { key, roles, stored: Instant::now() });
         let mut entries = self.keys.write().expect("cache lock");
         if self.generation() == generation {
@@ -164,32 +163,55 @@ pub async fn invalidate(state: &AppState, message: &str) {
 }
 
 /// Applies what other nodes broadcast (and re-reads the signing keys when
-/// they change), until the task is aborted.
+/// they change), until the task is aborted. A backend with no other nodes
+/// (SQLite) needs no task. When the database cannot be subscribed to (at
+/// start, or after the subscription ended), it tries again every few
+/// seconds; meanwhile caches rely on their TTL.
 pub async fn spawn_listener(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
-    let mut messages = match state.store.subscribe().await {
-        Ok(Some(messages)) => messages,
-        Ok(None) => return None,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot hear other nodes; caches rely on their TTL");
-            return None;
-        }
-    };
+    let first = state.store.subscribe().await;
+    if matches!(first, Ok(None)) {
+        return None;
+    }
+    let store = Arc::clone(&state.store);
     let caches = Arc::clone(&state.caches);
     let keys = Arc::clone(&state.keys);
     Some(tokio::spawn(async move {
-        while let Some(message) = messages.recv().await {
-            // Signing keys changed (or messages were lost): re-read them.
-            if message == crate::keys::RELOAD_MESSAGE || message.is_empty() {
-                if let Err(e) = keys.reload().await {
-                    tracing::warn!(error = %e, "could not re-read the signing keys");
+        let mut subscribed = first;
+        loop {
+            match subscribed {
+                Ok(Some(mut messages)) => {
+                    while let Some(message) = messages.recv().await {
+                        apply(&caches, &keys, &message).await;
+                    }
+                    tracing::warn!("the subscription to other nodes ended; subscribing again");
+                    // Whatever was said meanwhile is lost: forget everything.
+                    apply(&caches, &keys, "").await;
                 }
-                if !message.is_empty() {
-                    continue;
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot hear other nodes; caches rely on their TTL until this is retried");
+                    tokio::time::sleep(RESUBSCRIBE_AFTER).await;
                 }
             }
-            caches.forget(&message);
+            subscribed = store.subscribe().await;
         }
     }))
+}
+
+const RESUBSCRIBE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// One message from another node: what to forget, or (empty: messages were
+/// lost; or the keys' reload message) the signing keys to re-read.
+async fn apply(caches: &Caches, keys: &crate::keys::KeyRing, message: &str) {
+    if message == crate::keys::RELOAD_MESSAGE || message.is_empty() {
+        if let Err(e) = keys.reload().await {
+            tracing::warn!(error = %e, "could not re-read the signing keys");
+        }
+        if !message.is_empty() {
+            return;
+        }
+    }
+    caches.forget(message);
 }
 
 #[cfg(test)]

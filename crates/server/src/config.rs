@@ -67,9 +67,24 @@ pub struct Flags {
     /// Requests per minute one client address may make to the sign-in, token and user/connect endpoints; 0 turns the limit off [env: BASIC_RATE_LIMIT_AUTH_PER_MINUTE] [default: 60]
     #[arg(long, value_name = "N")]
     pub rate_limit_auth_per_minute: Option<String>,
-    /// Requests per minute one client address may make to the public schema reads and key/verify; 0 turns the limit off [env: BASIC_RATE_LIMIT_READS_PER_MINUTE] [default: 600]
+    /// Requests per minute one client address may make to the schema utilities (compareSchema, verifyUpdateSchema); 0 turns the limit off [env: BASIC_RATE_LIMIT_SCHEMA_UTILS_PER_MINUTE] [default: 120]
     #[arg(long, value_name = "N")]
-    pub rate_limit_reads_per_minute: Option<String>,
+    pub rate_limit_schema_utils_per_minute: Option<String>,
+    /// Failed sign-ins to one account from one client address before that pair must wait 15 minutes [env: BASIC_SIGN_IN_FAILURES_PER_ACCOUNT] [default: 5]
+    #[arg(long, value_name = "N")]
+    pub sign_in_failures_per_account: Option<String>,
+    /// Failed sign-ins from one client address, to any account, before its wrong passwords are answered 429 for 15 minutes [env: BASIC_SIGN_IN_FAILURES_PER_ADDRESS] [default: 20]
+    #[arg(long, value_name = "N")]
+    pub sign_in_failures_per_address: Option<String>,
+    /// Refused API keys from one client address in a minute before its further wrong keys are answered 429 [env: BASIC_KEY_FAILURES_PER_ADDRESS] [default: 20]
+    #[arg(long, value_name = "N")]
+    pub key_failures_per_address: Option<String>,
+    /// Reverse proxies whose Forwarded / X-Forwarded-For headers name the client: addresses or CIDR blocks, comma-separated [env: BASIC_TRUSTED_PROXIES] [default: none]
+    #[arg(long, value_name = "CIDRS")]
+    pub trusted_proxies: Option<String>,
+    /// Refuse authorization requests without a PKCE challenge (S256); the official CLI and SDK 0.5.0 send none [env: BASIC_REQUIRE_PKCE] [default: false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub require_pkce: Option<String>,
     /// OpenAI-compatible API for schema suggestions, e.g. https://api.openai.com/v1 or http://localhost:11434/v1; its key comes from BASIC_AI_API_KEY [env: BASIC_AI_BASE_URL] [default: none: suggestions off]
     #[arg(long, value_name = "URL")]
     pub ai_base_url: Option<String>,
@@ -109,13 +124,32 @@ pub struct Config {
     pub key_usage_flush: Duration,
     /// Requests per minute per client address; 0 is no limit.
     pub rate_limit_auth_per_minute: u32,
-    pub rate_limit_reads_per_minute: u32,
+    pub rate_limit_schema_utils_per_minute: u32,
+    /// The failure throttles (see `auth::throttle`).
+    pub throttles: Throttles,
+    /// Peers whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub require_pkce: bool,
     /// Where schema suggestions come from; `None` turns them off.
     pub ai: Option<AiConfig>,
     /// `BASIC_MASTER_KEY`; when absent, the key file in the data folder is used.
     pub master_key: Option<SecretString>,
     /// The [`STORAGE_VARIABLES`] set in the environment, for `s3://` storage.
     pub storage_env: Vec<(String, SecretString)>,
+}
+
+/// How many failures the throttles allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttles {
+    pub sign_in_per_account: u32,
+    pub sign_in_per_address: u32,
+    pub keys_per_address: u32,
+}
+
+impl Default for Throttles {
+    fn default() -> Self {
+        Self { sign_in_per_account: 5, sign_in_per_address: 20, keys_per_address: 20 }
+    }
 }
 
 /// The environment variables that configure S3-compatible storage (as the
@@ -166,7 +200,12 @@ struct FileOptions {
     auth_code_ttl_secs: Option<toml::Value>,
     key_usage_flush_secs: Option<toml::Value>,
     rate_limit_auth_per_minute: Option<toml::Value>,
-    rate_limit_reads_per_minute: Option<toml::Value>,
+    rate_limit_schema_utils_per_minute: Option<toml::Value>,
+    sign_in_failures_per_account: Option<toml::Value>,
+    sign_in_failures_per_address: Option<toml::Value>,
+    key_failures_per_address: Option<toml::Value>,
+    trusted_proxies: Option<toml::Value>,
+    require_pkce: Option<toml::Value>,
     ai_base_url: Option<String>,
     ai_model: Option<String>,
     ai_timeout_secs: Option<toml::Value>,
@@ -259,14 +298,48 @@ impl Config {
                 )
                 .unwrap_or_else(|| "60".into())
                 .parse_with(whole)?,
-            rate_limit_reads_per_minute: sources
+            rate_limit_schema_utils_per_minute: sources
                 .pick(
-                    "rate_limit_reads_per_minute",
-                    flags.rate_limit_reads_per_minute,
-                    toml_text(file.rate_limit_reads_per_minute),
+                    "rate_limit_schema_utils_per_minute",
+                    flags.rate_limit_schema_utils_per_minute,
+                    toml_text(file.rate_limit_schema_utils_per_minute),
                 )
-                .unwrap_or_else(|| "600".into())
+                .unwrap_or_else(|| "120".into())
                 .parse_with(whole)?,
+            throttles: Throttles {
+                sign_in_per_account: sources
+                    .pick(
+                        "sign_in_failures_per_account",
+                        flags.sign_in_failures_per_account,
+                        toml_text(file.sign_in_failures_per_account),
+                    )
+                    .unwrap_or_else(|| "5".into())
+                    .parse_with(positive)?,
+                sign_in_per_address: sources
+                    .pick(
+                        "sign_in_failures_per_address",
+                        flags.sign_in_failures_per_address,
+                        toml_text(file.sign_in_failures_per_address),
+                    )
+                    .unwrap_or_else(|| "20".into())
+                    .parse_with(positive)?,
+                keys_per_address: sources
+                    .pick(
+                        "key_failures_per_address",
+                        flags.key_failures_per_address,
+                        toml_text(file.key_failures_per_address),
+                    )
+                    .unwrap_or_else(|| "20".into())
+                    .parse_with(positive)?,
+            },
+            trusted_proxies: sources
+                .pick("trusted_proxies", flags.trusted_proxies, toml_list(file.trusted_proxies))
+                .unwrap_or_else(|| "".into())
+                .parse_with(crate::client_addr::parse_trusted)?,
+            require_pkce: sources
+                .pick("require_pkce", flags.require_pkce, toml_text(file.require_pkce))
+                .unwrap_or_else(|| "false".into())
+                .parse_with(boolean)?,
             ai: match sources.pick("ai_base_url", flags.ai_base_url, file.ai_base_url) {
                 None => None,
                 Some(url) => Some(AiConfig {
@@ -353,6 +426,26 @@ fn positive<T: std::str::FromStr + Default + PartialOrd>(v: &str) -> Result<T, S
     }
 }
 
+fn boolean(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".into()),
+    }
+}
+
+/// A TOML list of strings (or one string) as the comma-separated text the
+/// flag and the variable take.
+fn toml_list(value: Option<toml::Value>) -> Option<String> {
+    value.map(|v| match v {
+        toml::Value::Array(items) => {
+            items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join(",")
+        }
+        toml::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
 fn whole(v: &str) -> Result<u32, String> {
     v.trim().parse().map_err(|_| "expected a whole number (0 or more)".into())
 }
@@ -369,23 +462,43 @@ fn parse_public_url(v: &str) -> Result<String, String> {
     Ok(url.to_owned())
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// A URL with its credentials hidden: the password of `user:secret@host`
+/// and the value of any query parameter that carries one (`password`,
+/// `sslpassword`, `secret`, `token`, keys…) become `***`.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
-    let redacted = match authority.rsplit_once('@') {
+    let (before_query, query) = rest.split_once('?').map_or((rest, None), |(a, q)| (a, Some(q)));
+    let (authority, path) = before_query.split_once('/').map_or((before_query, None), |(a, p)| (a, Some(p)));
+    let mut redacted = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => format!("{userinfo}@{host}"),
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => format!("{scheme}://{userinfo}@{host}"),
         },
-        None => authority.to_owned(),
+        None => format!("{scheme}://{authority}"),
     };
-    match path {
-        Some(path) => format!("{scheme}://{redacted}/{path}"),
-        None => format!("{scheme}://{redacted}"),
+    if let Some(path) = path {
+        redacted.push('/');
+        redacted.push_str(path);
     }
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if is_secret_parameter(name) => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&pairs.join("&"));
+    }
+    redacted
+}
+
+fn is_secret_parameter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["pass", "pwd", "secret", "token", "key", "credential", "auth"].iter().any(|word| name.contains(word))
 }
 
 impl fmt::Debug for Config {
@@ -406,6 +519,12 @@ impl fmt::Debug for Config {
         values.insert("refresh_token_ttl", format!("{:?}", self.refresh_token_ttl));
         values.insert("auth_code_ttl", format!("{:?}", self.auth_code_ttl));
         values.insert("key_usage_flush", format!("{:?}", self.key_usage_flush));
+        values.insert("rate_limit_auth_per_minute", self.rate_limit_auth_per_minute.to_string());
+        values.insert("rate_limit_schema_utils_per_minute", self.rate_limit_schema_utils_per_minute.to_string());
+        values.insert("throttles", format!("{:?}", self.throttles));
+        let proxies: Vec<String> = self.trusted_proxies.iter().map(ToString::to_string).collect();
+        values.insert("trusted_proxies", proxies.join(","));
+        values.insert("require_pkce", self.require_pkce.to_string());
         let ai = self.ai.as_ref().map_or_else(|| "off".to_owned(), |ai| format!("{} ({})", ai.base_url, ai.model));
         values.insert("ai", ai);
         let key = if self.master_key.is_some() { "from BASIC_MASTER_KEY" } else { "from the data folder" };
@@ -441,15 +560,44 @@ mod tests {
         assert_eq!(c.access_token_ttl, Duration::from_secs(3600));
         assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 86_400));
         assert_eq!(c.auth_code_ttl, Duration::from_secs(60));
-        assert_eq!((c.rate_limit_auth_per_minute, c.rate_limit_reads_per_minute), (60, 600));
+        assert_eq!((c.rate_limit_auth_per_minute, c.rate_limit_schema_utils_per_minute), (60, 120));
+        assert_eq!(c.throttles, Throttles::default());
+        assert!(c.trusted_proxies.is_empty() && !c.require_pkce);
     }
 
     #[test]
     fn rate_limits_may_be_turned_off_but_not_made_negative() {
         let c = resolve(Flags::default(), &[("BASIC_RATE_LIMIT_AUTH_PER_MINUTE", "0")]).unwrap();
         assert_eq!(c.rate_limit_auth_per_minute, 0);
-        let err = resolve(Flags::default(), &[("BASIC_RATE_LIMIT_READS_PER_MINUTE", "-1")]).unwrap_err().to_string();
-        assert!(err.contains("BASIC_RATE_LIMIT_READS_PER_MINUTE"), "{err}");
+        let err =
+            resolve(Flags::default(), &[("BASIC_RATE_LIMIT_SCHEMA_UTILS_PER_MINUTE", "-1")]).unwrap_err().to_string();
+        assert!(err.contains("BASIC_RATE_LIMIT_SCHEMA_UTILS_PER_MINUTE"), "{err}");
+    }
+
+    #[test]
+    fn proxies_pkce_and_throttles_come_from_every_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nrequire_pkce = true\n").unwrap();
+        let c = resolve(Flags { config: Some(file), ..Flags::default() }, &[]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(c.require_pkce);
+        let c = resolve(
+            Flags::default(),
+            &[
+                ("BASIC_TRUSTED_PROXIES", "127.0.0.1"),
+                ("BASIC_REQUIRE_PKCE", "false"),
+                ("BASIC_KEY_FAILURES_PER_ADDRESS", "50"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies[0].to_string(), "127.0.0.1/32");
+        assert!(!c.require_pkce);
+        assert_eq!(c.throttles.keys_per_address, 50);
+        let flags = Flags { trusted_proxies: Some("not-an-ip".into()), ..Flags::default() };
+        assert!(resolve(flags, &[]).unwrap_err().to_string().contains("--trusted-proxies"));
+        let err = resolve(Flags::default(), &[("BASIC_SIGN_IN_FAILURES_PER_ACCOUNT", "0")]).unwrap_err().to_string();
+        assert!(err.contains("positive"), "{err}");
     }
 
     #[test]
@@ -521,6 +669,28 @@ mod tests {
     fn public_url_loses_its_trailing_slash() {
         let flags = Flags { public_url: Some("https://api.example.com/".into()), ..Flags::default() };
         assert_eq!(resolve(flags, &[]).unwrap().public_url, "https://api.example.com");
+    }
+
+    #[test]
+    fn every_form_of_credential_is_redacted() {
+        for (url, shown) in [
+            ("postgres://app:hunter2@db/main", "postgres://app:***@db/main"),
+            ("postgres://app@db/main?password=hunter2", "postgres://app@db/main?password=***"),
+            (
+                "postgresql://db/main?user=app&sslpassword=hunter2&sslmode=verify-full",
+                "postgresql://db/main?user=app&sslpassword=***&sslmode=verify-full",
+            ),
+            ("postgres://db?PASSWORD=hunter2", "postgres://db?PASSWORD=***"),
+            (
+                "s3://bucket/prefix?access_key_id=AKIA&secret_access_key=hunter2",
+                "s3://bucket/prefix?access_key_id=***&secret_access_key=***",
+            ),
+            ("sqlite://./data/basic-admin.db?mode=rwc", "sqlite://./data/basic-admin.db?mode=rwc"),
+            ("./data/uploads", "./data/uploads"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert!(!redact_url(url).contains("hunter2"));
+        }
     }
 
     #[test]

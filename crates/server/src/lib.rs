@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backup;
 pub mod blobs;
 pub mod cache;
+pub mod client_addr;
 pub mod config;
 pub mod crypto;
 pub mod error;
@@ -83,7 +84,7 @@ impl App {
         crypto::password::warm_up();
         let rate_limits = Arc::new(rate_limit::RateLimits::new(
             config.rate_limit_auth_per_minute,
-            config.rate_limit_reads_per_minute,
+            config.rate_limit_schema_utils_per_minute,
         ));
         let state = AppState {
             config: Arc::new(config),
@@ -95,6 +96,7 @@ impl App {
             throttle: Arc::new(throttle::sign_in::throttle()),
             key_throttle: Arc::new(throttle::api_keys::throttle()),
             connect_throttle: Arc::new(throttle::connect::throttle()),
+            invite_throttle: Arc::new(throttle::invites::throttle()),
             rate_limits,
             key_usage: Arc::new(KeyUsage::default()),
             verified: Arc::new(VerifiedTokens::default()),
@@ -105,6 +107,7 @@ impl App {
         background.extend(cache::spawn_listener(&state).await);
         background.push(state.key_usage.spawn_flush(state.store.clone(), state.config.key_usage_flush));
         background.push(services::uploads::spawn_sweeper(state.clone()));
+        background.push(auth::purge::spawn(state.store.clone(), state.config.access_token_ttl));
         Ok(Self { state, openapi, background })
     }
 

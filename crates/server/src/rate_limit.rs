@@ -1,14 +1,18 @@
-//! Requests per minute per client address on the endpoints anyone may call
-//! without an account: sign-in and token exchange, `user/connect`,
-//! `key/verify` and schema reads. Beyond the limit a caller is answered
-//! `429` with `Retry-After` until its minute has passed. Counts are kept
-//! per node, in memory; failures have their own, tighter throttles
-//! (`auth::throttle`).
+//! Requests per minute per client address on the expensive endpoints anyone
+//! may call without an account: sign-in, sign-up and token exchange
+//! (password hashing, signing), `user/connect`, and the schema utilities
+//! (whole schemas compared). Beyond the limit a caller is answered `429`
+//! with `Retry-After` until its minute has passed. Counts are kept per node,
+//! in memory, per client address ([`ClientAddr::bucket`]); failures have
+//! their own throttles (`auth::throttle`).
+//!
+//! Cached reads (a project's schema, a key check answered from memory) are
+//! not limited: answering one costs no more than answering 429.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -23,8 +27,8 @@ const WINDOW: Duration = Duration::from_secs(60);
 pub enum Group {
     /// Sign-in and sign-up forms, consent, token exchange, user/connect.
     Auth,
-    /// Schema reads and key verification.
-    Reads,
+    /// compareSchema and verifyUpdateSchema.
+    SchemaUtils,
 }
 
 /// The group of a request, from its method and route template.
@@ -32,29 +36,28 @@ pub fn group_of(method: &Method, route: &str) -> Option<Group> {
     match (method, route) {
         (&Method::POST, "/auth/login" | "/auth/signup" | "/auth/consent" | "/auth/token") => Some(Group::Auth),
         (&Method::POST, "/project/{id}/user/connect") => Some(Group::Auth),
-        (&Method::POST, "/project/{id}/key/verify") => Some(Group::Reads),
-        (&Method::GET, "/project/{id}/schema") => Some(Group::Reads),
+        (&Method::POST, "/utils/schema/compareSchema" | "/utils/schema/verifyUpdateSchema") => Some(Group::SchemaUtils),
         _ => None,
     }
 }
 
 pub struct RateLimits {
     auth: u32,
-    reads: u32,
+    schema_utils: u32,
     seen: Throttle<(Group, IpAddr)>,
 }
 
 impl RateLimits {
     /// Limits per minute; 0 turns a group's limit off.
-    pub fn new(auth: u32, reads: u32) -> Self {
-        Self { auth, reads, seen: Throttle::new(WINDOW) }
+    pub fn new(auth: u32, schema_utils: u32) -> Self {
+        Self { auth, schema_utils, seen: Throttle::new(WINDOW) }
     }
 
     /// Counts a request; `Some(wait)` when it is over the limit.
     pub fn check(&self, group: Group, from: IpAddr) -> Option<Duration> {
         let max = match group {
             Group::Auth => self.auth,
-            Group::Reads => self.reads,
+            Group::SchemaUtils => self.schema_utils,
         };
         if max == 0 {
             return None;
@@ -72,8 +75,8 @@ impl RateLimits {
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str());
     if let Some(group) = route.and_then(|route| group_of(request.method(), route)) {
-        let from = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        if let Some(wait) = from.and_then(|from| state.rate_limits.check(group, from)) {
+        let from = crate::client_addr::of_request(&request, &state).bucket();
+        if let Some(wait) = state.rate_limits.check(group, from) {
             return ApiError::too_many(wait, "Too many requests from this address; try again later.").into_response();
         }
     }
@@ -88,7 +91,9 @@ mod tests {
     fn public_endpoints_belong_to_a_group_and_others_to_none() {
         assert_eq!(group_of(&Method::POST, "/auth/token"), Some(Group::Auth));
         assert_eq!(group_of(&Method::POST, "/project/{id}/user/connect"), Some(Group::Auth));
-        assert_eq!(group_of(&Method::GET, "/project/{id}/schema"), Some(Group::Reads));
+        assert_eq!(group_of(&Method::POST, "/utils/schema/verifyUpdateSchema"), Some(Group::SchemaUtils));
+        assert_eq!(group_of(&Method::GET, "/project/{id}/schema"), None, "cached reads are not limited");
+        assert_eq!(group_of(&Method::POST, "/project/{id}/key/verify"), None, "failures have their throttle");
         assert_eq!(group_of(&Method::POST, "/project/{id}/schema"), None);
         assert_eq!(group_of(&Method::GET, "/project/{id}"), None);
     }
@@ -103,7 +108,7 @@ mod tests {
         assert!(limits.check(Group::Auth, a).is_some_and(|w| w <= WINDOW));
         assert_eq!(limits.check(Group::Auth, b), None, "another address has its own count");
         for _ in 0..100 {
-            assert_eq!(limits.check(Group::Reads, a), None, "0 is no limit");
+            assert_eq!(limits.check(Group::SchemaUtils, a), None, "0 is no limit");
         }
     }
 }

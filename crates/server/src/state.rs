@@ -28,6 +28,8 @@ pub struct AppState {
     pub key_throttle: Arc<Throttle<api_keys::Key>>,
     /// Refused `user/connect` tokens.
     pub connect_throttle: Arc<Throttle<std::net::IpAddr>>,
+    /// Invites sent per account and hour.
+    pub invite_throttle: Arc<Throttle<uuid::Uuid>>,
     /// Requests to the public endpoints, per client address.
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
     /// When each key was last used, until the next flush.

@@ -6,6 +6,7 @@
 //! becomes one `#[tokio::test]` in that backend's test binary.
 
 pub mod checks;
+pub mod migrations;
 
 use std::any::Any;
 
@@ -50,6 +51,7 @@ macro_rules! conformance_suite {
             expired_refresh_tokens_do_not_rotate,
             revoked_families_are_listed_since_a_time,
             sessions_expire_and_end,
+            expired_sign_ins_are_purged_in_batches,
             users_connect_once_and_count_activity_per_day,
             user_meta_changes_only_if_unchanged,
             items_belong_to_a_user_and_a_table_in_order,

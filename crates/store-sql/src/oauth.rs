@@ -3,10 +3,10 @@ use basic_admin_core::store::{
     AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, StoreResult,
     TokenFamily,
 };
-use basic_admin_core::time::Timestamp;
+use basic_admin_core::time::{self, Timestamp};
 use uuid::Uuid;
 
-use crate::{Db, Row, SqlStore, Tx, q};
+use crate::{Db, Dialect, Row, SqlStore, Tx, q};
 
 fn signing_key(row: &impl Row) -> StoreResult<SigningKeyRecord> {
     Ok(SigningKeyRecord {
@@ -240,18 +240,28 @@ impl<D: Db> OAuthStore for SqlStore<D> {
         Ok(outcome)
     }
 
-    async fn revoke_token_family(&self, id: Uuid, at: Timestamp) -> StoreResult<()> {
-        self.db
-            .execute(
-                q("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL").id(id).time(at),
-            )
-            .await
-            .map(drop)
+    async fn revoke_token_family(&self, id: Uuid) -> StoreResult<()> {
+        // Parameters bind in order: the id ($1) first.
+        let revoke = match self.db.dialect() {
+            // Many nodes, one clock: the server's.
+            Dialect::Postgres => {
+                q("UPDATE token_families SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL").id(id)
+            }
+            // One process owns the file: its clock is the database's.
+            Dialect::Sqlite => q("UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .id(id)
+                .time(time::now()),
+        };
+        self.db.execute(revoke).await.map(drop)
     }
 
-    async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<Vec<Uuid>> {
+    async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<(Vec<Uuid>, Timestamp)> {
+        let now = match self.db.dialect() {
+            Dialect::Postgres => self.db.fetch_one(q("SELECT now() AS now")).await?.time("now")?,
+            Dialect::Sqlite => time::now(),
+        };
         let rows = self.db.fetch_all(q("SELECT id FROM token_families WHERE revoked_at >= $1").time(since)).await?;
-        rows.iter().map(|r| r.id("id")).collect()
+        Ok((rows.iter().map(|r| r.id("id")).collect::<StoreResult<_>>()?, now))
     }
 
     async fn create_session(&self, s: Session) -> StoreResult<()> {
@@ -281,5 +291,32 @@ impl<D: Db> OAuthStore for SqlStore<D> {
 
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
         self.db.execute(q("DELETE FROM sessions WHERE id_hash = $1").text(id_hash)).await.map(drop)
+    }
+
+    async fn purge_expired_sign_ins(&self, now: Timestamp, families_before: Timestamp, batch: u32) -> StoreResult<u64> {
+        // Small batches keep each statement's locks short on a busy server.
+        const EXPIRED: [&str; 3] = [
+            "DELETE FROM sessions WHERE id_hash IN \
+             (SELECT id_hash FROM sessions WHERE expires_at < $1 LIMIT $2)",
+            "DELETE FROM auth_codes WHERE code_hash IN \
+             (SELECT code_hash FROM auth_codes WHERE expires_at < $1 LIMIT $2)",
+            "DELETE FROM refresh_tokens WHERE token_hash IN \
+             (SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)",
+        ];
+        const SPENT_FAMILIES: &str = "DELETE FROM token_families WHERE id IN \
+             (SELECT f.id FROM token_families f WHERE f.created_at < $1 \
+              AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id) \
+              AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.family_id = f.id) LIMIT $2)";
+        let mut total = 0;
+        for (sql, before) in EXPIRED.iter().map(|sql| (*sql, now)).chain([(SPENT_FAMILIES, families_before)]) {
+            loop {
+                let deleted = self.db.execute(q(sql).time(before).int(i64::from(batch))).await?;
+                total += deleted;
+                if deleted < u64::from(batch) {
+                    break;
+                }
+            }
+        }
+        Ok(total)
     }
 }

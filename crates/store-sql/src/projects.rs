@@ -41,6 +41,7 @@ fn invite(row: &impl Row) -> StoreResult<Invite> {
         created_at: row.time("created_at")?,
         expires_at: row.time("expires_at")?,
         accepted_at: row.opt_time("accepted_at")?,
+        token_hash: row.opt_text("token_hash")?,
     })
 }
 
@@ -64,7 +65,7 @@ fn all<R, T>(rows: &[R], map: impl Fn(&R) -> StoreResult<T>) -> StoreResult<Vec<
 
 const MEMBER: &str = "team_id, account_id, roles, role_name, created_at";
 const INVITE: &str =
-    "id, team_id, invitee_kind, invitee, roles, role_name, invited_by, created_at, expires_at, accepted_at";
+    "id, team_id, invitee_kind, invitee, roles, role_name, invited_by, created_at, expires_at, accepted_at, token_hash";
 const PROJECT: &str = "id, team_id, name, slug, website, profile, settings, created_at, updated_at";
 
 #[async_trait]
@@ -250,8 +251,8 @@ impl<D: Db> TeamStore for SqlStore<D> {
         self.db
             .execute(
                 q("INSERT INTO team_invites (id, team_id, invitee_kind, invitee, roles, role_name, invited_by, \
-                                             created_at, expires_at, accepted_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                                             created_at, expires_at, accepted_at, token_hash) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                 .id(i.id)
                 .id(i.team_id)
                 .text(i.invitee_kind)
@@ -261,7 +262,8 @@ impl<D: Db> TeamStore for SqlStore<D> {
                 .opt_id(i.invited_by)
                 .time(i.created_at)
                 .time(i.expires_at)
-                .opt_time(i.accepted_at),
+                .opt_time(i.accepted_at)
+                .opt_text(i.token_hash),
             )
             .await
             .map(drop)
@@ -380,14 +382,20 @@ impl<D: Db> ProjectStore for SqlStore<D> {
         all(&self.db.fetch_all(crate::Query::dynamic(sql).id(team_id)).await?, project)
     }
 
-    async fn update_project(&self, id: Uuid, changes: ProjectChanges, at: Timestamp) -> StoreResult<Project> {
+    async fn update_project(
+        &self,
+        id: Uuid,
+        changes: ProjectChanges,
+        seen: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<Option<Project>> {
         let row = self
             .db
-            .write_one(
+            .write_optional(
                 q("UPDATE projects SET name = COALESCE($2, name), slug = COALESCE($3, slug), \
                           website = CASE WHEN $4 THEN $5 ELSE website END, profile = COALESCE($6, profile), \
                           updated_at = $7 \
-                   WHERE id = $1 \
+                   WHERE id = $1 AND updated_at = $8 \
                    RETURNING id, team_id, name, slug, website, profile, settings, created_at, updated_at")
                 .id(id)
                 .opt_text(changes.name)
@@ -395,10 +403,11 @@ impl<D: Db> ProjectStore for SqlStore<D> {
                 .boolean(changes.website.is_some())
                 .opt_text(changes.website.flatten())
                 .opt_json(changes.profile.as_ref())
-                .time(at),
+                .time(at)
+                .time(seen),
             )
             .await?;
-        project(&row)
+        row.as_ref().map(project).transpose()
     }
 
     async fn update_settings(

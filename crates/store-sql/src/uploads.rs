@@ -33,15 +33,17 @@ impl<D: Db> SqlStore<D> {
             Dialect::Postgres => " FOR UPDATE",
             Dialect::Sqlite => "",
         };
-        let sql = format!("SELECT profile FROM projects WHERE id = $1{lock}");
+        let sql = format!("SELECT profile, updated_at FROM projects WHERE id = $1{lock}");
         let row = tx.fetch_optional(Query::dynamic(sql).id(project)).await?.ok_or(StoreError::NotFound)?;
         let mut profile = row.json("profile")?;
         set_profile_key(&mut profile, path, value);
+        // A later change time, always: a concurrent profile update that read
+        // the project before this one must see that it changed.
         tx.execute(
             q("UPDATE projects SET profile = $2, updated_at = $3 WHERE id = $1")
                 .id(project)
                 .json(&profile)
-                .time(time::now()),
+                .time(time::after(row.time("updated_at")?)),
         )
         .await?;
         Ok(())

@@ -115,7 +115,14 @@ impl KeyRole {
         }
     }
 
-    /// Roles that only read, the only ones a public (non-private) key may hold.
+    /// The roles a public key may hold. A public key is embedded in web
+    /// pages, where anyone can read it: it may see what the project shows
+    /// the world anyway, never users, their data or other keys.
+    pub fn allowed_in_public_key(self) -> bool {
+        matches!(self, KeyRole::ProjectRead | KeyRole::SchemaRead)
+    }
+
+    /// Roles that only read: the `read` role holds every one of them.
     pub fn reads_only(self) -> bool {
         matches!(
             self,
@@ -137,8 +144,10 @@ pub enum RolesError {
         "unknown role {0:?}; roles are: admin, read, project:read|write, schema:read|write, keys:read|write, users:read|write, data:read|write, upload:write"
     )]
     Unknown(String),
-    #[error("a public key may only hold read roles, not {0:?}")]
-    NotReadOnly(String),
+    #[error(
+        "a public key may only hold project:read and schema:read, not {0:?}: a public key is readable by anyone who loads the page"
+    )]
+    NotForPublicKey(String),
 }
 
 /// A key's roles: parsed from a comma-separated list (white space ignored,
@@ -154,8 +163,8 @@ impl KeyRoles {
                 .into_iter()
                 .find(|r| r.name().eq_ignore_ascii_case(name))
                 .ok_or_else(|| RolesError::Unknown(name.to_owned()))?;
-            if !private && !role.reads_only() {
-                return Err(RolesError::NotReadOnly(name.to_owned()));
+            if !private && !role.allowed_in_public_key() {
+                return Err(RolesError::NotForPublicKey(name.to_owned()));
             }
             roles.insert(role);
         }
@@ -167,6 +176,18 @@ impl KeyRoles {
 
     pub fn contains(&self, role: KeyRole) -> bool {
         self.0.contains(&role)
+    }
+
+    /// Whether these roles include what `role` allows: `admin` holds every
+    /// role, `read` every role that only reads.
+    pub fn holds(&self, role: KeyRole) -> bool {
+        self.contains(KeyRole::Admin) || self.contains(role) || (role.reads_only() && self.contains(KeyRole::Read))
+    }
+
+    /// Whether these roles hold every one of `other`'s: a key may hand on
+    /// (or act on a key with) no more than it holds itself.
+    pub fn covers(&self, other: &KeyRoles) -> bool {
+        other.0.iter().all(|role| self.holds(*role))
     }
 
     /// `a,b,c`, as stored and shown.
@@ -213,8 +234,24 @@ mod tests {
         assert!(roles.contains(KeyRole::SchemaWrite) && !roles.contains(KeyRole::Admin));
         assert_eq!(KeyRoles::parse("", true), Err(RolesError::Empty));
         assert_eq!(KeyRoles::parse("read, root", true), Err(RolesError::Unknown("root".into())));
-        assert_eq!(KeyRoles::parse("read,data:write", false), Err(RolesError::NotReadOnly("data:write".into())));
-        assert!(KeyRoles::parse("read,schema:read", false).is_ok());
+        assert_eq!(KeyRoles::parse("read,data:write", false), Err(RolesError::NotForPublicKey("read".into())));
+        assert_eq!(
+            KeyRoles::parse("project:read,data:read", false),
+            Err(RolesError::NotForPublicKey("data:read".into()))
+        );
+        assert!(KeyRoles::parse("project:read,schema:read", false).is_ok());
+    }
+
+    #[test]
+    fn a_key_covers_what_it_holds_and_nothing_more() {
+        let roles = |text: &str| KeyRoles::parse(text, true).unwrap();
+        assert!(roles("admin").covers(&roles("admin,keys:write,data:write")));
+        assert!(roles("read").covers(&roles("data:read,keys:read,project:read")));
+        assert!(!roles("read").covers(&roles("data:write")));
+        assert!(roles("keys:write,data:read").covers(&roles("keys:write")));
+        assert!(!roles("keys:write").covers(&roles("admin")));
+        assert!(!roles("keys:write").covers(&roles("read")));
+        assert!(!roles("keys:write,data:read").covers(&roles("read")), "one read role is not every read");
     }
 
     proptest! {

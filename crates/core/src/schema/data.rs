@@ -74,11 +74,27 @@ pub fn check_item(
         }
     }
     if check_required {
-        for name in js_keys(fields) {
-            if fields[name]["required"] == Value::Bool(true) && !truthy(item.get(name)) {
-                return DataVerdict::fail(format!("Field {name} is required"), "Required field missing");
-            }
+        return required_present(fields, item);
+    }
+    DataVerdict { valid: true, errors: Vec::new(), message: None }
+}
+
+fn required_present(fields: &serde_json::Map<String, Value>, item: &serde_json::Map<String, Value>) -> DataVerdict {
+    for name in js_keys(fields) {
+        if fields[name]["required"] == Value::Bool(true) && !truthy(item.get(name)) {
+            return DataVerdict::fail(format!("Field {name} is required"), "Required field missing");
         }
     }
     DataVerdict { valid: true, errors: Vec::new(), message: None }
+}
+
+/// Whether `item` (a whole stored value, such as the result of a partial
+/// update) still has every required field of `table`. Only required fields
+/// are looked at: a stored value may keep fields that a later version of
+/// the schema no longer has.
+pub fn check_required(schema: &Value, table: &str, item: &serde_json::Map<String, Value>) -> DataVerdict {
+    match schema["tables"].get(table).filter(|t| truthy(Some(t))).and_then(|t| t["fields"].as_object()) {
+        Some(fields) => required_present(fields, item),
+        None => DataVerdict::fail(format!("Table {table} not found in schema"), "Table not found"),
+    }
 }

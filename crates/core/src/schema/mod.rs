@@ -12,8 +12,8 @@ mod data;
 mod validate;
 
 pub use compare::{Change, Comparison, compare};
-pub use data::{DataVerdict, check_item, validate_data};
-pub use validate::{SchemaError, Validation, validate};
+pub use data::{DataVerdict, check_item, check_required, validate_data};
+pub use validate::{MAX_FIELDS, MAX_TABLES, SchemaError, Validation, size_problem, validate};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};

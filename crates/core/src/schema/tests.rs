@@ -74,6 +74,43 @@ fn names_follow_the_pattern_are_not_id_and_unique_ignoring_case() {
 }
 
 #[test]
+fn schemas_past_the_size_limits_are_refused_whole() {
+    let tables = |count: usize, fields: usize| -> Value {
+        let fields: serde_json::Map<String, Value> =
+            (0..fields).map(|f| (format!("f{f}"), json!({"type": "string"}))).collect();
+        (0..count)
+            .map(|t| (format!("t{t}"), json!({"fields": fields.clone()})))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    assert!(validate(&schema(1, tables(MAX_TABLES, 1))).valid);
+    assert!(validate(&schema(1, tables(1, MAX_FIELDS))).valid);
+    let too_many = validate(&schema(1, tables(MAX_TABLES + 1, 1)));
+    assert_eq!(paths(&too_many), [("/tables", "must NOT have more than 500 tables (it has 501)")]);
+    let wide = validate(&schema(1, tables(1, MAX_FIELDS + 1)));
+    assert_eq!(paths(&wide), [("/tables/t0/fields", "must NOT have more than 500 fields (it has 501)")]);
+    assert!(size_problem(&json!("not a schema")).is_none());
+}
+
+#[test]
+fn a_repeated_name_is_found_among_many() {
+    // More names than a schema may hold: the name check itself stays linear.
+    let mut fields: serde_json::Map<String, Value> =
+        (0..20_000).map(|f| (format!("f{f}"), json!({"type": "string"}))).collect();
+    fields.insert("F7".into(), json!({"type": "string"}));
+    let table = json!({"fields": fields});
+    let mut errors = super::validate::Errors(Vec::new());
+    super::validate::check_names(
+        &mut errors,
+        &["tables", "t", "fields"],
+        table["fields"].as_object().unwrap(),
+        "field",
+    );
+    assert_eq!(errors.0.len(), 1);
+    assert!(errors.0[0].message.contains("\"F7\" repeats another"));
+}
+
+#[test]
 fn origins_without_a_type_are_references() {
     assert!(!validate(&schema(1, json!({"t": {"fields": {}, "origin": {}}}))).valid);
     assert!(!validate(&schema(1, json!({"t": {"fields": {}, "origin": {"type": "reference", "table": "x"}}}))).valid);
@@ -190,6 +227,18 @@ fn updates_need_the_next_version_the_same_project_and_stable_types() {
     let broken = verify_update(&v1, &json!({"version": 2}));
     assert_eq!((broken.valid, broken.message.as_deref()), (false, Some("schemas are invalid")));
     assert!(broken.errors.iter().all(|e| e["instancePath"].is_string() && e["message"].is_string()));
+}
+
+#[test]
+fn a_whole_value_keeps_its_required_fields() {
+    let schema = json!({"project_id": "p", "version": 1, "tables": {"todos": {"fields": {
+        "title": {"type": "string", "required": true}, "done": {"type": "boolean"}}}}});
+    let value = |v: Value| v.as_object().unwrap().clone();
+    assert!(check_required(&schema, "todos", &value(json!({"title": "a", "gone": 1}))).valid, "stale fields are kept");
+    let without = check_required(&schema, "todos", &value(json!({"done": true})));
+    assert!(!without.valid);
+    assert_eq!(without.errors[0]["message"], "Field title is required");
+    assert!(!check_required(&schema, "nowhere", &value(json!({}))).valid);
 }
 
 #[test]

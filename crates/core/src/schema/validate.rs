@@ -20,6 +20,10 @@ pub struct Validation {
 }
 
 const MAX_NAME: usize = 50;
+/// A schema's size limits: validating, comparing and storing a schema stays
+/// cheap, and no app needs more.
+pub const MAX_TABLES: usize = 500;
+pub const MAX_FIELDS: usize = 500;
 const FIELD_TYPES: [&str; 4] = ["string", "boolean", "number", "json"];
 
 /// `~` and `/` escaped, as JSON pointers need.
@@ -27,7 +31,7 @@ fn pointer(parts: &[&str]) -> String {
     parts.iter().map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1"))).collect()
 }
 
-struct Errors(Vec<SchemaError>);
+pub(super) struct Errors(pub(super) Vec<SchemaError>);
 
 impl Errors {
     fn add(&mut self, path: &[&str], message: impl Into<String>) {
@@ -53,18 +57,33 @@ fn name_problem(name: &str) -> Option<String> {
 }
 
 /// Names of one object, each checked, and unique ignoring case.
-fn check_names(errors: &mut Errors, path: &[&str], map: &Map<String, Value>, what: &str) {
-    let mut seen: Vec<String> = Vec::new();
+pub(super) fn check_names(errors: &mut Errors, path: &[&str], map: &Map<String, Value>, what: &str) {
+    let mut seen = std::collections::HashSet::with_capacity(map.len());
     for name in js_keys(map) {
         if let Some(problem) = name_problem(name) {
             errors.add(path, format!("{what} name {name:?} is invalid: {problem}"));
         }
-        let lower = name.to_ascii_lowercase();
-        if seen.contains(&lower) {
+        if !seen.insert(name.to_ascii_lowercase()) {
             errors.add(path, format!("{what} names must be unique ignoring case: {name:?} repeats another"));
         }
-        seen.push(lower);
     }
+}
+
+/// The first size limit `schema` is over, if any: a schema past one is
+/// refused whole, before any other check looks at its parts.
+pub fn size_problem(schema: &Value) -> Option<SchemaError> {
+    let tables = schema.get("tables")?.as_object()?;
+    if tables.len() > MAX_TABLES {
+        let message = format!("must NOT have more than {MAX_TABLES} tables (it has {})", tables.len());
+        return Some(SchemaError { instance_path: pointer(&["tables"]), message });
+    }
+    tables.iter().find_map(|(name, table)| {
+        let fields = table.get("fields")?.as_object()?;
+        (fields.len() > MAX_FIELDS).then(|| SchemaError {
+            instance_path: pointer(&["tables", name, "fields"]),
+            message: format!("must NOT have more than {MAX_FIELDS} fields (it has {})", fields.len()),
+        })
+    })
 }
 
 fn is_integer(value: &Value) -> bool {
@@ -72,6 +91,9 @@ fn is_integer(value: &Value) -> bool {
 }
 
 pub fn validate(schema: &Value) -> Validation {
+    if let Some(problem) = size_problem(schema) {
+        return Validation { valid: false, errors: vec![problem] };
+    }
     let mut errors = Errors(Vec::new());
     let Some(root) = schema.as_object() else {
         errors.add(&[], "must be object");

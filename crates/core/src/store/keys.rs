@@ -19,6 +19,15 @@ pub struct ApiKey {
     pub last_used: Option<Timestamp>,
 }
 
+impl ApiKey {
+    /// The stored roles as the key check reads them: they were checked when
+    /// written; a name unknown today, or a role a public key may no longer
+    /// hold, grants nothing.
+    pub fn parsed_roles(&self) -> crate::model::api_key::KeyRoles {
+        crate::model::api_key::KeyRoles::parse(&self.roles, self.is_private).unwrap_or_default()
+    }
+}
+
 #[async_trait]
 pub trait ApiKeyStore {
     async fn create_key(&self, key: ApiKey) -> StoreResult<()>;

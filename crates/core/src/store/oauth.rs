@@ -104,12 +104,22 @@ pub trait OAuthStore {
         next_expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<RefreshUse>;
-    async fn revoke_token_family(&self, id: Uuid, at: Timestamp) -> StoreResult<()>;
-    /// Families revoked at or after `since`.
-    async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<Vec<Uuid>>;
+    /// Revokes a family, at the database's own time: nodes compare it with
+    /// the database's clock, never with their own (see the next method).
+    async fn revoke_token_family(&self, id: Uuid) -> StoreResult<()>;
+    /// Families revoked at or after `since` (a time of the database's
+    /// clock), and the database's time now, from which to ask next.
+    async fn revoked_token_families(&self, since: Timestamp) -> StoreResult<(Vec<Uuid>, Timestamp)>;
 
     async fn create_session(&self, session: Session) -> StoreResult<()>;
     /// The session with this hash, unless it has expired by `now`.
     async fn session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<Session>>;
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+
+    /// Deletes, in batches of at most `batch` rows a statement: sessions,
+    /// authorization codes and refresh tokens that expired before `now`,
+    /// and token families created before `families_before` that have no
+    /// code or refresh token left (no access token of theirs can still be
+    /// live). The number of rows deleted.
+    async fn purge_expired_sign_ins(&self, now: Timestamp, families_before: Timestamp, batch: u32) -> StoreResult<u64>;
 }

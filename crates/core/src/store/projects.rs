@@ -55,6 +55,9 @@ pub struct Invite {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub accepted_at: Option<Timestamp>,
+    /// The hash of the invite's token (invites made out to an email): the
+    /// proof an accepting account presents.
+    pub token_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,8 +159,17 @@ pub trait ProjectStore {
     /// The projects of every team `account_id` belongs to, oldest first.
     async fn projects_of(&self, account_id: Uuid) -> StoreResult<Vec<TeamProject>>;
     async fn projects_of_team(&self, team_id: Uuid) -> StoreResult<Vec<Project>>;
-    /// Conflicts: `projects_slug_key`. `NotFound` if there is no such project.
-    async fn update_project(&self, id: Uuid, changes: ProjectChanges, at: Timestamp) -> StoreResult<Project>;
+    /// Applies `changes` if the project is unchanged since `seen` (its
+    /// `updated_at`); `None` when it changed meanwhile (read it again and
+    /// retry) or is gone. `at` must be later than `seen`. Conflicts:
+    /// `projects_slug_key`.
+    async fn update_project(
+        &self,
+        id: Uuid,
+        changes: ProjectChanges,
+        seen: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<Option<Project>>;
     /// Replaces the settings if the project is unchanged since `seen`
     /// (its `updated_at`); `None` when it changed meanwhile (read it again
     /// and retry) or is gone. `at` must be later than `seen`.

@@ -65,9 +65,10 @@ pub enum SignInError {
     Store(#[from] StoreError),
 }
 
+/// Checks a password; see [`throttle::sign_in`] for what is throttled.
 pub async fn sign_in(state: &AppState, email: &str, password: String, from: IpAddr) -> Result<Account, SignInError> {
-    let limits = throttle::sign_in::limits(email, from);
-    if let Some(wait) = state.throttle.refused(&limits) {
+    let max = &state.config.throttles;
+    if let Some(wait) = state.throttle.refused(&throttle::sign_in::account(email, from, max)) {
         return Err(SignInError::Throttled(wait));
     }
     let account = state.store.account_by_email(email.trim()).await?;
@@ -75,9 +76,10 @@ pub async fn sign_in(state: &AppState, email: &str, password: String, from: IpAd
     if password::verify(password, hash).await
         && let Some(account) = account
     {
-        state.throttle.clear(&throttle::sign_in::email(email));
+        let [(pair, _)] = throttle::sign_in::pair(email, from);
+        state.throttle.clear(&pair);
         return Ok(account);
     }
-    state.throttle.failed(&limits);
+    state.throttle.on_failure(&throttle::sign_in::limits(email, from, max)).map_err(SignInError::Throttled)?;
     Err(SignInError::Rejected)
 }

@@ -38,14 +38,9 @@ fn throttled(wait: std::time::Duration) -> ApiError {
     ApiError::too_many(wait, format!("Too many failed key checks; try again in {} seconds.", wait.as_secs().max(1)))
 }
 
-/// 429 while `from` (or the project, when known) has failed too often.
-pub fn check_throttle(state: &AppState, from: IpAddr, project: Option<Uuid>) -> ApiResult<()> {
-    match state.key_throttle.refused(&limits(from, project)) {
-        Some(wait) => Err(throttled(wait)),
-        None => Ok(()),
-    }
-}
-
-pub fn count_failure(state: &AppState, from: IpAddr, project: Option<Uuid>) {
-    state.key_throttle.failed(&limits(from, project));
+/// A refused key from `from` (against the project, when known): counted,
+/// or a 429 once the address or the project has failed too often.
+pub fn count_failure(state: &AppState, from: IpAddr, project: Option<Uuid>) -> ApiResult<()> {
+    let limits = limits(from, project, state.config.throttles.keys_per_address);
+    state.key_throttle.on_failure(&limits).map_err(throttled)
 }

@@ -6,10 +6,10 @@
 //! anonymous. Anything present but invalid is a 401, never silently
 //! anonymous.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::api_keys;
 use super::claims::{ACCESS_TYP, AccessClaims};
 use crate::cache::CachedKey;
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::keys::VerifyError;
 use crate::state::AppState;
@@ -122,8 +123,8 @@ impl FromRequestParts<AppState> for Caller {
         let Some(presented) = PresentedKey::parse(token) else {
             return Err(AuthError::invalid("The bearer token is neither an access token nor an API key."));
         };
-        let from = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-        let key = key_caller(state, &presented, from).await?;
+        let from = ClientAddr::from_request_parts(parts, state).await.unwrap_or_else(|never| match never {});
+        let key = key_caller(state, &presented, from.bucket()).await?;
         if key.key.is_private && parts.headers.contains_key(ORIGIN) {
             return Err(AuthError(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -136,14 +137,13 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 async fn key_caller(state: &AppState, presented: &PresentedKey, from: IpAddr) -> Result<Arc<CachedKey>, AuthError> {
-    api_keys::check_throttle(state, from, None)?;
     match api_keys::lookup(state, presented).await? {
         Some(key) => {
             state.key_usage.used(key.key.id);
             Ok(key)
         }
         None => {
-            api_keys::count_failure(state, from, None);
+            api_keys::count_failure(state, from, None)?;
             Err(AuthError::invalid("The API key is not valid: it is wrong, deleted or regenerated."))
         }
     }

@@ -103,6 +103,9 @@ pub async fn resolve_client(state: &AppState, client_id: &str) -> Result<Option<
     }))
 }
 
+/// The longest `nonce` kept with a code and copied into the id token.
+const MAX_NONCE: usize = 256;
+
 pub async fn check(state: &AppState, p: &AuthorizeParams) -> Result<AuthorizeRequest, AuthorizeError> {
     let here = |code, message: &str| AuthorizeError::Here(oauth_error(code, message));
     let client_id = p.client_id.as_deref().ok_or_else(|| here("invalid_request", "client_id is required."))?;
@@ -140,6 +143,17 @@ pub async fn check(state: &AppState, p: &AuthorizeParams) -> Result<AuthorizeReq
     }
     if p.code_challenge_method.is_some() && p.code_challenge.is_none() {
         return Err(back("invalid_request", "code_challenge_method without code_challenge"));
+    }
+    if state.config.require_pkce && p.code_challenge.is_none() {
+        return Err(back(
+            "invalid_request",
+            "this server requires PKCE: send code_challenge with code_challenge_method=S256",
+        ));
+    }
+    if let Some(nonce) = &p.nonce
+        && nonce.len() > MAX_NONCE
+    {
+        return Err(back("invalid_request", "nonce is at most 256 characters"));
     }
     Ok(AuthorizeRequest {
         redirect_uri: redirect_uri.to_owned(),
@@ -225,9 +239,8 @@ pub async fn token(state: &AppState, request: TokenRequest) -> Result<TokenRespo
 }
 
 async fn revoke(state: &AppState, family: Uuid) -> Result<(), ApiError> {
-    let now = time::now();
-    state.store.revoke_token_family(family, now).await?;
-    state.revocations.insert(family, now);
+    state.store.revoke_token_family(family).await?;
+    state.revocations.insert(family, time::now());
     Ok(())
 }
 
@@ -336,7 +349,7 @@ async fn issue(
     let ttl = state.config.access_token_ttl.as_secs() as i64;
     let (iat, exp) = (now.timestamp(), now.timestamp() + ttl);
     let sub = account.did(&did::web_host(&state.config.public_url));
-    let scopes = Scopes::parse(&family.scope).unwrap_or_default();
+    let shown = oauth::Disclosure::of(&family.client_id, &Scopes::parse(&family.scope).unwrap_or_default());
     let access = AccessClaims {
         iss: state.keys.issuer().to_owned(),
         sub: sub.clone(),
@@ -355,9 +368,11 @@ async fn issue(
         exp,
         iat,
         nonce,
-        email: scopes.contains(oauth::EMAIL).then(|| account.email.clone()),
-        name: scopes.contains(oauth::PROFILE).then(|| account.name.clone()),
-        preferred_username: if scopes.contains(oauth::PROFILE) { account.username.clone() } else { None },
+        email: shown.email.then(|| account.email.clone()),
+        // No address is verified yet: nothing may take one as proof of a mailbox.
+        email_verified: shown.email.then_some(false),
+        name: shown.profile.then(|| account.name.clone()),
+        preferred_username: if shown.profile { account.username.clone() } else { None },
     };
     Ok(TokenResponse {
         access_token: state.keys.sign(ACCESS_TYP, &access).await,

@@ -8,6 +8,7 @@ pub mod cookies;
 pub mod flow;
 pub mod key_usage;
 pub mod pages;
+pub mod purge;
 pub mod revocations;
 pub mod session;
 pub mod throttle;

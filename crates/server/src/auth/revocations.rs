@@ -39,19 +39,24 @@ impl Revocations {
         let this = Arc::clone(self);
         let ttl = chrono::Duration::from_std(token_ttl).unwrap_or(chrono::Duration::hours(1));
         tokio::spawn(async move {
-            let mut since = time::now() - ttl;
+            // `since` is a time of the database's clock, as `revoked_at` is:
+            // a node whose own clock is off misses nothing. Until the
+            // database has answered once, look back a whole token lifetime
+            // (and a margin for the clocks' difference).
+            let mut since: Option<Timestamp> = None;
             loop {
                 let started = time::now();
-                match store.revoked_token_families(since).await {
-                    Ok(ids) => {
+                let from = since.unwrap_or(started - ttl - chrono::Duration::minutes(5));
+                match store.revoked_token_families(from).await {
+                    Ok((ids, database_now)) => {
                         for id in ids {
                             this.insert(id, started);
                         }
                         // Overlap the next window: a revocation committed
-                        // just before `started` must not fall between two.
-                        since = started - chrono::Duration::seconds(10);
+                        // just before this read must not fall between two.
+                        since = Some(database_now - chrono::Duration::seconds(10));
                     }
-                    Err(e) => tracing::debug!(error = %e, "could not read revocations; will retry"),
+                    Err(e) => tracing::warn!(error = %e, "could not read revocations; will retry"),
                 }
                 this.forget_before(started - ttl - chrono::Duration::minutes(1));
                 tokio::time::sleep(SYNC_INTERVAL).await;

@@ -1,7 +1,15 @@
-//! Slows down guessing: failures are counted per key (an email address, a
-//! client address, a project) within a window, and once a key has reached
-//! its limit further attempts are refused until the window has passed.
-//! Counts are kept per node, in memory.
+//! Slows down guessing: failures are counted per key (an account and a
+//! client address, a client address, a project) within a window, and once a
+//! key has reached its limit further failures are answered 429 until the
+//! window has passed. Counts are kept per node, in memory.
+//!
+//! Valid credentials are never refused for failures counted against their
+//! client address or project: the credential is checked first, and only a
+//! failed check meets the throttle. The one exception is the pair of an
+//! account and an address, locked after a few wrong passwords whatever
+//! comes next (else guessing could go on until it succeeds); it locks no one
+//! else out, neither the account's owner elsewhere nor others behind the
+//! same address.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -54,32 +62,52 @@ impl<K: Hash + Eq + Clone> Throttle<K> {
         }
     }
 
+    /// A failed attempt: `Err(wait)` when a limit had been reached already
+    /// (answer 429), otherwise counted.
+    pub fn on_failure(&self, limits: &[(K, u32)]) -> Result<(), Duration> {
+        match self.refused(limits) {
+            Some(wait) => Err(wait),
+            None => {
+                self.failed(limits);
+                Ok(())
+            }
+        }
+    }
+
     pub fn clear(&self, key: &K) {
         self.failures.lock().expect("throttle lock").remove(key);
     }
 }
 
-/// Password guessing: 5 failed sign-ins per email address, or 20 from one
-/// client address, within 15 minutes.
+/// Password guessing, within 15 minutes: an account and a client address
+/// are locked together after `sign_in_per_account` wrong passwords (5); a
+/// client address's wrong passwords for any account are answered 429 after
+/// `sign_in_per_address` (20), while its right ones still sign in.
 pub mod sign_in {
     use super::*;
+    use crate::config::Throttles;
 
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-    pub const MAX_PER_ACCOUNT: u32 = 5;
-    pub const MAX_PER_ADDRESS: u32 = 20;
 
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum Key {
-        Email(String),
+        AccountFrom(String, IpAddr),
         Address(IpAddr),
     }
 
-    pub fn email(email: &str) -> Key {
-        Key::Email(email.trim().to_lowercase())
+    /// The lock of an account (by its email) at one client address.
+    pub fn pair(email: &str, from: IpAddr) -> [(Key, u32); 1] {
+        [(Key::AccountFrom(email.trim().to_lowercase(), from), u32::MAX)]
     }
 
-    pub fn limits(email: &str, from: IpAddr) -> [(Key, u32); 2] {
-        [(self::email(email), MAX_PER_ACCOUNT), (Key::Address(from), MAX_PER_ADDRESS)]
+    pub fn account(email: &str, from: IpAddr, max: &Throttles) -> [(Key, u32); 1] {
+        [(Key::AccountFrom(email.trim().to_lowercase(), from), max.sign_in_per_account)]
+    }
+
+    /// Both limits a wrong password counts against.
+    pub fn limits(email: &str, from: IpAddr, max: &Throttles) -> [(Key, u32); 2] {
+        let [account] = account(email, from, max);
+        [account, (Key::Address(from), max.sign_in_per_address)]
     }
 
     pub fn throttle() -> Throttle<Key> {
@@ -87,14 +115,14 @@ pub mod sign_in {
     }
 }
 
-/// API-key guessing: 20 failed key checks (a `verify` that answers
+/// API-key guessing: failed key checks (a `verify` that answers
 /// `is_valid: false`, or a bearer key that is refused) from one client
-/// address, or 200 against one project, within a minute.
+/// address (`keys_per_address`, 20), or 200 against one project, within a
+/// minute; beyond them further wrong keys are answered 429.
 pub mod api_keys {
     use super::*;
 
     pub const WINDOW: Duration = Duration::from_secs(60);
-    pub const MAX_PER_ADDRESS: u32 = 20;
     pub const MAX_PER_PROJECT: u32 = 200;
 
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -103,8 +131,8 @@ pub mod api_keys {
         Project(Uuid),
     }
 
-    pub fn limits(from: IpAddr, project: Option<Uuid>) -> Vec<(Key, u32)> {
-        let mut limits = vec![(Key::Address(from), MAX_PER_ADDRESS)];
+    pub fn limits(from: IpAddr, project: Option<Uuid>, per_address: u32) -> Vec<(Key, u32)> {
+        let mut limits = vec![(Key::Address(from), per_address)];
         limits.extend(project.map(|p| (Key::Project(p), MAX_PER_PROJECT)));
         limits
     }
@@ -131,33 +159,51 @@ pub mod connect {
     }
 }
 
+/// Invites sent by one account: counted per hour, so that no one mails the
+/// world from a team.
+pub mod invites {
+    use super::*;
+
+    pub fn throttle() -> Throttle<Uuid> {
+        Throttle::new(Duration::from_secs(3600))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::config::Throttles;
+
     #[test]
-    fn refuses_after_the_limit_per_account_then_clears_on_success() {
+    fn locks_an_account_at_one_address_only() {
         let t = sign_in::throttle();
+        let max = Throttles::default();
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        for _ in 0..sign_in::MAX_PER_ACCOUNT {
-            assert_eq!(t.refused(&sign_in::limits("a@x.io", ip)), None);
-            t.failed(&sign_in::limits("A@x.io", ip));
+        let elsewhere: IpAddr = "192.0.2.9".parse().unwrap();
+        for _ in 0..max.sign_in_per_account {
+            assert_eq!(t.on_failure(&sign_in::limits("A@x.io", ip, &max)), Ok(()));
         }
-        assert!(t.refused(&sign_in::limits("a@x.io", ip)).is_some_and(|d| d <= sign_in::WINDOW));
-        assert_eq!(t.refused(&sign_in::limits("b@x.io", ip)), None, "other accounts are not locked");
-        t.clear(&sign_in::email("a@x.io"));
-        assert_eq!(t.refused(&sign_in::limits("a@x.io", ip)), None);
+        assert!(t.refused(&sign_in::account("a@x.io", ip, &max)).is_some_and(|d| d <= sign_in::WINDOW));
+        assert_eq!(t.refused(&sign_in::account("a@x.io", elsewhere, &max)), None, "the owner elsewhere is not locked");
+        assert_eq!(t.refused(&sign_in::account("b@x.io", ip, &max)), None, "other accounts are not locked");
+        let [(pair, _)] = sign_in::pair("a@x.io", ip);
+        t.clear(&pair);
+        assert_eq!(t.refused(&sign_in::account("a@x.io", ip, &max)), None);
     }
 
     #[test]
-    fn refuses_an_address_that_tries_many_accounts() {
+    fn an_address_that_tries_many_accounts_gets_429_for_wrong_passwords() {
         let t = sign_in::throttle();
+        let max = Throttles::default();
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        for i in 0..sign_in::MAX_PER_ADDRESS {
-            t.failed(&sign_in::limits(&format!("user{i}@x.io"), ip));
+        for i in 0..max.sign_in_per_address {
+            assert_eq!(t.on_failure(&sign_in::limits(&format!("user{i}@x.io"), ip, &max)), Ok(()));
         }
-        assert!(t.refused(&sign_in::limits("new@x.io", ip)).is_some());
-        assert_eq!(t.refused(&sign_in::limits("new@x.io", "10.0.0.2".parse().unwrap())), None);
+        assert!(t.on_failure(&sign_in::limits("new@x.io", ip, &max)).is_err());
+        assert_eq!(t.refused(&sign_in::account("new@x.io", ip, &max)), None, "a right password would still pass");
+        let other: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_eq!(t.on_failure(&sign_in::limits("new@x.io", other, &max)), Ok(()));
     }
 
     #[test]
@@ -166,11 +212,10 @@ mod tests {
         let project = Uuid::new_v4();
         for i in 0..api_keys::MAX_PER_PROJECT {
             let from = IpAddr::from([10, 0, (i / 250) as u8, (i % 250) as u8]);
-            assert_eq!(t.refused(&api_keys::limits(from, Some(project))), None);
-            t.failed(&api_keys::limits(from, Some(project)));
+            assert_eq!(t.on_failure(&api_keys::limits(from, Some(project), 20)), Ok(()));
         }
         let fresh: IpAddr = "192.0.2.1".parse().unwrap();
-        assert!(t.refused(&api_keys::limits(fresh, Some(project))).is_some());
-        assert_eq!(t.refused(&api_keys::limits(fresh, Some(Uuid::new_v4()))), None);
+        assert!(t.on_failure(&api_keys::limits(fresh, Some(project), 20)).is_err());
+        assert_eq!(t.refused(&api_keys::limits(fresh, Some(Uuid::new_v4()), 20)), None);
     }
 }

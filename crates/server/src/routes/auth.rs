@@ -6,7 +6,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, PRAGMA};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use basic_admin_core::did;
-use basic_admin_core::oauth::KNOWN_SCOPES;
+use basic_admin_core::oauth::{self, KNOWN_SCOPES, Scopes};
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -126,14 +126,26 @@ async fn token(State(state): State<AppState>, JsonOrForm(request): JsonOrForm<To
     }
 }
 
+/// The signed-in account, as far as the token's consent goes: `email`
+/// with the `email` scope, `name` and `username` with `profile` (the CLI
+/// sees all of its own account).
 #[derive(Serialize, ToSchema)]
 struct UserInfo {
     /// The account's DID.
     sub: String,
     id: String,
-    name: String,
-    email: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    email: Option<String>,
+    /// Whether the email has been proven to reach the account (not yet possible here)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     username: Option<String>,
 }
 
@@ -149,7 +161,9 @@ struct UserInfo {
     )
 )]
 async fn userinfo(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UserInfo>> {
-    let account_id = caller.account()?.account_id;
+    let signed_in = caller.account()?;
+    let (account_id, claims) = (signed_in.account_id, &signed_in.claims);
+    let shown = oauth::Disclosure::of(&claims.client_id, &Scopes::parse(&claims.scope).unwrap_or_default());
     let account = state
         .store
         .account_by_id(account_id)
@@ -158,9 +172,10 @@ async fn userinfo(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     Ok(Json(UserInfo {
         sub: account.did(&did::web_host(&state.config.public_url)),
         id: account.id.to_string(),
-        name: account.name,
-        email: account.email,
-        username: account.username,
+        name: shown.profile.then_some(account.name),
+        email_verified: shown.email.then_some(false),
+        email: shown.email.then_some(account.email),
+        username: account.username.filter(|_| shown.profile),
     }))
 }
 
@@ -193,7 +208,7 @@ pub fn discovery(state: &AppState) -> Value {
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["none"],
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "email", "name", "preferred_username"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "email", "email_verified", "name", "preferred_username"],
     })
 }
 

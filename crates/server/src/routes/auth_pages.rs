@@ -2,9 +2,7 @@
 //! sign out. They are part of the authorization flow, not of the API, so
 //! they are not in the OpenAPI document.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -117,7 +115,7 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    from: crate::client_addr::ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -128,7 +126,7 @@ async fn login(
     if !session::csrf_ok(&headers, &form.csrf) {
         return context.expired(&form.email);
     }
-    match accounts::sign_in(&state, &form.email, form.password, peer.ip()).await {
+    match accounts::sign_in(&state, &form.email, form.password, from.bucket()).await {
         Ok(account) => context.signed_in(&state, &account).await,
         Err(SignInError::Rejected) => {
             context.render(StatusCode::UNAUTHORIZED, Some("Wrong email or password."), &form.email)

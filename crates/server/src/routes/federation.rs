@@ -53,9 +53,10 @@ async fn did_document(
     headers: HeaderMap,
     Path(path): Path<HexPath>,
 ) -> ApiResult<Response> {
-    let (project, _) = federation::public_project(&state, &path.hexId).await?;
-    let render = federation::did_document(&state, &project);
-    rendered::cached(&state, &headers, project.id, Document::DidDocument, CACHE_CONTROL, render).await
+    let id = federation::public_id(&path.hexId)?;
+    let render =
+        async || federation::did_document(&state, &federation::public_project(&state, &path.hexId).await?.0).await;
+    rendered::cached(&state.caches, &headers, id, Document::DidDocument, CACHE_CONTROL, render).await
 }
 
 /// Get client metadata document
@@ -78,7 +79,11 @@ async fn client_metadata(
     headers: HeaderMap,
     Path(path): Path<ProjectPath>,
 ) -> ApiResult<Response> {
-    let (project, hex) = federation::public_project(&state, &path.id).await?;
-    let render = federation::client_metadata(&state, &project, hex);
-    rendered::cached(&state, &headers, project.id, Document::ClientMetadata { hex }, CACHE_CONTROL, render).await
+    let id = federation::public_id(&path.id)?;
+    let hex = !path.id.contains('-');
+    let render = async || {
+        let (project, hex) = federation::public_project(&state, &path.id).await?;
+        federation::client_metadata(&state, &project, hex).await
+    };
+    rendered::cached(&state.caches, &headers, id, Document::ClientMetadata { hex }, CACHE_CONTROL, render).await
 }

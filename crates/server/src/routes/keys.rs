@@ -1,9 +1,7 @@
 //! The `project-keys` tag: API keys, managed by developers (and by keys
 //! holding `keys:read`/`keys:write`).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use basic_admin_core::store::ApiKey;
 use basic_admin_core::time::rfc3339;
 use chrono::{DateTime, Utc};
@@ -41,9 +39,10 @@ struct KeyView {
     created_at: DateTime<Utc>,
     #[serde(with = "rfc3339")]
     updated_at: DateTime<Utc>,
-    /// When the key was last used (recorded every few seconds).
-    #[serde(with = "optional_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    /// When the key was last used (recorded every few seconds); left out
+    /// until it has been
+    #[serde(with = "optional_time", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     last_used: Option<DateTime<Utc>>,
 }
 
@@ -319,12 +318,12 @@ struct Verification {
 )]
 async fn verify(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    from: crate::client_addr::ClientAddr,
     caller: Caller,
     Path(path): Path<ProjectPath>,
     Json(body): Json<VerifyKey>,
 ) -> ApiResult<Json<Verification>> {
-    let verdict = keys::verify(&state, &caller, &path.id, &body.key, body.key_id.as_deref(), peer.ip()).await?;
+    let verdict = keys::verify(&state, &caller, &path.id, &body.key, body.key_id.as_deref(), from.bucket()).await?;
     Ok(Json(match verdict {
         keys::Verdict::Valid(k) => Verification {
             is_valid: true,

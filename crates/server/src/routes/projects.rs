@@ -34,12 +34,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Serialize, ToSchema)]
 struct Styles {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     background_url: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 struct ListedProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     icon_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     styles: Option<Styles>,
@@ -163,6 +165,9 @@ struct ProjectView {
     id: Uuid,
     name: String,
     slug: String,
+    /// Left out when the project has none
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     website: Option<String>,
     #[schema(value_type = Object)]
     profile: Value,
@@ -291,6 +296,9 @@ struct PublicProfile {
     id: Uuid,
     name: String,
     slug: String,
+    /// Left out when the project has none
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     website: Option<String>,
     #[schema(value_type = Object)]
     profile: Value,

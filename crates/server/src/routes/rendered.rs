@@ -8,9 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use crate::cache::Document;
+use crate::cache::{Caches, Document};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 
 /// A strong ETag for a body: part of its SHA-256.
 pub fn etag(body: &[u8]) -> String {
@@ -33,26 +32,53 @@ pub fn answer(headers: &HeaderMap, body: Vec<u8>, etag: &str, cache_control: &'s
     (cache, [(ETAG, etag)], json, body).into_response()
 }
 
-/// `document` of `project` from memory, or rendered by `render` (from what
-/// it reads now) and kept for the next request.
-pub async fn cached<F, T>(
-    state: &AppState,
+/// `document` of `project` from memory, or rendered by `render` and kept
+/// for the next request. `render` reads everything it shows itself, after
+/// the cache generation is taken: a change made while it reads then keeps
+/// its stale answer out of the cache.
+pub async fn cached<R, F, T>(
+    caches: &Caches,
     headers: &HeaderMap,
     project: Uuid,
     document: Document,
     cache_control: &'static str,
-    render: F,
+    render: R,
 ) -> ApiResult<Response>
 where
+    R: FnOnce() -> F,
     F: Future<Output = ApiResult<T>>,
     T: serde::Serialize,
 {
-    if let Some(hit) = state.caches.document(project, document) {
+    if let Some(hit) = caches.document(project, document) {
         return Ok(answer(headers, hit.body.clone(), &hit.etag, cache_control));
     }
-    let generation = state.caches.generation();
-    let body = serde_json::to_vec(&render.await?).map_err(ApiError::internal)?;
+    let generation = caches.generation();
+    let body = serde_json::to_vec(&render().await?).map_err(ApiError::internal)?;
     let etag = etag(&body);
-    state.caches.put_document(project, document, body.clone(), etag.clone(), generation);
+    caches.put_document(project, document, body.clone(), etag.clone(), generation);
     Ok(answer(headers, body, &etag, cache_control))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn what_changes_while_a_document_is_read_is_not_kept() {
+        let caches = Caches::default();
+        let project = Uuid::new_v4();
+        let headers = HeaderMap::new();
+        let stale = || async {
+            // The project changes (on this node or another) while it is read.
+            caches.forget(&format!("project:{project}"));
+            Ok(json!({"name": "before"}))
+        };
+        let answered = cached(&caches, &headers, project, Document::DidDocument, "no-cache", stale).await.unwrap();
+        assert_eq!(answered.status(), StatusCode::OK);
+        assert!(caches.document(project, Document::DidDocument).is_none(), "the stale answer is not kept");
+        let fresh = || async { Ok(json!({"name": "after"})) };
+        cached(&caches, &headers, project, Document::DidDocument, "no-cache", fresh).await.unwrap();
+        assert!(caches.document(project, Document::DidDocument).is_some());
+    }
 }

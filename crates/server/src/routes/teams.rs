@@ -37,11 +37,14 @@ struct TeamSummary {
     id: Uuid,
     name: String,
     slug: String,
-    /// The owner's account id.
+    /// The owner's account id
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     owner: Option<Uuid>,
     /// The caller's role in the team.
     roles: String,
-    role_name: Option<String>,
+    /// The role's label: the one set, or the role's own name (`Owner`, …)
+    role_name: String,
     #[serde(with = "rfc3339")]
     created_at: DateTime<Utc>,
 }
@@ -69,8 +72,8 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<D
             name: t.team.name,
             slug: t.team.slug,
             owner: t.owner_id,
+            role_name: role_label(&t.member.roles, t.member.role_name),
             roles: t.member.roles,
-            role_name: t.member.role_name,
             created_at: t.team.created_at,
         })
         .collect();
@@ -145,24 +148,37 @@ async fn slug_available(
     Ok(Json(SlugAvailability { available: !state.store.team_slug_taken(slug.as_str()).await? }))
 }
 
+/// A member's label, or their role's own name: never null, since clients
+/// show it (the CLI lists a team's owner by it).
+fn role_label(roles: &str, role_name: Option<String>) -> String {
+    role_name.unwrap_or_else(|| crate::services::access::role_of(roles).label().to_owned())
+}
+
 #[derive(Serialize, ToSchema)]
 struct MemberView {
     account_id: Uuid,
     roles: String,
-    role_name: Option<String>,
+    /// The role's label: the one set, or the role's own name (`Owner`, …)
+    role_name: String,
     #[serde(with = "rfc3339")]
     created_at: DateTime<Utc>,
 }
 
 impl From<Member> for MemberView {
     fn from(m: Member) -> Self {
-        Self { account_id: m.account_id, roles: m.roles, role_name: m.role_name, created_at: m.created_at }
+        Self {
+            account_id: m.account_id,
+            role_name: role_label(&m.roles, m.role_name),
+            roles: m.roles,
+            created_at: m.created_at,
+        }
     }
 }
 
 #[derive(Serialize, ToSchema)]
 struct ProjectIcon {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     icon_url: Option<String>,
 }
 
@@ -187,7 +203,8 @@ struct InviteView {
     team_id: Uuid,
     email_or_username: String,
     roles: String,
-    role_name: Option<String>,
+    /// The role's label: the one set, or the role's own name (`Owner`, …)
+    role_name: String,
     #[serde(with = "rfc3339")]
     created_at: DateTime<Utc>,
     #[serde(with = "rfc3339")]
@@ -200,8 +217,8 @@ impl From<Invite> for InviteView {
             id: i.id,
             team_id: i.team_id,
             email_or_username: i.invitee,
+            role_name: role_label(&i.roles, i.role_name),
             roles: i.roles,
-            role_name: i.role_name,
             created_at: i.created_at,
             expires_at: i.expires_at,
         }
@@ -213,6 +230,8 @@ struct TeamDetailView {
     id: Uuid,
     name: String,
     slug: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     owner_id: Option<Uuid>,
     #[serde(with = "rfc3339")]
     created_at: DateTime<Utc>,
@@ -278,6 +297,8 @@ struct TeamView {
     id: Uuid,
     name: String,
     slug: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     owner_id: Option<Uuid>,
     #[serde(with = "rfc3339")]
     created_at: DateTime<Utc>,
@@ -381,12 +402,18 @@ struct MembershipView {
     team_id: Uuid,
     account_id: Uuid,
     roles: String,
-    role_name: Option<String>,
+    /// The role's label: the one set, or the role's own name (`Owner`, …)
+    role_name: String,
 }
 
 impl From<Member> for MembershipView {
     fn from(m: Member) -> Self {
-        Self { team_id: m.team_id, account_id: m.account_id, roles: m.roles, role_name: m.role_name }
+        Self {
+            team_id: m.team_id,
+            account_id: m.account_id,
+            role_name: role_label(&m.roles, m.role_name),
+            roles: m.roles,
+        }
     }
 }
 
@@ -448,7 +475,8 @@ async fn remove_member(
 
 /// Get team invites
 ///
-/// Pending invites: not accepted, not expired.
+/// Pending invites: not accepted, not expired. Only owners and admins see
+/// them; for members and viewers the list is empty.
 #[utoipa::path(
     get,
     path = "/team/{team_id}/invite",
@@ -504,10 +532,14 @@ mod optional_rfc3339 {
 struct CreatedInvite {
     id: Uuid,
     team_id: Uuid,
-    /// The invited account, when it exists already.
-    account_id: Option<Uuid>,
+    /// For an invite made out to an email: the proof the invitee presents to
+    /// accept it (`POST /team/accept-invite {invite_id, token}`). Shown this
+    /// once; hand it to the invitee with the invite's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
     roles: String,
-    role_name: Option<String>,
+    /// The role's label: the one set, or the role's own name (`Owner`, …)
+    role_name: String,
     #[serde(with = "rfc3339")]
     created_at: DateTime<Utc>,
     #[serde(with = "rfc3339")]
@@ -529,6 +561,7 @@ struct CreatedInvite {
         (status = 201, description = "The invite", body = Data<CreatedInvite>),
         (status = 400, description = "Invalid invite, already a member, or a pending invite exists", body = ErrorBody),
         AccessErrors,
+        (status = 429, description = "Too many invites from this account; see Retry-After", body = ErrorBody),
         (status = 500, description = "Internal error", body = ErrorBody),
     )
 )]
@@ -545,13 +578,13 @@ async fn invite(
         role_name: body.role_name.as_deref(),
         expires_at: body.expires_at,
     };
-    let (invite, account_id) = teams::invite(&state, &caller, &path.team_id, new).await?;
+    let (invite, token) = teams::invite(&state, &caller, &path.team_id, new).await?;
     let data = CreatedInvite {
         id: invite.id,
         team_id: invite.team_id,
-        account_id,
+        token,
+        role_name: role_label(&invite.roles, invite.role_name),
         roles: invite.roles,
-        role_name: invite.role_name,
         created_at: invite.created_at,
         expires_at: invite.expires_at,
         email_or_username: invite.invitee,
@@ -595,11 +628,14 @@ struct AcceptInvite {
     /// The invite's id (`id` is accepted too)
     #[serde(alias = "id")]
     invite_id: String,
+    /// The invite's token: required for invites made out to an email
+    token: Option<String>,
 }
 
 /// Accept a team invite
 ///
-/// The invite must be made out to the caller's email or username.
+/// An invite made out to an email is accepted with its token (given once,
+/// when the invite was made); one made out to a username by that account.
 #[utoipa::path(
     post,
     path = "/team/accept-invite",
@@ -608,7 +644,7 @@ struct AcceptInvite {
     request_body = AcceptInvite,
     responses(
         (status = 200, description = "Joined the team", body = Data<MembershipView>),
-        (status = 400, description = "Expired or used invite, or already a member", body = ErrorBody),
+        (status = 400, description = "Expired or used invite, no token for an invite made out to an email, or already a member", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such invite for the caller", body = ErrorBody),
         (status = 500, description = "Internal error", body = ErrorBody),
@@ -619,6 +655,6 @@ async fn accept_invite(
     caller: Caller,
     Json(body): Json<AcceptInvite>,
 ) -> ApiResult<Json<Data<MembershipView>>> {
-    let member = teams::accept(&state, &caller, &body.invite_id).await?;
+    let member = teams::accept(&state, &caller, &body.invite_id, body.token.as_deref()).await?;
     Ok(Json(Data { data: member.into() }))
 }

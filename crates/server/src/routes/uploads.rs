@@ -4,7 +4,9 @@
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartError;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::header::{ACCEPT_RANGES, CACHE_CONTROL, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RANGE};
+use axum::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RANGE,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use basic_admin_core::store::Upload;
@@ -135,8 +137,9 @@ async fn upload_icon(
     Path(path): Path<ProjectPath>,
     form: Multipart,
 ) -> ApiResult<Json<IconUploaded>> {
+    let grant = uploads::may_upload(&state, &caller, &path.id).await?;
     let bytes = file_part(form, Kind::Icon).await?;
-    let icon_url = uploads::upload(&state, &caller, &path.id, Kind::Icon, bytes).await?;
+    let icon_url = uploads::upload(&state, grant, Kind::Icon, bytes).await?;
     Ok(Json(IconUploaded { success: true, icon_url }))
 }
 
@@ -162,8 +165,9 @@ async fn upload_background(
     Path(path): Path<ProjectPath>,
     form: Multipart,
 ) -> ApiResult<Json<BackgroundUploaded>> {
+    let grant = uploads::may_upload(&state, &caller, &path.id).await?;
     let bytes = file_part(form, Kind::Background).await?;
-    let background_url = uploads::upload(&state, &caller, &path.id, Kind::Background, bytes).await?;
+    let background_url = uploads::upload(&state, grant, Kind::Background, bytes).await?;
     Ok(Json(BackgroundUploaded { success: true, background_url }))
 }
 
@@ -222,8 +226,10 @@ async fn delete_background(
 #[derive(Serialize, ToSchema)]
 struct ImageView {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     icon_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     background_url: Option<String>,
     /// File size in bytes
     size: i64,
@@ -285,7 +291,7 @@ async fn list(
 /// A stored file: immutable (a new upload gets a new name), with an ETag
 /// and single byte ranges.
 async fn file(State(state): State<AppState>, headers: HeaderMap, Path(path): Path<String>) -> ApiResult<Response> {
-    let (bytes, content_type) = uploads::file(&state, &path).await?;
+    let content_type = uploads::file_type(&path)?;
     let etag = format!("\"{}\"", path.rsplit('/').next().unwrap_or_default());
     let common = [
         (CONTENT_TYPE, HeaderValue::from_static(content_type)),
@@ -297,16 +303,19 @@ async fn file(State(state): State<AppState>, headers: HeaderMap, Path(path): Pat
     {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
-    let total = bytes.len() as u64;
+    let total = uploads::file_size(&state, &path).await?;
     let Some(range) = headers.get(RANGE).and_then(|v| v.to_str().ok()) else {
-        return Ok((common, Body::from(bytes)).into_response());
+        let whole = uploads::file_bytes(&state, &path, None).await?;
+        let length = [(CONTENT_LENGTH, HeaderValue::from(total))];
+        return Ok((common, length, Body::from_stream(whole)).into_response());
     };
     match byte_range(range, total) {
         Some((start, end)) => {
-            let part = bytes.slice(start as usize..=end as usize);
+            let part = uploads::file_bytes(&state, &path, Some(start..end + 1)).await?;
             let content_range =
                 HeaderValue::from_str(&format!("bytes {start}-{end}/{total}")).map_err(ApiError::internal)?;
-            Ok((StatusCode::PARTIAL_CONTENT, common, [(CONTENT_RANGE, content_range)], Body::from(part))
+            let length = [(CONTENT_LENGTH, HeaderValue::from(end + 1 - start))];
+            Ok((StatusCode::PARTIAL_CONTENT, common, [(CONTENT_RANGE, content_range)], length, Body::from_stream(part))
                 .into_response())
         }
         None => {

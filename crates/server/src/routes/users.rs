@@ -1,8 +1,6 @@
 //! The `project-users` tag: the users of a project's app, and their data.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use basic_admin_core::authz::Action;
 use basic_admin_core::store::ProjectUser;
 use basic_admin_core::time::rfc3339;
@@ -99,11 +97,11 @@ struct Connected {
 )]
 async fn connect(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    from: crate::client_addr::ClientAddr,
     Path(path): Path<ProjectPath>,
     Json(body): Json<ConnectBody>,
 ) -> ApiResult<Json<Connected>> {
-    let user = users::connect(&state, &path.id, &body.token, peer.ip()).await?;
+    let user = users::connect(&state, &path.id, &body.token, from.bucket()).await?;
     Ok(Json(Connected { ok: true, user_did: user.user_did, pds_url: user.pds_url }))
 }
 

@@ -80,7 +80,7 @@ struct SchemaBody {
     request_body = SchemaBody,
     responses(
         (status = 200, description = "The changes", body = Object),
-        (status = 400, description = "No project_id in the schema", body = ErrorBody),
+        (status = 400, description = "No project_id in the schema, or a schema past the size limits (500 tables, 500 fields a table)", body = ErrorBody),
         (status = 404, description = "No such project", body = ErrorBody),
     )
 )]
@@ -88,7 +88,7 @@ async fn compare_schema(
     axum::extract::State(state): axum::extract::State<AppState>,
     Json(body): Json<SchemaBody>,
 ) -> ApiResult<Json<basic_admin_core::schema::Comparison>> {
-    Ok(Json(crate::services::schemas::compare(&state, &body.schema).await?))
+    Ok(Json(crate::services::schemas::compare(&state, body.schema).await?))
 }
 
 /// Verify update schema
@@ -103,7 +103,7 @@ async fn compare_schema(
     request_body = SchemaBody,
     responses(
         (status = 200, description = "The verdict", body = Object),
-        (status = 400, description = "No project_id in the schema", body = ErrorBody),
+        (status = 400, description = "No project_id in the schema, or a schema past the size limits (500 tables, 500 fields a table)", body = ErrorBody),
         (status = 404, description = "No such project", body = ErrorBody),
     )
 )]
@@ -111,5 +111,5 @@ async fn verify_update_schema(
     axum::extract::State(state): axum::extract::State<AppState>,
     Json(body): Json<SchemaBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(crate::services::schemas::verify(&state, &body.schema).await?))
+    Ok(Json(crate::services::schemas::verify(&state, body.schema).await?))
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::projects;
+use super::{access, projects};
 use crate::crypto::seal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -92,10 +92,13 @@ pub struct ClientMetadata {
     /// This document's own URL.
     pub client_id: String,
     pub client_name: String,
-    /// The project's website.
+    /// The project's website; left out when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub client_uri: Option<String>,
     /// The project's icon, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub logo_uri: Option<String>,
     /// The project's `settings.auth.redirect_uris`.
     pub redirect_uris: Vec<String>,
@@ -124,6 +127,12 @@ pub async fn client_metadata(state: &AppState, project: &Project, hex: bool) -> 
 
 /// A public project document's project, by UUID or hex id: whether the hex
 /// form was used too.
+/// The project id a public document's path names (its UUID or hex form);
+/// whether the project exists is known only once it is read.
+pub fn public_id(id: &str) -> ApiResult<Uuid> {
+    access::parse_id(id, access::project_not_found)
+}
+
 pub async fn public_project(state: &AppState, id: &str) -> ApiResult<(Project, bool)> {
     let project = projects::public(state, id).await?;
     Ok((project, !id.contains('-')))

@@ -3,10 +3,9 @@
 
 use axum::http::StatusCode;
 use basic_admin_core::authz::Action;
-use basic_admin_core::schema::check_item;
+use basic_admin_core::schema::{DataVerdict, check_item, check_required};
 use basic_admin_core::store::{Item, StoreError};
 use basic_admin_core::time;
-use chrono::Duration;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -111,10 +110,16 @@ fn within_size(fields: &Map<String, Value>) -> ApiResult<()> {
     Ok(())
 }
 
+fn schema_of(table: &Table) -> &Value {
+    table.schema.as_ref().as_ref().expect("a table comes from a published schema")
+}
+
 /// Whether `fields` fit the table (with its required fields when `complete`).
 fn fits(table: &Table, fields: &Map<String, Value>, complete: bool) -> ApiResult<()> {
-    let schema = table.schema.as_ref().as_ref().expect("a table comes from a published schema");
-    let verdict = check_item(schema, &table.name, fields, complete);
+    judged(check_item(schema_of(table), &table.name, fields, complete))
+}
+
+fn judged(verdict: DataVerdict) -> ApiResult<()> {
     if verdict.valid {
         return Ok(());
     }
@@ -206,12 +211,13 @@ pub async fn get(table: &Table, state: &AppState, item_id: &str) -> ApiResult<It
 pub async fn replace(table: &Table, state: &AppState, item_id: &str, value: Value) -> ApiResult<Item> {
     let current = get(table, state, item_id).await?;
     let value = complete_value(table, value)?;
-    let at = time::now().max(current.updated_at + Duration::milliseconds(1));
+    let at = time::after(current.updated_at);
     state.store.replace_item(&current, &value, None, at).await.map_err(not_found_as(item_not_found))
 }
 
 /// `PATCH`: the given fields set (a `null` removes one), the others kept.
-/// Only what is set is checked against the schema. A change made meanwhile
+/// What is set is checked against the schema, and the result must keep
+/// every required field. A change made meanwhile
 /// is merged with, never overwritten.
 pub async fn patch(table: &Table, state: &AppState, item_id: &str, value: Value) -> ApiResult<Item> {
     let Value::Object(mut changes) = value else { return Err(not_an_object()) };
@@ -222,8 +228,11 @@ pub async fn patch(table: &Table, state: &AppState, item_id: &str, value: Value)
     let mut current = get(table, state, item_id).await?;
     for _ in 0..5 {
         let merged = merge(&current.value, &changes);
-        within_size(merged.as_object().expect("an object"))?;
-        let at = time::now().max(current.updated_at + Duration::milliseconds(1));
+        let whole = merged.as_object().expect("an object");
+        within_size(whole)?;
+        // What is set was checked above; what the merge leaves must still be whole.
+        judged(check_required(schema_of(table), &table.name, whole))?;
+        let at = time::after(current.updated_at);
         match state.store.replace_item(&current, &merged, Some(current.updated_at), at).await {
             Ok(item) => return Ok(item),
             Err(StoreError::Conflict(_)) => current = get(table, state, item_id).await?,

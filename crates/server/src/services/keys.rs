@@ -36,6 +36,24 @@ fn capitalize(text: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+/// A key may create, change, regenerate or delete only keys whose roles it
+/// holds itself (`admin` holds all): otherwise a `keys:write` key could mint
+/// an `admin` key. Developers are judged by their team role alone.
+fn may_manage(caller: &Caller, roles: &KeyRoles) -> ApiResult<()> {
+    match caller {
+        Caller::ApiKey(own) if !own.roles.covers(roles) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_role",
+            format!(
+                "This API key holds {}, not every role of that key ({}): a key manages only keys with roles it holds itself.",
+                own.key.roles,
+                roles.to_list()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn new_secret(id: Uuid) -> PresentedKey {
     PresentedKey::generate(id, rand::random::<u8>)
 }
@@ -57,6 +75,7 @@ pub async fn create(
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
     let label = label(label_text)?;
     let roles = roles(roles_text, is_private)?;
+    may_manage(caller, &roles)?;
     let presented = new_secret(Uuid::new_v4());
     let now = time::now();
     let key = ApiKey {
@@ -97,8 +116,13 @@ pub async fn update(
         return Err(ApiError::bad_request("nothing_to_update", "Give a new label, new roles, or both."));
     }
     let key = key_of(state, project.id, key_id).await?;
+    may_manage(caller, &key.parsed_roles())?;
     let label = new_label.map(label).transpose()?;
-    let roles = new_roles.map(|r| roles(r, key.is_private)).transpose()?.map(|r| r.to_list());
+    let roles = new_roles.map(|r| roles(r, key.is_private)).transpose()?;
+    if let Some(roles) = &roles {
+        may_manage(caller, roles)?;
+    }
+    let roles = roles.map(|r| r.to_list());
     let updated = state
         .store
         .update_key(project.id, key.id, label, roles, time::now())
@@ -123,6 +147,7 @@ pub async fn regenerate(
 ) -> ApiResult<(ApiKey, String)> {
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
     let key = key_of(state, project.id, key_id).await?;
+    may_manage(caller, &key.parsed_roles())?;
     let presented = new_secret(key.id);
     let updated = state
         .store
@@ -136,6 +161,7 @@ pub async fn regenerate(
 pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, key_id: &str) -> ApiResult<()> {
     let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::ManageKeys).await?;
     let key = key_of(state, project.id, key_id).await?;
+    may_manage(caller, &key.parsed_roles())?;
     state.store.delete_key(project.id, key.id).await.map_err(not_found_as(key_not_found))?;
     forget(state, key.id).await;
     Ok(())
@@ -165,7 +191,6 @@ pub async fn verify(
     let presented = PresentedKey::parse(text.trim()).ok_or_else(|| {
         ApiError::bad_request("invalid_key_format", "This is not an API key: keys read bsk_<key id>_<secret>.")
     })?;
-    api_keys::check_throttle(state, from, Some(project))?;
     let named = key_id.is_none_or(|id| Uuid::try_parse(id).ok() == Some(presented.id));
     let found = if named { api_keys::lookup(state, &presented).await? } else { None };
     match found.filter(|key| key.key.project_id == project) {
@@ -174,7 +199,7 @@ pub async fn verify(
             Ok(Verdict::Valid(key.key.clone()))
         }
         None => {
-            api_keys::count_failure(state, from, Some(project));
+            api_keys::count_failure(state, from, Some(project))?;
             Ok(Verdict::Invalid)
         }
     }

@@ -107,8 +107,11 @@ pub(crate) fn merge(current: &Value, patch: &Map<String, Value>) -> Value {
     Value::Object(merged)
 }
 
+/// How often an update is tried again when the project changed meanwhile.
+const MAX_ATTEMPTS: usize = 8;
+
 pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes: Changes) -> ApiResult<Project> {
-    let ProjectAccess { project, .. } = access::project(state, caller, project_id, Action::UpdateProject).await?;
+    let ProjectAccess { mut project, .. } = access::project(state, caller, project_id, Action::UpdateProject).await?;
     let name = changes.name.as_deref().map(slugs::name).transpose()?;
     let slug = changes.slug.as_deref().map(slugs::parse).transpose()?.map(|s| s.into_inner());
     let website = match changes.website {
@@ -119,24 +122,42 @@ pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes
         Some(_) => Some(None),
         None => None,
     };
-    let profile = match changes.profile {
-        Some(Value::Object(patch)) => {
-            let merged = merge(&project.profile, &patch);
-            if merged.to_string().len() > MAX_PROFILE_BYTES {
-                return Err(ApiError::bad_request("profile_too_large", "A profile is at most 16 KiB of JSON."));
-            }
-            Some(merged)
-        }
+    let patch = match changes.profile {
+        Some(Value::Object(patch)) => Some(patch),
         Some(_) => return Err(ApiError::bad_request("invalid_profile", "profile must be a JSON object.")),
         None => None,
     };
-    let changes = ProjectChanges { name, slug, website, profile };
-    let updated = state.store.update_project(project.id, changes, time::now()).await.map_err(|e| match e {
-        StoreError::Conflict(_) => slugs::taken("project"),
-        other => other.into(),
-    })?;
-    republish(state, project.id).await;
-    Ok(updated)
+    // The profile is merged with what is stored; a change made meanwhile (an
+    // icon upload, another update) is merged with, never overwritten.
+    for _ in 0..MAX_ATTEMPTS {
+        let profile = match &patch {
+            Some(patch) => {
+                let merged = merge(&project.profile, patch);
+                if merged.to_string().len() > MAX_PROFILE_BYTES {
+                    return Err(ApiError::bad_request("profile_too_large", "A profile is at most 16 KiB of JSON."));
+                }
+                Some(merged)
+            }
+            None => None,
+        };
+        let changes = ProjectChanges { name: name.clone(), slug: slug.clone(), website: website.clone(), profile };
+        let at = time::after(project.updated_at);
+        let written =
+            state.store.update_project(project.id, changes, project.updated_at, at).await.map_err(|e| match e {
+                StoreError::Conflict(_) => slugs::taken("project"),
+                other => other.into(),
+            })?;
+        if let Some(updated) = written {
+            republish(state, project.id).await;
+            return Ok(updated);
+        }
+        project = state.store.project_by_id(project.id).await?.ok_or_else(project_not_found)?;
+    }
+    Err(ApiError::new(
+        axum::http::StatusCode::CONFLICT,
+        "conflict",
+        "The project is being changed by others; try again.",
+    ))
 }
 
 /// The project's public documents (client metadata: name, website, icon,

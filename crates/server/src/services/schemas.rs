@@ -47,6 +47,30 @@ fn rejected(code: &'static str, message: &str, errors: Vec<Value>) -> ApiError {
     ApiError::bad_request(code, message).with("valid", false).with("errors", errors)
 }
 
+/// A schema past the size limits is refused before anything else looks at it.
+fn within_limits(schema: &Value) -> ApiResult<()> {
+    match schema::size_problem(schema) {
+        Some(problem) => Err(rejected(
+            "schema_too_large",
+            &format!(
+                "The schema is too large: {} {}. A schema has at most {} tables of at most {} fields.",
+                problem.instance_path,
+                problem.message,
+                schema::MAX_TABLES,
+                schema::MAX_FIELDS
+            ),
+            vec![json!(problem)],
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Runs a schema rule on the blocking pool: a schema can be large, and
+/// the async workers must keep answering other requests meanwhile.
+async fn off_the_workers<T: Send + 'static>(rule: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(rule).await.map_err(ApiError::internal)
+}
+
 fn names_project(schema: &Value, project: &Project) -> bool {
     schema["project_id"].as_str().and_then(|id| Uuid::try_parse(id).ok()) == Some(project.id)
 }
@@ -62,21 +86,31 @@ async fn publish_checked(state: &AppState, project: &Project, schema: Value) -> 
     if !schema.is_object() {
         return Err(rejected("invalid_schema", "The schema must be a JSON object.", vec![]));
     }
+    within_limits(&schema)?;
     if !names_project(&schema, project) {
         let error = json!({"instancePath": "/project_id", "message": "must be the id of this project"});
         return Err(rejected("project_mismatch", "The schema's project_id must be this project's id.", vec![error]));
     }
     let current = state.store.latest_schema(project.id).await?;
-    match &current {
+    let (schema, checked) = off_the_workers(move || match current {
         Some(current) => {
             let verdict = schema::verify_update(&current.schema, &schema);
+            (schema, Ok(verdict))
+        }
+        None => {
+            let validation = schema::validate(&schema);
+            (schema, Err(validation))
+        }
+    })
+    .await?;
+    match checked {
+        Ok(verdict) => {
             if !verdict.valid {
                 let message = verdict.message.clone().unwrap_or_else(|| "The update is not valid.".into());
                 return Err(rejected("invalid_schema", &message, verdict.errors));
             }
         }
-        None => {
-            let validation = schema::validate(&schema);
+        Err(validation) => {
             if !validation.valid {
                 let errors = validation.errors.iter().map(|e| json!(e)).collect();
                 return Err(rejected("invalid_schema", "The schema is not valid.", errors));
@@ -198,23 +232,27 @@ async fn named_project(state: &AppState, schema: &Value) -> ApiResult<Project> {
 
 /// `schema` against the project's latest version (or the empty schema of
 /// version 0 when none is published).
-pub async fn compare(state: &AppState, schema: &Value) -> ApiResult<Comparison> {
-    let project = named_project(state, schema).await?;
+pub async fn compare(state: &AppState, schema: Value) -> ApiResult<Comparison> {
+    within_limits(&schema)?;
+    let project = named_project(state, &schema).await?;
     let base = match state.store.latest_schema(project.id).await? {
         Some(latest) => latest.schema,
         None => schema::empty_schema(&project.id.to_string(), 0),
     };
-    Ok(schema::compare(&base, schema))
+    off_the_workers(move || schema::compare(&base, &schema)).await
 }
 
 /// Whether `schema` could be published now: the update rules against the
 /// latest version, or plain validation when none is published.
-pub async fn verify(state: &AppState, schema: &Value) -> ApiResult<Value> {
-    let project = named_project(state, schema).await?;
-    Ok(match state.store.latest_schema(project.id).await? {
-        Some(latest) => json!(schema::verify_update(&latest.schema, schema) as UpdateVerdict),
-        None => json!(schema::validate(schema)),
+pub async fn verify(state: &AppState, schema: Value) -> ApiResult<Value> {
+    within_limits(&schema)?;
+    let project = named_project(state, &schema).await?;
+    let latest = state.store.latest_schema(project.id).await?;
+    off_the_workers(move || match latest {
+        Some(latest) => json!(schema::verify_update(&latest.schema, &schema) as UpdateVerdict),
+        None => json!(schema::validate(&schema)),
     })
+    .await
 }
 
 /// An error of the suggestion endpoint: `{success: false, error, message}`.

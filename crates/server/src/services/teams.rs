@@ -1,7 +1,7 @@
 //! Teams, their members and invites.
 
 use axum::http::StatusCode;
-use basic_admin_core::authz::{Action, TeamRole};
+use basic_admin_core::authz::{Action, Decision, TeamRole, decide};
 use basic_admin_core::model::{Email, Username};
 use basic_admin_core::store::{Invite, Member, NewTeam, Project, StoreError, Team, TeamMembership};
 use basic_admin_core::time::{self, Timestamp};
@@ -11,11 +11,14 @@ use uuid::Uuid;
 use super::access::{self, TeamAccess, role_of};
 use super::slugs;
 use crate::auth::Caller;
+use crate::crypto::{constant_time_eq, random_token, token_hash};
 use crate::error::{ApiError, ApiResult, not_found_as};
 use crate::state::AppState;
 
 pub const DEFAULT_INVITE_DAYS: i64 = 7;
 pub const MAX_INVITE_DAYS: i64 = 90;
+/// Invites one account may send in an hour (see `auth::throttle::invites`).
+pub const MAX_INVITES_PER_HOUR: u32 = 50;
 
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<TeamMembership>> {
     let account_id = caller.developer()?.account_id;
@@ -42,16 +45,24 @@ pub struct TeamDetail {
 }
 
 pub async fn get(state: &AppState, caller: &Caller, team_id: &str) -> ApiResult<TeamDetail> {
-    let TeamAccess { team, .. } = access::team(state, caller, team_id, Action::ViewTeam).await?;
+    let TeamAccess { team, role, .. } = access::team(state, caller, team_id, Action::ViewTeam).await?;
     let members = state.store.members(team.id).await?;
     let owner_id = members.iter().find(|m| m.roles == "owner").map(|m| m.account_id);
     Ok(TeamDetail {
         owner_id,
         projects: state.store.projects_of_team(team.id).await?,
-        invites: state.store.pending_invites(team.id, time::now()).await?,
+        invites: pending_invites_for(state, team.id, role).await?,
         members,
         team,
     })
+}
+
+/// The team's pending invites, for those who may see them; an empty list for others.
+async fn pending_invites_for(state: &AppState, team: Uuid, role: TeamRole) -> ApiResult<Vec<Invite>> {
+    match decide(role, Action::ViewInvites) {
+        Decision::Allow => Ok(state.store.pending_invites(team, time::now()).await?),
+        Decision::Deny => Ok(Vec::new()),
+    }
 }
 
 pub async fn owner_of(state: &AppState, team_id: Uuid) -> ApiResult<Option<Uuid>> {
@@ -173,14 +184,19 @@ pub struct NewInvite<'a> {
     pub expires_at: Option<Timestamp>,
 }
 
-/// An invite, and the invited account's id when it exists already.
+/// A new invite, and for one made out to an email its token: shown this
+/// once, stored only as a hash. The answer never tells whether the invitee
+/// has an account.
 pub async fn invite(
     state: &AppState,
     caller: &Caller,
     team_id: &str,
     new: NewInvite<'_>,
-) -> ApiResult<(Invite, Option<Uuid>)> {
+) -> ApiResult<(Invite, Option<String>)> {
     let TeamAccess { team, account_id, .. } = access::team(state, caller, team_id, Action::ManageMembers).await?;
+    state.invite_throttle.on_failure(&[(account_id, MAX_INVITES_PER_HOUR)]).map_err(|wait| {
+        ApiError::too_many(wait, format!("At most {MAX_INVITES_PER_HOUR} invites an hour; try again later."))
+    })?;
     let (kind, invitee) =
         match (new.email.filter(|e| !e.trim().is_empty()), new.username.filter(|u| !u.trim().is_empty())) {
             (Some(email), None) => {
@@ -223,6 +239,7 @@ pub async fn invite(
     if pending.iter().any(|i| i.invitee_kind == kind && i.invitee.eq_ignore_ascii_case(&invitee)) {
         return Err(ApiError::bad_request("duplicate_invite", "There is already a pending invite for this account."));
     }
+    let token = (kind == "email").then(random_token);
     let invite = Invite {
         id: Uuid::new_v4(),
         team_id: team.id,
@@ -234,14 +251,15 @@ pub async fn invite(
         created_at: now,
         expires_at,
         accepted_at: None,
+        token_hash: token.as_deref().map(token_hash),
     };
     state.store.create_invite(invite.clone()).await?;
-    Ok((invite, existing.map(|a| a.id)))
+    Ok((invite, token))
 }
 
 pub async fn invites(state: &AppState, caller: &Caller, team_id: &str) -> ApiResult<Vec<Invite>> {
-    let TeamAccess { team, .. } = access::team(state, caller, team_id, Action::ViewTeam).await?;
-    Ok(state.store.pending_invites(team.id, time::now()).await?)
+    let TeamAccess { team, role, .. } = access::team(state, caller, team_id, Action::ViewTeam).await?;
+    pending_invites_for(state, team.id, role).await
 }
 
 fn invite_not_found() -> ApiError {
@@ -254,14 +272,25 @@ pub async fn delete_invite(state: &AppState, caller: &Caller, team_id: &str, inv
     state.store.delete_invite(team.id, invite_id).await.map_err(not_found_as(invite_not_found))
 }
 
-/// Joins the team of an invite made out to the caller's email or username.
-pub async fn accept(state: &AppState, caller: &Caller, invite_id: &str) -> ApiResult<Member> {
+/// Joins the team of an invite: one made out to an email with the invite's
+/// token (an account's email is not proven, so it proves nothing), one made
+/// out to a username by that account.
+pub async fn accept(state: &AppState, caller: &Caller, invite_id: &str, token: Option<&str>) -> ApiResult<Member> {
     let account_id = caller.developer()?.account_id;
     let account = state.store.account_by_id(account_id).await?.ok_or_else(invite_not_found)?;
     let invite_id = access::parse_id(invite_id, invite_not_found)?;
     let invite = state.store.invite_by_id(invite_id).await?.ok_or_else(invite_not_found)?;
-    let for_caller = match invite.invitee_kind.as_str() {
-        "email" => account.email.eq_ignore_ascii_case(&invite.invitee),
+    let for_caller = match (invite.invitee_kind.as_str(), token.map(str::trim).filter(|t| !t.is_empty())) {
+        ("email", None) => {
+            return Err(ApiError::bad_request(
+                "invite_token_required",
+                "This invite was made out to an email address: accept it with the token that came with it.",
+            ));
+        }
+        ("email", Some(token)) => invite
+            .token_hash
+            .as_deref()
+            .is_some_and(|stored| constant_time_eq(stored.as_bytes(), token_hash(token).as_bytes())),
         _ => account.username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(&invite.invitee)),
     };
     if !for_caller {

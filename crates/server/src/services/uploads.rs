@@ -19,6 +19,21 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub const MAX_SIDE: u32 = 8192;
+/// The most a decode may allocate: the pixels of the largest image, RGBA.
+const MAX_DECODE_BYTES: u64 = MAX_SIDE as u64 * MAX_SIDE as u64 * 4;
+/// Decodes at once, on the blocking pool: each may hold [`MAX_DECODE_BYTES`].
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Leave to upload into a project, given before its body is read: no one
+/// without it makes the server read (or hold) a file.
+pub struct UploadGrant {
+    project: Uuid,
+}
+
+/// May the caller upload to the project? Checked before the body is read.
+pub async fn may_upload(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<UploadGrant> {
+    Ok(UploadGrant { project: access::project_id(state, caller, project_id, Action::Upload).await? })
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -90,6 +105,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> ApiResult<(&'static str, &'static str)> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     reader.decode().map_err(unreadable)?;
     Ok((content_type, extension))
@@ -101,20 +117,16 @@ pub fn file_url(state: &AppState, object_key: &str) -> String {
 }
 
 /// Stores `bytes` as the project's image of `kind`: its URL.
-pub async fn upload(
-    state: &AppState,
-    caller: &Caller,
-    project_id: &str,
-    kind: Kind,
-    bytes: Bytes,
-) -> ApiResult<String> {
-    let project = access::project_id(state, caller, project_id, Action::Upload).await?;
+pub async fn upload(state: &AppState, grant: UploadGrant, kind: Kind, bytes: Bytes) -> ApiResult<String> {
+    let project = grant.project;
     if bytes.len() > kind.max_bytes() {
         return Err(too_large(kind));
     }
     let inspected = bytes.clone();
+    let permit = DECODES.acquire().await.map_err(ApiError::internal)?;
     let (content_type, extension) =
         tokio::task::spawn_blocking(move || inspect(&inspected)).await.map_err(ApiError::internal)??;
+    drop(permit);
     let object_key = format!("projects/{}/{}-{}.{extension}", project.simple(), kind.name(), Uuid::now_v7().simple());
     let size = bytes.len() as i64;
     state.blobs.put(&object_key, bytes).await.map_err(ApiError::internal)?;
@@ -202,19 +214,34 @@ pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// A stored file and its type, for `GET /files/…`.
-pub async fn file(state: &AppState, object_key: &str) -> ApiResult<(Bytes, &'static str)> {
+fn no_file() -> ApiError {
+    ApiError::not_found("No such file.")
+}
+
+/// The type of a stored file, from a name that could be one (`GET /files/…`).
+pub fn file_type(object_key: &str) -> ApiResult<&'static str> {
     let content_type = match object_key.rsplit_once('.').map(|(_, ext)| ext) {
         Some("png") => "image/png",
         Some("jpg") => "image/jpeg",
         Some("webp") => "image/webp",
-        _ => return Err(ApiError::not_found("No such file.")),
+        _ => return Err(no_file()),
     };
     if !object_key.starts_with("projects/") || object_key.split('/').any(|s| s.is_empty() || s == "..") {
-        return Err(ApiError::not_found("No such file."));
+        return Err(no_file());
     }
-    match state.blobs.get(object_key).await.map_err(ApiError::internal)? {
-        Some(bytes) => Ok((bytes, content_type)),
-        None => Err(ApiError::not_found("No such file.")),
-    }
+    Ok(content_type)
+}
+
+/// A stored file's size.
+pub async fn file_size(state: &AppState, object_key: &str) -> ApiResult<u64> {
+    state.blobs.size(object_key).await.map_err(ApiError::internal)?.ok_or_else(no_file)
+}
+
+/// A stored file's bytes (within `range`), streamed as they are read.
+pub async fn file_bytes(
+    state: &AppState,
+    object_key: &str,
+    range: Option<std::ops::Range<u64>>,
+) -> ApiResult<impl futures_util::Stream<Item = Result<Bytes, object_store::Error>> + use<>> {
+    state.blobs.stream(object_key, range).await.map_err(ApiError::internal)?.ok_or_else(no_file)
 }

@@ -74,18 +74,24 @@ async fn identify(state: &AppState, token: &str) -> ApiResult<Identity> {
 
 /// Records that a user signed in to the project's app: the token must be a
 /// live access token issued to this project. Failures count against the
-/// client address (429 beyond [`crate::auth::throttle::connect`]'s limit).
+/// client address: beyond [`crate::auth::throttle::connect`]'s limit a
+/// refused token is answered 429 (a valid one is never refused).
 pub async fn connect(state: &AppState, project_id: &str, token: &str, from: IpAddr) -> ApiResult<ProjectUser> {
     let project = projects::public(state, project_id).await?;
-    if let Some(wait) = state.connect_throttle.refused(&limits(from)) {
-        return Err(ApiError::too_many(wait, "Too many failed connections from this address; try again later."));
-    }
     let identity = match identify(state, token.trim()).await {
         Ok(identity) if identity.client_id == project.id.to_string() => Ok(identity),
         Ok(_) => Err(invalid_token("This token was issued to another app.")),
         Err(e) => Err(e),
     };
-    let identity = identity.inspect_err(|_| state.connect_throttle.failed(&limits(from)))?;
+    let identity = match identity {
+        Ok(identity) => identity,
+        Err(refused) => {
+            state.connect_throttle.on_failure(&limits(from)).map_err(|wait| {
+                ApiError::too_many(wait, "Too many failed connections from this address; try again later.")
+            })?;
+            return Err(refused);
+        }
+    };
     let connection = Connection {
         id: Uuid::new_v4(),
         project_id: project.id,
@@ -134,7 +140,7 @@ pub async fn update_meta(
         if meta.to_string().len() > MAX_META_BYTES {
             return Err(ApiError::bad_request("meta_too_large", "A user's meta is at most 16 KiB of JSON."));
         }
-        let at = time::now().max(user.updated_at + Duration::milliseconds(1));
+        let at = time::after(user.updated_at);
         match state.store.update_user_meta(user.project_id, user_did, &meta, user.updated_at, at).await {
             Ok(updated) => return Ok(updated),
             Err(StoreError::Conflict(_)) => {

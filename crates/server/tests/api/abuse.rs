@@ -13,7 +13,7 @@ on_both_backends!(with tight_limits; public_endpoints_are_rate_limited_per_addre
 fn tight_limits() -> Setup {
     let flags = Flags {
         rate_limit_auth_per_minute: Some("3".into()),
-        rate_limit_reads_per_minute: Some("5".into()),
+        rate_limit_schema_utils_per_minute: Some("5".into()),
         ..Flags::default()
     };
     Setup { flags, ..Setup::default() }
@@ -77,11 +77,23 @@ async fn public_endpoints_are_rate_limited_per_address(app: TestApp) {
     assert_eq!(body["error"], "too_many_requests");
 
     // Schema reads have their own count.
-    let schema = format!("/project/{}/schema", place.project);
+    // The schema utilities have their own count.
+    let body = serde_json::json!({"schema": world::first_schema(place.project)});
     for _ in 0..5 {
-        assert_eq!(app.get(&schema).send().await.unwrap().status(), 200);
+        assert_eq!(app.post("/utils/schema/verifyUpdateSchema").json(&body).send().await.unwrap().status(), 200);
     }
-    assert_eq!(app.get(&schema).send().await.unwrap().status(), 429);
+    assert_eq!(app.post("/utils/schema/compareSchema").json(&body).send().await.unwrap().status(), 429);
+
+    // Cached reads are not limited: a schema read or a right key costs no
+    // more than a 429 would.
+    let schema = format!("/project/{}/schema", place.project);
+    let key = world::key(&app, place.project, "keys:read").await;
+    let verify = format!("/project/{}/key/verify", place.project);
+    for _ in 0..100 {
+        assert_eq!(app.get(&schema).send().await.unwrap().status(), 200);
+        let checked = app.post(&verify).bearer_auth(&key).json(&serde_json::json!({"key": key})).send().await.unwrap();
+        assert_eq!(checked.status(), 200);
+    }
 
     // Nothing else is limited: signed-in developer calls go on.
     let owner = format!("Bearer {}", people.owner.token);

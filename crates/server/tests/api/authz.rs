@@ -110,6 +110,11 @@ fn rows() -> Vec<Row> {
             body: |_, _| Some(json!({"email": format!("{}@example.com", Uuid::new_v4().simple()), "roles": "member"})),
             ..row("post", "/team/{team_id}/invite", "admin", [a, i, 403, 404, 403, 403, 201, 201, 403, 403, 403])
         },
+        // Without the invite's token, an invite made out to the caller's address is not theirs.
+        Row {
+            body: |_, _| Some(json!({"invite_id": "{invite_id}"})),
+            ..row("post", "/team/accept-invite", "admin", [a, i, 403, 400, 400, 400, 400, 400, 403, 403, 403])
+        },
         row("delete", "/team/{team_id}/invite/{invite_id}", "admin", admin_team),
         // The invite is made out to the caller (see `run`): outsiders join,
         // members are members already.
@@ -142,8 +147,22 @@ fn rows() -> Vec<Row> {
         // Keys.
         row("get", "/project/{id}/key", "keys:read", read_project),
         Row {
-            body: |_, _| Some(json!({"label": "New", "roles": "read"})),
+            body: |_, _| Some(json!({"label": "New", "roles": "keys:write"})),
             ..row("post", "/project/{id}/key", "keys:write", admin_project)
+        },
+        // A key hands on no role it does not hold: a `keys:write` key cannot make an admin key.
+        Row {
+            body: |_, _| Some(json!({"label": "Escalate", "roles": "admin"})),
+            ..row("post", "/project/{id}/key", "keys:write", [a, i, 403, 404, 403, 403, 200, 200, 403, 403, 404])
+        },
+        Row {
+            body: |_, _| Some(json!({"roles": "admin,keys:write"})),
+            ..row(
+                "patch",
+                "/project/{id}/key/{key_id}",
+                "keys:write",
+                [a, i, 403, 404, 403, 403, 200, 200, 403, 403, 404],
+            )
         },
         row("get", "/project/{id}/key/{key_id}", "keys:read", member_project),
         Row {
@@ -278,8 +297,9 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
         false => AppData { user_did: String::new(), item: Uuid::nil() },
     };
     let mut invite = place.invite;
+    let invite_token = basic_admin_server::crypto::random_token();
     if row.path == "/team/accept-invite" {
-        // An invite made out to this caller.
+        // An invite made out to this caller, with its token.
         if let Some(actor) = people.actor(who) {
             invite = Uuid::new_v4();
             let now = basic_admin_core::time::now();
@@ -294,6 +314,7 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
                 created_at: now,
                 expires_at: now + chrono::Duration::days(1),
                 accepted_at: None,
+                token_hash: Some(basic_admin_server::crypto::token_hash(&invite_token)),
             };
             app.state.store.create_invite(made_out).await.unwrap();
         }
@@ -321,7 +342,7 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
         Some(body) => {
             Some(serde_json::from_str::<Value>(&fill(&body.to_string(), &place, &data, people, invite)).unwrap())
         }
-        None if row.path == "/team/accept-invite" => Some(json!({"invite_id": invite})),
+        None if row.path == "/team/accept-invite" => Some(json!({"invite_id": invite, "token": invite_token})),
         None => None,
     };
     if let Some(body) = body {

@@ -95,7 +95,6 @@ async fn client_metadata_follows_the_project(app: TestApp) {
         json!({
             "client_id": format!("{public}{by_uuid}"),
             "client_name": "App",
-            "client_uri": null,
             "redirect_uris": ["https://app.example/cb"],
             "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"],

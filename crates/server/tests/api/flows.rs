@@ -12,6 +12,8 @@ use crate::harness::Remote;
 pub struct Browser<'a> {
     pub app: &'a Remote,
     cookies: HashMap<String, String>,
+    /// Sent as `X-Forwarded-For`: a client behind a proxy.
+    forwarded_for: Option<String>,
 }
 
 pub struct Page {
@@ -37,7 +39,20 @@ fn html_unescape(text: &str) -> String {
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a Remote) -> Self {
-        Self { app, cookies: HashMap::new() }
+        Self { app, cookies: HashMap::new(), forwarded_for: None }
+    }
+
+    /// A browser at `client`, reaching the server through a proxy.
+    pub fn behind_proxy(app: &'a Remote, client: &str) -> Self {
+        Self { forwarded_for: Some(client.to_owned()), ..Self::new(app) }
+    }
+
+    fn request(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let request = request.header("cookie", self.cookie_header());
+        match &self.forwarded_for {
+            Some(client) => request.header("x-forwarded-for", client),
+            None => request,
+        }
     }
 
     fn cookie_header(&self) -> String {
@@ -60,12 +75,12 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let response = self.app.get(path).header("cookie", self.cookie_header()).send().await.unwrap();
+        let response = self.request(self.app.get(path)).send().await.unwrap();
         self.keep(response).await
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let response = self.app.post(path).header("cookie", self.cookie_header()).form(form).send().await.unwrap();
+        let response = self.request(self.app.post(path)).form(form).send().await.unwrap();
         self.keep(response).await
     }
 

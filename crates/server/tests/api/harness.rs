@@ -170,7 +170,11 @@ impl TestApp {
             env: setup.flags.env.clone().or(Some("test".into())),
             // Off unless a test is about them: tests call from one address.
             rate_limit_auth_per_minute: setup.flags.rate_limit_auth_per_minute.clone().or(Some("0".into())),
-            rate_limit_reads_per_minute: setup.flags.rate_limit_reads_per_minute.clone().or(Some("0".into())),
+            rate_limit_schema_utils_per_minute: setup
+                .flags
+                .rate_limit_schema_utils_per_minute
+                .clone()
+                .or(Some("0".into())),
             ..setup.flags
         };
         let env = setup.env.clone();

@@ -33,7 +33,7 @@ async fn keys_are_created_listed_changed_regenerated_and_deleted(app: TestApp) {
     // The value is never shown again, nor stored.
     let (_, list) = call(&app, owner, "GET", &base, None).await;
     let listed = list["data"].as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).unwrap().clone();
-    assert!(listed.get("value").is_none() && listed["last_used"].is_null());
+    assert!(listed.get("value").is_none() && listed.get("last_used").is_none());
     let (status, shown) = call(&app, &people.member, "GET", &format!("{base}/{id}"), None).await;
     assert_eq!(status, 200);
     assert!(shown["key"].get("value").is_none());
@@ -81,8 +81,14 @@ async fn keys_are_checked(app: TestApp) {
         let (status, answer) = call(&app, owner, "POST", &base, Some(body.clone())).await;
         assert_eq!((status, answer["error"].as_str()), (400, Some(code)), "{body}: {answer}");
     }
-    let (status, public) =
-        call(&app, owner, "POST", &base, Some(json!({"label": "browser", "roles": "read", "is_private": false}))).await;
+    let (status, public) = call(
+        &app,
+        owner,
+        "POST",
+        &base,
+        Some(json!({"label": "browser", "roles": "project:read,schema:read", "is_private": false})),
+    )
+    .await;
     assert_eq!((status, public["key"]["is_private"].clone()), (200, json!(false)));
     let id = public["key"]["id"].as_str().unwrap();
     let (status, answer) =

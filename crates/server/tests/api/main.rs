@@ -25,6 +25,7 @@ mod projects;
 mod root;
 mod s3;
 mod schemas;
+mod security;
 mod teams;
 mod uploads;
 mod users;

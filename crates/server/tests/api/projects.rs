@@ -243,8 +243,8 @@ async fn a_developer_journey(app: TestApp) {
     )
     .await;
     assert_eq!(status, 201);
-    let (status, _) =
-        call(&app, &bob, "POST", "/team/accept-invite", Some(json!({"invite_id": invite["data"]["id"]}))).await;
+    let accept = json!({"invite_id": invite["data"]["id"], "token": invite["data"]["token"]});
+    let (status, _) = call(&app, &bob, "POST", "/team/accept-invite", Some(accept)).await;
     assert_eq!(status, 200);
 
     let (status, project) =

@@ -288,7 +288,8 @@ pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place 
             id: key,
             project_id: project,
             label: "World".into(),
-            roles: "read".into(),
+            // Within the roles of the matrix's `keys:write` key, which manages it.
+            roles: "keys:write".into(),
             is_private: true,
             secret_hash: vec![0; 64],
             created_at: now,
@@ -310,6 +311,7 @@ pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place 
             created_at: now,
             expires_at: now + Duration::days(7),
             accepted_at: None,
+            token_hash: None,
         })
         .await
         .unwrap();

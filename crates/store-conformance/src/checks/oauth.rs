@@ -108,7 +108,7 @@ pub async fn refresh_tokens_rotate_and_reuse_is_seen(store: &dyn Store) {
     );
 
     // Once the family is revoked, even the current token counts as reused.
-    store.revoke_token_family(family.id, now).await.unwrap();
+    store.revoke_token_family(family.id).await.unwrap();
     assert!(matches!(
         store.rotate_refresh_token("r3", "r6", now + Duration::days(30), now).await.unwrap(),
         RefreshUse::Reused(..)
@@ -134,15 +134,21 @@ pub async fn revoked_families_are_listed_since_a_time(store: &dyn Store) {
     let b = family(store).await;
     store.create_auth_code(a.clone(), code(&a, "ca")).await.unwrap();
     store.create_auth_code(b.clone(), code(&b, "cb")).await.unwrap();
-    let t0 = time::now();
-    store.revoke_token_family(a.id, t0).await.unwrap();
-    store.revoke_token_family(b.id, t0 + Duration::seconds(10)).await.unwrap();
-    let mut all = store.revoked_token_families(t0).await.unwrap();
+    // Times are the database's: ask it what time it is, not this clock.
+    let (none, t0) = store.revoked_token_families(time::now() - Duration::days(1)).await.unwrap();
+    assert!(none.is_empty());
+    store.revoke_token_family(a.id).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (_, t1) = store.revoked_token_families(t0).await.unwrap();
+    assert!(t1 > t0, "the database's clock moves on");
+    store.revoke_token_family(b.id).await.unwrap();
+    store.revoke_token_family(b.id).await.unwrap();
+    let (mut all, _) = store.revoked_token_families(t0 - Duration::seconds(1)).await.unwrap();
     all.sort();
     let mut expected = vec![a.id, b.id];
     expected.sort();
     assert_eq!(all, expected);
-    assert_eq!(store.revoked_token_families(t0 + Duration::seconds(5)).await.unwrap(), [b.id]);
+    assert_eq!(store.revoked_token_families(t1).await.unwrap().0, [b.id], "only what was revoked since");
 }
 
 pub async fn sessions_expire_and_end(store: &dyn Store) {
@@ -161,4 +167,44 @@ pub async fn sessions_expire_and_end(store: &dyn Store) {
     assert_eq!(store.session("dead", now).await.unwrap(), None, "expired");
     store.delete_session("live").await.unwrap();
     assert_eq!(store.session("live", now).await.unwrap(), None, "signed out");
+}
+
+pub async fn expired_sign_ins_are_purged_in_batches(store: &dyn Store) {
+    let now = time::now();
+    let long_ago = now - Duration::days(40);
+    // A family long over: its code and refresh tokens expired.
+    let over = TokenFamily { created_at: long_ago, ..family(store).await };
+    let old_code = AuthCode { expires_at: long_ago + Duration::seconds(60), ..code(&over, "old-code") };
+    store.create_auth_code(over.clone(), old_code).await.unwrap();
+    for n in 0..5 {
+        store.insert_refresh_token(refresh(&over, &format!("old-{n}"), long_ago)).await.unwrap();
+    }
+    // A family in use: its current refresh token is live.
+    let live = family(store).await;
+    store.create_auth_code(live.clone(), code(&live, "live-code")).await.unwrap();
+    store.insert_refresh_token(refresh(&live, "live", now)).await.unwrap();
+    for (id, expires_at) in
+        [("gone-1", now - Duration::seconds(1)), ("gone-2", long_ago), ("here", now + Duration::hours(1))]
+    {
+        let session = Session { id_hash: id.into(), account_id: live.account_id, created_at: long_ago, expires_at };
+        store.create_session(session).await.unwrap();
+    }
+
+    // Batches of two: every expired row goes, over several statements.
+    let purged = store.purge_expired_sign_ins(now, now - Duration::days(1), 2).await.unwrap();
+    assert_eq!(purged, 2 + 1 + 5 + 1, "two sessions, one code, five refresh tokens, one family");
+    assert_eq!(store.purge_expired_sign_ins(now, now - Duration::days(1), 2).await.unwrap(), 0, "nothing left");
+    assert!(store.session("here", now).await.unwrap().is_some());
+    assert!(matches!(
+        store.rotate_refresh_token("live", "live-2", now + Duration::days(30), now).await.unwrap(),
+        RefreshUse::Rotated(..)
+    ));
+    // The live family's code expires in a minute: once it has, the family
+    // stays while its refresh token does.
+    let later = now + Duration::minutes(5);
+    assert_eq!(store.purge_expired_sign_ins(later, later, 100).await.unwrap(), 1, "the spent code");
+    assert!(matches!(
+        store.rotate_refresh_token("live-2", "live-3", now + Duration::days(30), later).await.unwrap(),
+        RefreshUse::Rotated(..)
+    ));
 }

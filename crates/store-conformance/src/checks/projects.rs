@@ -142,6 +142,7 @@ pub async fn invites_are_pending_until_accepted_once(store: &dyn Store) {
         created_at: now,
         expires_at,
         accepted_at: None,
+        token_hash: None,
     };
     let live = invite("guest@example.com", now + Duration::days(7));
     let old = invite("late@example.com", now - Duration::seconds(1));
@@ -187,7 +188,7 @@ pub async fn projects_update_and_settings_change_only_if_unchanged(store: &dyn S
 
     let at = time::now() + Duration::milliseconds(5);
     let changes = ProjectChanges { name: Some("Renamed".into()), website: Some(None), ..ProjectChanges::default() };
-    let updated = store.update_project(project.id, changes, at).await.unwrap();
+    let updated = store.update_project(project.id, changes.clone(), project.updated_at, at).await.unwrap().unwrap();
     assert_eq!(
         (updated.name.as_str(), updated.slug.as_str(), updated.website.as_deref()),
         ("Renamed", "upd-app", None)
@@ -196,11 +197,11 @@ pub async fn projects_update_and_settings_change_only_if_unchanged(store: &dyn S
     assert_eq!(updated.updated_at, at);
     let other = store.create_project(new_project(team.id, "taken")).await.unwrap();
     let clash = ProjectChanges { slug: Some("taken".into()), ..ProjectChanges::default() };
-    assert_conflict(store.update_project(project.id, clash, at).await, "projects_slug_key");
-    assert!(matches!(
-        store.update_project(Uuid::new_v4(), ProjectChanges::default(), at).await,
-        Err(StoreError::NotFound)
-    ));
+    let later = at + Duration::milliseconds(1);
+    assert_conflict(store.update_project(project.id, clash, at, later).await, "projects_slug_key");
+    let stale = store.update_project(project.id, changes, project.updated_at, later).await.unwrap();
+    assert_eq!(stale, None, "changed since it was read: nothing is written");
+    assert_eq!(store.update_project(Uuid::new_v4(), ProjectChanges::default(), at, later).await.unwrap(), None);
 
     let settings = json!({"auth": {"redirect_uris": []}});
     let later = at + Duration::milliseconds(5);

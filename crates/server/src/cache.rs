@@ -57,6 +57,49 @@ impl Document {
     }
 }
 
+/// What changed, as every node's caches hear of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A project's schema: the documents that show it.
+    Schema(Uuid),
+    /// One API key.
+    Key(Uuid),
+    /// A project (its profile, settings, images, or the project itself
+    /// deleted): every document and key of it.
+    Project(Uuid),
+    /// The JWT signing keys (rotated): every node re-reads them.
+    SigningKeys,
+    /// Unknown (messages were lost): everything is forgotten.
+    Everything,
+}
+
+impl Change {
+    /// The message that carries it to other nodes (a NOTIFY payload).
+    pub fn message(self) -> String {
+        match self {
+            Change::Schema(id) => format!("schema:{id}"),
+            Change::Key(id) => format!("key:{id}"),
+            Change::Project(id) => format!("project:{id}"),
+            Change::SigningKeys => "keys".to_owned(),
+            Change::Everything => String::new(),
+        }
+    }
+
+    /// A message heard; anything not understood counts as [`Change::Everything`].
+    pub fn from_message(message: &str) -> Self {
+        if message == "keys" {
+            return Change::SigningKeys;
+        }
+        let (kind, id) = message.split_once(':').unwrap_or_default();
+        match (kind, Uuid::try_parse(id)) {
+            ("schema", Ok(id)) => Change::Schema(id),
+            ("key", Ok(id)) => Change::Key(id),
+            ("project", Ok(id)) => Change::Project(id),
+            _ => Change::Everything,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Caches {
     documents: RwLock<HashMap<(Uuid, Document), Arc<Cached>>>,
@@ -121,30 +164,27 @@ impl Caches {
         cached
     }
 
-    /// Applies a message: `schema:<project>` forgets the documents that
-    /// show a project's schema, `key:<id>` one key, `project:<id>` every
-    /// document and key of the project; anything else (an empty message:
-    /// some were lost) forgets everything.
-    pub fn forget(&self, message: &str) {
+    /// Forgets what `change` makes stale (the signing keys are not kept here).
+    pub fn forget(&self, change: Change) {
         let mut documents = self.documents.write().expect("cache lock");
         let mut schemas = self.schemas.write().expect("cache lock");
         let mut keys = self.keys.write().expect("cache lock");
         self.generation.fetch_add(1, Ordering::SeqCst);
-        let (kind, id) = message.split_once(':').unwrap_or_default();
-        match (kind, Uuid::try_parse(id)) {
-            ("schema", Ok(project)) => {
+        match change {
+            Change::Schema(project) => {
                 documents.retain(|(p, d), _| *p != project || !d.shows_schema());
                 schemas.remove(&project);
             }
-            ("key", Ok(key)) => {
+            Change::Key(key) => {
                 keys.remove(&key);
             }
-            ("project", Ok(project)) => {
+            Change::Project(project) => {
                 documents.retain(|(p, _), _| *p != project);
                 schemas.remove(&project);
                 keys.retain(|_, cached| cached.key.project_id != project);
             }
-            _ => {
+            Change::SigningKeys => {}
+            Change::Everything => {
                 documents.clear();
                 schemas.clear();
                 keys.clear();
@@ -154,9 +194,10 @@ impl Caches {
 }
 
 /// Forgets here, and tells the other nodes.
-pub async fn invalidate(state: &AppState, message: &str) {
-    state.caches.forget(message);
-    if let Err(e) = state.store.broadcast(message).await {
+pub async fn invalidate(state: &AppState, change: Change) {
+    state.caches.forget(change);
+    let message = change.message();
+    if let Err(e) = state.store.broadcast(&message).await {
         // The other nodes fall back on the TTL.
         tracing::warn!(error = %e, message, "could not broadcast a cache invalidation");
     }
@@ -181,11 +222,11 @@ pub async fn spawn_listener(state: &AppState) -> Option<tokio::task::JoinHandle<
             match subscribed {
                 Ok(Some(mut messages)) => {
                     while let Some(message) = messages.recv().await {
-                        apply(&caches, &keys, &message).await;
+                        apply(&caches, &keys, Change::from_message(&message)).await;
                     }
                     tracing::warn!("the subscription to other nodes ended; subscribing again");
                     // Whatever was said meanwhile is lost: forget everything.
-                    apply(&caches, &keys, "").await;
+                    apply(&caches, &keys, Change::Everything).await;
                 }
                 Ok(None) => return,
                 Err(e) => {
@@ -200,23 +241,33 @@ pub async fn spawn_listener(state: &AppState) -> Option<tokio::task::JoinHandle<
 
 const RESUBSCRIBE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// One message from another node: what to forget, or (empty: messages were
-/// lost; or the keys' reload message) the signing keys to re-read.
-async fn apply(caches: &Caches, keys: &crate::keys::KeyRing, message: &str) {
-    if message == crate::keys::RELOAD_MESSAGE || message.is_empty() {
-        if let Err(e) = keys.reload().await {
-            tracing::warn!(error = %e, "could not re-read the signing keys");
-        }
-        if !message.is_empty() {
-            return;
-        }
+/// A change another node made: what to forget, and the signing keys to
+/// re-read when they changed (or when messages were lost).
+async fn apply(caches: &Caches, keys: &crate::keys::KeyRing, change: Change) {
+    if matches!(change, Change::SigningKeys | Change::Everything)
+        && let Err(e) = keys.reload().await
+    {
+        tracing::warn!(error = %e, "could not re-read the signing keys");
     }
-    caches.forget(message);
+    caches.forget(change);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_travel_as_messages_and_come_back_the_same() {
+        let id = Uuid::new_v4();
+        for change in
+            [Change::Schema(id), Change::Key(id), Change::Project(id), Change::SigningKeys, Change::Everything]
+        {
+            assert_eq!(Change::from_message(&change.message()), change);
+        }
+        for garbled in ["schema:", "key:not-a-uuid", "project", "whatever"] {
+            assert_eq!(Change::from_message(garbled), Change::Everything, "{garbled}");
+        }
+    }
 
     #[test]
     fn forgets_what_changed_and_refuses_stale_puts() {
@@ -230,7 +281,7 @@ mod tests {
                 put(project, document);
             }
         }
-        caches.forget(&format!("schema:{a}"));
+        caches.forget(Change::Schema(a));
         assert!(
             caches.document(a, LatestSchema).is_none() && caches.document(a, ClientMetadata { hex: true }).is_none()
         );
@@ -238,9 +289,9 @@ mod tests {
         assert!(caches.document(b, LatestSchema).is_some());
         put(a, LatestSchema);
         assert!(caches.document(a, LatestSchema).is_none(), "read before the invalidation: not stored");
-        caches.forget(&format!("project:{b}"));
+        caches.forget(Change::Project(b));
         assert!(caches.document(b, DidDocument).is_none() && caches.document(a, DidDocument).is_some());
-        caches.forget("");
+        caches.forget(Change::Everything);
         assert!(caches.document(a, DidDocument).is_none());
     }
 
@@ -266,9 +317,9 @@ mod tests {
         let g = caches.generation();
         let [a1, a2, b1] = [key(a), key(a), key(b)].map(|k| caches.put_key(k, g).key.id);
         assert!(caches.key(a1).unwrap().roles.contains(basic_admin_core::model::api_key::KeyRole::DataWrite));
-        caches.forget(&format!("key:{a1}"));
+        caches.forget(Change::Key(a1));
         assert!(caches.key(a1).is_none() && caches.key(a2).is_some());
-        caches.forget(&format!("project:{a}"));
+        caches.forget(Change::Project(a));
         assert!(caches.key(a2).is_none() && caches.key(b1).is_some());
         let stale = caches.put_key(key(b), g);
         assert!(caches.key(stale.key.id).is_none(), "read before an invalidation: not stored");

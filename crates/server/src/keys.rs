@@ -30,8 +30,6 @@ const ALGORITHM: &str = "RS256";
 const RSA_BITS: usize = 2048;
 /// How often an unknown `kid` may send this node back to the database.
 const RELOAD_INTERVAL: Duration = Duration::from_secs(5);
-/// Broadcast when the signing keys change: every node re-reads them.
-pub const RELOAD_MESSAGE: &str = "keys";
 /// How often every node re-reads the keys anyway, so that a rotation made
 /// elsewhere (another node, `basic-admin keys rotate`) reaches its signing.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -130,13 +128,13 @@ impl KeyRing {
 
     /// Makes a new key the one that signs; the others stay published until
     /// the tokens they signed have expired. Every running node is told to
-    /// re-read the keys ([`RELOAD_MESSAGE`]). Returns the new `kid`.
+    /// re-read the keys ([`crate::cache::Change::SigningKeys`]). Returns the new `kid`.
     pub async fn rotate(store: &dyn Store, master_key: &MasterKey) -> Result<String, KeyError> {
         let record = generate(master_key).await;
         let kid = record.kid.clone();
         store.insert_signing_key(record).await?;
         store.retire_signing_keys_except(&kid, time::now()).await?;
-        if let Err(e) = store.broadcast(RELOAD_MESSAGE).await {
+        if let Err(e) = store.broadcast(&crate::cache::Change::SigningKeys.message()).await {
             tracing::warn!(error = %e, "could not tell the nodes; they re-read the keys within 30 seconds");
         }
         Ok(kid)

@@ -15,6 +15,32 @@ pub fn map_err(e: sqlx::Error) -> StoreError {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        // The server going away under a connection (a restart: "terminating
+        // connection due to administrator command") or not taking one yet.
+        sqlx::Error::Database(ref db) if db.code().is_some_and(|code| is_unavailable(&code)) => {
+            StoreError::Unavailable(e.to_string())
+        }
         other => StoreError::Other(other.to_string()),
+    }
+}
+
+/// SQLSTATE classes 08 (connection exception) and 57P (the server shutting
+/// down, crashed, or not yet accepting connections).
+fn is_unavailable(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_unavailable;
+
+    #[test]
+    fn a_server_going_away_is_unavailable_and_a_bad_query_is_not() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08003"] {
+            assert!(is_unavailable(code), "{code}");
+        }
+        for code in ["23505", "42P01", "40001", "57014"] {
+            assert!(!is_unavailable(code), "{code}");
+        }
     }
 }

@@ -71,7 +71,7 @@ mod tests {
         let headers = HeaderMap::new();
         let stale = || async {
             // The project changes (on this node or another) while it is read.
-            caches.forget(&format!("project:{project}"));
+            caches.forget(crate::cache::Change::Project(project));
             Ok(json!({"name": "before"}))
         };
         let answered = cached(&caches, &headers, project, Document::DidDocument, "no-cache", stale).await.unwrap();

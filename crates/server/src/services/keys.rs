@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::access::{self, ProjectAccess};
 use crate::auth::Caller;
 use crate::auth::api_keys::{self, secret_hash};
+use crate::cache::Change;
 use crate::error::{ApiError, ApiResult, not_found_as};
 use crate::state::AppState;
 
@@ -134,7 +135,7 @@ pub async fn update(
 
 /// Every node drops its copy of the key before the change is answered here.
 async fn forget(state: &AppState, key: Uuid) {
-    crate::cache::invalidate(state, &format!("key:{key}")).await;
+    crate::cache::invalidate(state, Change::Key(key)).await;
 }
 
 /// A new secret for the key (label and roles kept): the old one stops

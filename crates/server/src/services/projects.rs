@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::access::{self, ProjectAccess, project_not_found};
 use super::slugs;
 use crate::auth::Caller;
+use crate::cache::Change;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -108,7 +109,7 @@ pub(crate) fn merge(current: &Value, patch: &Map<String, Value>) -> Value {
 }
 
 /// How often an update is tried again when the project changed meanwhile.
-const MAX_ATTEMPTS: usize = 8;
+const MAX_ATTEMPTS: usize = 32;
 
 pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes: Changes) -> ApiResult<Project> {
     let ProjectAccess { mut project, .. } = access::project(state, caller, project_id, Action::UpdateProject).await?;
@@ -151,6 +152,8 @@ pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes
             republish(state, project.id).await;
             return Ok(updated);
         }
+        // Others are writing: step aside a moment (a different one for each).
+        tokio::time::sleep(std::time::Duration::from_micros(rand::random_range(0..2000))).await;
         project = state.store.project_by_id(project.id).await?.ok_or_else(project_not_found)?;
     }
     Err(ApiError::new(
@@ -163,7 +166,7 @@ pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes
 /// The project's public documents (client metadata: name, website, icon,
 /// redirect URIs) are rendered anew, on every node.
 async fn republish(state: &AppState, project: Uuid) {
-    crate::cache::invalidate(state, &format!("project:{project}")).await;
+    crate::cache::invalidate(state, Change::Project(project)).await;
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<()> {

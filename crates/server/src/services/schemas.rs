@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::access::{self, project_not_found};
 use super::projects;
 use crate::auth::Caller;
+use crate::cache::Change;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -130,7 +131,7 @@ async fn publish_checked(state: &AppState, project: &Project, schema: Value) -> 
     };
     match state.store.publish_schema(version.clone()).await {
         Ok(()) => {
-            crate::cache::invalidate(state, &format!("schema:{}", project.id)).await;
+            crate::cache::invalidate(state, Change::Schema(project.id)).await;
             Ok(version)
         }
         Err(StoreError::Conflict(_)) => Err(ApiError::new(

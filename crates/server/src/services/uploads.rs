@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::access;
 use crate::auth::Caller;
+use crate::cache::Change;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -149,7 +150,7 @@ pub async fn upload(state: &AppState, grant: UploadGrant, kind: Kind, bytes: Byt
             return Err(e.into());
         }
     };
-    crate::cache::invalidate(state, &format!("project:{project}")).await;
+    crate::cache::invalidate(state, Change::Project(project)).await;
     if let Some(previous) = previous {
         remove_file(state, &previous.object_key).await;
     }
@@ -162,7 +163,7 @@ pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, kind: K
     let Some(forgotten) = state.store.forget_upload(project, kind.name(), kind.profile_path()).await? else {
         return Err(ApiError::not_found(format!("This project has no {}.", kind.name())));
     };
-    crate::cache::invalidate(state, &format!("project:{project}")).await;
+    crate::cache::invalidate(state, Change::Project(project)).await;
     remove_file(state, &forgotten.object_key).await;
     Ok(())
 }

@@ -91,7 +91,7 @@ async fn journey_keeps_secrets(backend: Backend) {
 }
 
 /// Signs up, exchanges and refreshes tokens, fails a password, makes a team,
-/// a project and a key, regenerates and uses the key.
+/// a project, an invite and a key, regenerates and uses the key.
 async fn journey(remote: &Remote) -> (Secrets, Uuid) {
     let mut secrets = Secrets::default();
     secrets.add("password", PASSWORD);
@@ -138,6 +138,11 @@ async fn journey(remote: &Remote) -> (Secrets, Uuid) {
         remote.call(token, "POST", "/project", Some(json!({"name": "Hygiene", "team_id": team_id}))).await;
     assert_eq!(status, 201, "{project}");
     let project: Uuid = project["data"]["id"].as_str().unwrap().parse().unwrap();
+
+    let invite = json!({"email": "invited@example.com", "roles": "member"});
+    let (status, invited) = remote.call(token, "POST", &format!("/team/{team_id}/invite"), Some(invite)).await;
+    assert_eq!(status, 201, "{invited}");
+    secrets.add("invite token", invited["data"]["token"].as_str().unwrap());
 
     let keys = format!("/project/{project}/key");
     let (status, created) = remote.call(token, "POST", &keys, Some(json!({"label": "ci", "roles": "admin"}))).await;

@@ -114,10 +114,20 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found("Not found."),
-            StoreError::Conflict(what) => ApiError::new(
+            StoreError::Unique(what) => ApiError::new(
                 StatusCode::CONFLICT,
                 "conflict",
                 format!("This conflicts with an existing record ({what})."),
+            ),
+            StoreError::ForeignKey => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "This names a record that does not exist, or one still in use.",
+            ),
+            StoreError::Stale => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "This was changed by someone else meanwhile; read it again and retry.",
             ),
             StoreError::Unavailable(detail) => {
                 tracing::error!(%detail, "database unavailable");

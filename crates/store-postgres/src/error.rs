@@ -1,4 +1,4 @@
-use basic_admin_core::store::StoreError;
+use basic_admin_core::store::{Constraint, StoreError};
 
 /// Translates a driver error into the store's vocabulary; a uniqueness
 /// violation carries the name of the constraint it broke.
@@ -6,10 +6,9 @@ pub fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned())
+            StoreError::Unique(Constraint::from_name(db.constraint().unwrap_or("unique")))
         }
-        // Not named: SQLite does not say which key it was.
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Conflict("foreign_key".to_owned()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::ForeignKey,
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut

@@ -49,7 +49,7 @@ fn item(row: &impl Row) -> StoreResult<Item> {
 /// A write that names a user the project does not have.
 fn unknown_user(e: StoreError) -> StoreError {
     match e {
-        StoreError::Conflict(rule) if rule == "foreign_key" => StoreError::NotFound,
+        StoreError::ForeignKey => StoreError::NotFound,
         other => other,
     }
 }
@@ -134,7 +134,7 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
         let changed = self.db.execute(query).await? > 0;
         match self.project_user(project_id, user_did).await? {
             Some(user) if changed => Ok(user),
-            Some(_) => Err(StoreError::Conflict("project_users_updated_at".into())),
+            Some(_) => Err(StoreError::Stale),
             None => Err(StoreError::NotFound),
         }
     }
@@ -241,9 +241,7 @@ impl<D: Db> ItemStore for SqlStore<D> {
             .time(at);
         match self.db.write_optional(query).await? {
             Some(row) => item(&row),
-            None if self.item(i.project_id, &i.user_did, &i.table, i.id).await?.is_some() => {
-                Err(StoreError::Conflict("user_items_updated_at".into()))
-            }
+            None if self.item(i.project_id, &i.user_did, &i.table, i.id).await?.is_some() => Err(StoreError::Stale),
             None => Err(StoreError::NotFound),
         }
     }

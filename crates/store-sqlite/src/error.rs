@@ -1,4 +1,4 @@
-use basic_admin_core::store::StoreError;
+use basic_admin_core::store::{Constraint, StoreError};
 
 /// Translates a driver error into the store's vocabulary. A uniqueness
 /// violation is named after the constraint it broke, as PostgreSQL names it,
@@ -6,12 +6,14 @@ use basic_admin_core::store::StoreError;
 pub fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(constraint_name(db.message())),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Unique(Constraint::from_name(&constraint_name(db.message())))
+        }
         // ON DELETE RESTRICT fails with its own code (1811), the same message.
         sqlx::Error::Database(db)
             if db.is_foreign_key_violation() || db.message().contains("FOREIGN KEY constraint") =>
         {
-            StoreError::Conflict("foreign_key".to_owned())
+            StoreError::ForeignKey
         }
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
             StoreError::Unavailable(e.to_string())

@@ -29,9 +29,16 @@ pub use users::{Connection, IdentityKey, IdentityKeyStore, Item, ItemStore, Proj
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule refused the write; names the rule (e.g. `teams_slug_key`).
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// A uniqueness rule refused the write.
+    #[error("not unique: {0}")]
+    Unique(Constraint),
+    /// A row named one that does not exist, or one still named by others
+    /// was to be deleted. (SQLite does not say which reference it was.)
+    #[error("a reference is broken")]
+    ForeignKey,
+    /// A compare-and-swap write found the row changed since it was read.
+    #[error("changed since it was read")]
+    Stale,
     /// The database could not be reached or did not answer in time.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -40,6 +47,49 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The uniqueness rules a write can break, whatever a backend calls them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    AccountEmail,
+    AccountUsername,
+    TeamSlug,
+    TeamMember,
+    ProjectSlug,
+    SchemaVersion,
+    /// One not named above, by the name the database gave.
+    Other(String),
+}
+
+impl Constraint {
+    /// From a constraint's name as PostgreSQL gives it (the SQLite store
+    /// names its violations alike: `<table>_<columns>_key`).
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "accounts_email_key" => Constraint::AccountEmail,
+            "accounts_username_key" => Constraint::AccountUsername,
+            "teams_slug_key" => Constraint::TeamSlug,
+            "team_members_pkey" | "team_members_team_id_account_id_key" => Constraint::TeamMember,
+            "projects_slug_key" => Constraint::ProjectSlug,
+            "schema_versions_project_id_version_key" => Constraint::SchemaVersion,
+            other => Constraint::Other(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Constraint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Constraint::AccountEmail => "an account's email",
+            Constraint::AccountUsername => "an account's username",
+            Constraint::TeamSlug => "a team's slug",
+            Constraint::TeamMember => "a team's member",
+            Constraint::ProjectSlug => "a project's slug",
+            Constraint::SchemaVersion => "a schema's version",
+            Constraint::Other(name) => name,
+        })
+    }
+}
 
 #[async_trait]
 pub trait Store:

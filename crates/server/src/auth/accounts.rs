@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use basic_admin_core::model::{Account, AccountFieldError, Email, Username, account};
-use basic_admin_core::store::{NewAccount, Store, StoreError};
+use basic_admin_core::store::{Constraint, NewAccount, Store, StoreError};
 use basic_admin_core::time;
 use uuid::Uuid;
 
@@ -48,8 +48,8 @@ pub async fn create(store: &dyn Store, form: SignUp) -> Result<Account, SignUpEr
         created_at: time::now(),
     };
     store.create_account(new).await.map_err(|e| match e {
-        StoreError::Conflict(c) if c.contains("email") => SignUpError::EmailTaken,
-        StoreError::Conflict(c) if c.contains("username") => SignUpError::UsernameTaken,
+        StoreError::Unique(Constraint::AccountEmail) => SignUpError::EmailTaken,
+        StoreError::Unique(Constraint::AccountUsername) => SignUpError::UsernameTaken,
         other => SignUpError::Store(other),
     })
 }

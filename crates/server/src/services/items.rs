@@ -235,7 +235,7 @@ pub async fn patch(table: &Table, state: &AppState, item_id: &str, value: Value)
         let at = time::after(current.updated_at);
         match state.store.replace_item(&current, &merged, Some(current.updated_at), at).await {
             Ok(item) => return Ok(item),
-            Err(StoreError::Conflict(_)) => current = get(table, state, item_id).await?,
+            Err(StoreError::Stale) => current = get(table, state, item_id).await?,
             Err(e) => return Err(not_found_as(item_not_found)(e)),
         }
     }

@@ -3,7 +3,7 @@
 use basic_admin_core::authz::Action;
 use basic_admin_core::model::slugify;
 use basic_admin_core::settings::{self, SettingsError};
-use basic_admin_core::store::{NewProject, Project, ProjectChanges, StoreError, TeamProject};
+use basic_admin_core::store::{Constraint, NewProject, Project, ProjectChanges, StoreError, TeamProject};
 use basic_admin_core::time;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -56,7 +56,7 @@ pub async fn create(
         created_at: time::now(),
     };
     let project = state.store.create_project(new).await.map_err(|e| match e {
-        StoreError::Conflict(_) => slugs::taken("project"),
+        StoreError::Unique(Constraint::ProjectSlug) => slugs::taken("project"),
         other => other.into(),
     })?;
     // Its identity key now, so that its DID document is ready; should this
@@ -145,7 +145,7 @@ pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes
         let at = time::after(project.updated_at);
         let written =
             state.store.update_project(project.id, changes, project.updated_at, at).await.map_err(|e| match e {
-                StoreError::Conflict(_) => slugs::taken("project"),
+                StoreError::Unique(Constraint::ProjectSlug) => slugs::taken("project"),
                 other => other.into(),
             })?;
         if let Some(updated) = written {

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use basic_admin_core::authz::Action;
 use basic_admin_core::schema::{self, Comparison, UpdateVerdict};
-use basic_admin_core::store::{Project, SchemaVersion, StoreError};
+use basic_admin_core::store::{Constraint, Project, SchemaVersion, StoreError};
 use basic_admin_core::time;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -134,7 +134,7 @@ async fn publish_checked(state: &AppState, project: &Project, schema: Value) -> 
             crate::cache::invalidate(state, Change::Schema(project.id)).await;
             Ok(version)
         }
-        Err(StoreError::Conflict(_)) => Err(ApiError::new(
+        Err(StoreError::Unique(Constraint::SchemaVersion)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "version_taken",
             format!("Version {} was published meanwhile; read the latest schema and try again.", version.version),

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use basic_admin_core::authz::{Action, Decision, TeamRole, decide};
 use basic_admin_core::model::{Email, Username};
-use basic_admin_core::store::{Invite, Member, NewTeam, Project, StoreError, Team, TeamMembership};
+use basic_admin_core::store::{Constraint, Invite, Member, NewTeam, Project, StoreError, Team, TeamMembership};
 use basic_admin_core::time::{self, Timestamp};
 use chrono::Duration;
 use uuid::Uuid;
@@ -31,7 +31,7 @@ pub async fn create(state: &AppState, caller: &Caller, name: &str, slug: &str) -
     let slug = slugs::parse(slug)?;
     let new = NewTeam { id: Uuid::new_v4(), name, slug: slug.into_inner(), owner, created_at: time::now() };
     state.store.create_team(new).await.map_err(|e| match e {
-        StoreError::Conflict(_) => slugs::taken("team"),
+        StoreError::Unique(Constraint::TeamSlug) => slugs::taken("team"),
         other => other.into(),
     })
 }
@@ -83,7 +83,7 @@ pub async fn update(
         return Err(ApiError::bad_request("nothing_to_update", "Give a new name, a new slug, or both."));
     }
     state.store.update_team(team.id, name, slug, time::now()).await.map_err(|e| match e {
-        StoreError::Conflict(_) => slugs::taken("team"),
+        StoreError::Unique(Constraint::TeamSlug) => slugs::taken("team"),
         other => other.into(),
     })
 }
@@ -96,7 +96,7 @@ pub async fn delete(state: &AppState, caller: &Caller, team_id: &str) -> ApiResu
     }
     state.store.delete_team(team.id).await.map_err(|e| match e {
         // A project created meanwhile.
-        StoreError::Conflict(_) => has_projects(),
+        StoreError::ForeignKey => has_projects(),
         other => other.into(),
     })
 }
@@ -308,7 +308,9 @@ pub async fn accept(state: &AppState, caller: &Caller, invite_id: &str, token: O
     }
     state.store.accept_invite(&invite, account_id, time::now()).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::bad_request("invite_used", "This invite has been accepted already."),
-        StoreError::Conflict(_) => ApiError::bad_request("already_member", "You are already a member of this team."),
+        StoreError::Unique(Constraint::TeamMember) => {
+            ApiError::bad_request("already_member", "You are already a member of this team.")
+        }
         other => other.into(),
     })
 }

@@ -143,7 +143,7 @@ pub async fn update_meta(
         let at = time::after(user.updated_at);
         match state.store.update_user_meta(user.project_id, user_did, &meta, user.updated_at, at).await {
             Ok(updated) => return Ok(updated),
-            Err(StoreError::Conflict(_)) => {
+            Err(StoreError::Stale) => {
                 user = state.store.project_user(user.project_id, user_did).await?.ok_or_else(user_not_found)?;
             }
             Err(StoreError::NotFound) => return Err(user_not_found()),

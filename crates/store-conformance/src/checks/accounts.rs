@@ -1,4 +1,4 @@
-use basic_admin_core::store::{NewAccount, Store, StoreError};
+use basic_admin_core::store::{Constraint, NewAccount, Store, StoreError};
 use basic_admin_core::time;
 use uuid::Uuid;
 
@@ -37,12 +37,12 @@ pub async fn account_emails_and_usernames_are_unique_ignoring_case(store: &dyn S
 
     let same_email = new_account("GRACE@example.com");
     match store.create_account(same_email).await {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "accounts_email_key"),
+        Err(StoreError::Unique(taken)) => assert_eq!(taken, Constraint::AccountEmail),
         other => panic!("expected a conflict on the email, got {other:?}"),
     }
     let same_username = NewAccount { username: Some("Grace".into()), ..new_account("other@example.com") };
     match store.create_account(same_username).await {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "accounts_username_key"),
+        Err(StoreError::Unique(taken)) => assert_eq!(taken, Constraint::AccountUsername),
         other => panic!("expected a conflict on the username, got {other:?}"),
     }
     // Accounts without usernames do not collide with each other.

@@ -1,4 +1,4 @@
-use basic_admin_core::store::{Invite, Member, NewProject, NewTeam, ProjectChanges, Store, StoreError};
+use basic_admin_core::store::{Constraint, Invite, Member, NewProject, NewTeam, ProjectChanges, Store, StoreError};
 use basic_admin_core::time;
 use chrono::Duration;
 use serde_json::json;
@@ -27,10 +27,10 @@ pub(super) fn new_project(team_id: Uuid, slug: &str) -> NewProject {
     }
 }
 
-fn assert_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>, name: &str) {
+fn assert_unique<T: std::fmt::Debug>(result: Result<T, StoreError>, constraint: Constraint) {
     match result {
-        Err(StoreError::Conflict(found)) => assert_eq!(found, name),
-        other => panic!("expected a conflict on {name}, got {other:?}"),
+        Err(StoreError::Unique(found)) => assert_eq!(found, constraint),
+        other => panic!("expected {constraint} to be taken, got {other:?}"),
     }
 }
 
@@ -42,7 +42,7 @@ pub async fn teams_and_projects_are_stored(store: &dyn Store) {
     assert_eq!(store.team_by_id(team.id).await.unwrap(), Some(created));
     assert!(store.team_slug_taken("team").await.unwrap());
     assert!(!store.team_slug_taken("other").await.unwrap());
-    assert_conflict(store.create_team(new_team(owner, "team")).await, "teams_slug_key");
+    assert_unique(store.create_team(new_team(owner, "team")).await, Constraint::TeamSlug);
 
     let project = new_project(team.id, "app");
     let stored = store.create_project(project.clone()).await.unwrap();
@@ -51,7 +51,7 @@ pub async fn teams_and_projects_are_stored(store: &dyn Store) {
     assert_eq!(stored.profile, project.profile);
     assert_eq!(store.project_by_id(Uuid::new_v4()).await.unwrap(), None);
     assert!(store.project_slug_taken("app").await.unwrap());
-    assert_conflict(store.create_project(NewProject { id: Uuid::new_v4(), ..project }).await, "projects_slug_key");
+    assert_unique(store.create_project(NewProject { id: Uuid::new_v4(), ..project }).await, Constraint::ProjectSlug);
 }
 
 pub async fn memberships_list_teams_and_their_projects(store: &dyn Store) {
@@ -69,7 +69,7 @@ pub async fn memberships_list_teams_and_their_projects(store: &dyn Store) {
         created_at: later,
     };
     store.add_member(member.clone()).await.unwrap();
-    assert!(matches!(store.add_member(member).await, Err(StoreError::Conflict(_))), "already a member");
+    assert_unique(store.add_member(member).await, Constraint::TeamMember);
 
     let teams = store.teams_of(owner).await.unwrap();
     let summary: Vec<_> = teams.iter().map(|t| (t.team.slug.as_str(), t.member.roles.as_str(), t.owner_id)).collect();
@@ -170,7 +170,7 @@ pub async fn teams_with_projects_are_not_deleted(store: &dyn Store) {
     let team = new_team(owner, "keep");
     store.create_team(team.clone()).await.unwrap();
     let project = store.create_project(new_project(team.id, "keep-app")).await.unwrap();
-    assert_conflict(store.delete_team(team.id).await, "foreign_key");
+    assert!(matches!(store.delete_team(team.id).await, Err(StoreError::ForeignKey)));
     assert!(store.team_by_id(team.id).await.unwrap().is_some());
 
     store.delete_project(project.id).await.unwrap();
@@ -198,7 +198,7 @@ pub async fn projects_update_and_settings_change_only_if_unchanged(store: &dyn S
     let other = store.create_project(new_project(team.id, "taken")).await.unwrap();
     let clash = ProjectChanges { slug: Some("taken".into()), ..ProjectChanges::default() };
     let later = at + Duration::milliseconds(1);
-    assert_conflict(store.update_project(project.id, clash, at, later).await, "projects_slug_key");
+    assert_unique(store.update_project(project.id, clash, at, later).await, Constraint::ProjectSlug);
     let stale = store.update_project(project.id, changes, project.updated_at, later).await.unwrap();
     assert_eq!(stale, None, "changed since it was read: nothing is written");
     assert_eq!(store.update_project(Uuid::new_v4(), ProjectChanges::default(), at, later).await.unwrap(), None);
@@ -233,7 +233,7 @@ pub async fn schema_versions_are_kept_in_order_and_unique(store: &dyn Store) {
     assert_eq!(store.schema_version(project.id, 1).await.unwrap(), Some(v1.clone()));
     assert_eq!(store.schema_version(project.id, 3).await.unwrap(), None);
     assert_eq!(store.schema_versions(project.id).await.unwrap(), [v1, v2]);
-    assert_conflict(store.publish_schema(v(2)).await, "schema_versions_project_id_version_key");
+    assert_unique(store.publish_schema(v(2)).await, Constraint::SchemaVersion);
     store.delete_project(project.id).await.unwrap();
     assert!(store.schema_versions(project.id).await.unwrap().is_empty(), "versions go with their project");
 }

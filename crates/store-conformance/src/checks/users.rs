@@ -77,7 +77,7 @@ pub async fn user_meta_changes_only_if_unchanged(store: &dyn Store) {
     let changed = changed.unwrap();
     assert_eq!((changed.meta.clone(), changed.updated_at), (json!({"plan": "pro"}), at));
     let stale = store.update_user_meta(project, "did:web:m", &json!({"plan": "free"}), user.updated_at, at).await;
-    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert!(matches!(stale, Err(StoreError::Stale)), "{stale:?}");
     let gone = store.update_user_meta(project, "did:web:x", &json!({}), at, at).await;
     assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
 }
@@ -127,7 +127,7 @@ pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
         (json!({"title": "new"}), at, made[0].created_at)
     );
     let stale = store.replace_item(&made[0], &json!({"title": "old"}), Some(made[0].updated_at), at).await;
-    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert!(matches!(stale, Err(StoreError::Stale)), "{stale:?}");
     store.replace_item(&made[0], &json!({"title": "any"}), None, at).await.unwrap();
 
     store.delete_item(project, "did:web:i", "todos", made[1].id).await.unwrap();

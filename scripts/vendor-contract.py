@@ -13,37 +13,31 @@ import sys
 METHODS = ["get", "post", "put", "patch", "delete"]
 
 
-def fields(schema, prefix=""):
-    """JSON-pointer-like names of every declared property, depth first."""
+def walk(schema, keep, prefix=""):
+    """JSON-pointer-like names of the declared properties that `keep` accepts, depth first."""
     out = []
     if not isinstance(schema, dict):
         return out
     for key in ("oneOf", "anyOf", "allOf"):
         for option in schema.get(key, []):
-            out += fields(option, prefix)
+            out += walk(option, keep, prefix)
     if schema.get("type") == "array" or "items" in schema:
-        out += fields(schema.get("items", {}), prefix + "[]/" if prefix else "[]/")
+        out += walk(schema.get("items", {}), keep, prefix + "[]/" if prefix else "[]/")
     for name, sub in (schema.get("properties") or {}).items():
-        out.append(prefix + name)
-        out += fields(sub, prefix + name + "/")
-    return sorted(set(out))
-
-
-def string_fields(schema, prefix=""):
-    """The fields whose type is string: a client may rely on them never being null."""
-    out = []
-    if not isinstance(schema, dict):
-        return out
-    for key in ("oneOf", "anyOf", "allOf"):
-        for option in schema.get(key, []):
-            out += string_fields(option, prefix)
-    if schema.get("type") == "array" or "items" in schema:
-        out += string_fields(schema.get("items", {}), prefix + "[]/" if prefix else "[]/")
-    for name, sub in (schema.get("properties") or {}).items():
-        if isinstance(sub, dict) and sub.get("type") == "string" and not sub.get("nullable"):
+        if keep(sub):
             out.append(prefix + name)
-        out += string_fields(sub, prefix + name + "/")
+        out += walk(sub, keep, prefix + name + "/")
     return sorted(set(out))
+
+
+def fields(schema):
+    """Every declared property."""
+    return walk(schema, lambda sub: True)
+
+
+def string_fields(schema):
+    """The properties typed string: a client may rely on them never being null."""
+    return walk(schema, lambda sub: isinstance(sub, dict) and sub.get("type") == "string" and not sub.get("nullable"))
 
 
 def operation(path, method, op):

@@ -51,13 +51,16 @@ pub fn slug(data: &[u8]) {
     let _ = Slug::parse(&text);
 }
 
-/// Runs every input kept for `target` (its corpus, and its crash reproducers
-/// in `regressions/`) through `run`. `crate_dir` is the calling crate's
-/// folder in this repository; panics when nothing is kept for `target`.
+/// Runs every input kept for `target` through `run`: its seeds (checked
+/// in, `seeds/`), its crash reproducers (`regressions/`), and the corpus a
+/// local fuzzing run grew (`corpus/`, not checked in). `crate_dir` is the
+/// calling crate's folder in this repository; panics when nothing is kept
+/// for `target`.
 pub fn replay(crate_dir: &str, target: &str, run: fn(&[u8])) {
     let fuzz_dir = Path::new(crate_dir).join("../../fuzz");
     let mut replayed = 0;
-    for folder in [fuzz_dir.join("corpus").join(target), fuzz_dir.join("regressions").join(target)] {
+    for kept in ["seeds", "regressions", "corpus"] {
+        let folder = fuzz_dir.join(kept).join(target);
         let Ok(entries) = std::fs::read_dir(&folder) else { continue };
         for entry in entries.flatten() {
             let input = std::fs::read(entry.path()).expect("a readable corpus file");

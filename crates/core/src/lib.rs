@@ -6,6 +6,7 @@
 pub mod authz;
 pub mod did;
 pub mod fuzzing;
+pub mod json;
 pub mod model;
 pub mod oauth;
 pub mod schema;

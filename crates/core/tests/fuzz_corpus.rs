@@ -1,4 +1,4 @@
-//! Replays the checked-in fuzz corpus and any crash reproducers (`fuzz/`)
+//! Replays the checked-in fuzz seeds and any crash reproducers (`fuzz/`)
 //! through the fuzz entry points, so that what the fuzzer found stays fixed.
 
 use basic_admin_core::fuzzing::replay;

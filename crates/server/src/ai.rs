@@ -1,8 +1,6 @@
 //! Schema suggestions from an OpenAI-compatible chat-completions API
 //! (OpenAI, Ollama, vLLM, llama.cpp's server…).
 
-use std::sync::Once;
-
 use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
@@ -24,14 +22,6 @@ pub enum AiError {
     Provider(String),
 }
 
-/// Chooses the TLS implementation for outgoing HTTPS (ring); once a process.
-pub fn install_tls() {
-    static PROVIDER: Once = Once::new();
-    PROVIDER.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 /// Asks for a schema. `problems` (from an earlier answer) are sent back so
 /// the model can correct itself. Returns the answer's text.
 pub async fn suggest(
@@ -40,7 +30,7 @@ pub async fn suggest(
     current: Option<&Value>,
     problems: Option<&str>,
 ) -> Result<String, AiError> {
-    install_tls();
+    crate::tls::install();
     let mut messages = vec![json!({"role": "system", "content": INSTRUCTIONS})];
     let mut ask = format!("The app: {prompt}");
     if let Some(current) = current {

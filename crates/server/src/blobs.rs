@@ -35,7 +35,7 @@ impl Blobs {
     pub fn open(storage: &str, env: &[(String, SecretString)]) -> Result<Self, BlobError> {
         let failed = |e: &dyn std::fmt::Display| BlobError::Open(storage.to_owned(), e.to_string());
         if let Some(rest) = storage.strip_prefix("s3://") {
-            crate::ai::install_tls();
+            crate::tls::install();
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let mut builder = AmazonS3Builder::new().with_bucket_name(bucket);
             for (name, value) in env {

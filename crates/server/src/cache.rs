@@ -243,7 +243,7 @@ const RESUBSCRIBE_AFTER: std::time::Duration = std::time::Duration::from_secs(5)
 
 /// A change another node made: what to forget, and the signing keys to
 /// re-read when they changed (or when messages were lost).
-async fn apply(caches: &Caches, keys: &crate::keys::KeyRing, change: Change) {
+async fn apply(caches: &Caches, keys: &crate::signing_keys::KeyRing, change: Change) {
     if matches!(change, Change::SigningKeys | Change::Everything)
         && let Err(e) = keys.reload().await
     {

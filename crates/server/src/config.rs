@@ -13,87 +13,119 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-/// The options of `serve` and `migrate`, as flags.
-#[derive(Debug, Default, Clone, clap::Args)]
-pub struct Flags {
-    /// TOML file with any of the options below (keys in snake_case) [env: BASIC_CONFIG]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Address to listen on [env: BASIC_LISTEN] [default: 0.0.0.0:3003]
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<String>,
-    /// Public base URL, used in every absolute URL the server emits [env: BASIC_PUBLIC_URL] [default: http://localhost:3003]
-    #[arg(long, value_name = "URL")]
-    pub public_url: Option<String>,
-    /// Folder for the embedded database, uploads and the master key; created on start [env: BASIC_DATA_DIR] [default: ./data]
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<String>,
-    /// sqlite://… or postgres://… [env: BASIC_DATABASE_URL] [default: SQLite file in the data folder]
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
-    /// Where uploaded files go: a folder, or s3://bucket/prefix [env: BASIC_STORAGE] [default: uploads/ in the data folder]
-    #[arg(long, value_name = "URL")]
-    pub storage: Option<String>,
-    /// Name of this deployment, reported by GET / [env: BASIC_ENV] [default: development]
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
-    /// Log format: pretty or json [env: BASIC_LOG_FORMAT] [default: pretty]
-    #[arg(long, value_name = "FORMAT")]
-    pub log_format: Option<String>,
-    /// Log filter, e.g. info or basic_admin_server=debug,info [env: BASIC_LOG] [default: info]
-    #[arg(long, value_name = "FILTER")]
-    pub log: Option<String>,
-    /// Largest request body accepted, in bytes (uploads have their own limits) [env: BASIC_MAX_BODY_BYTES] [default: 2097152]
-    #[arg(long, value_name = "BYTES")]
-    pub max_body_bytes: Option<String>,
-    /// Seconds a request may take before it is answered 408 [env: BASIC_REQUEST_TIMEOUT_SECS] [default: 30]
-    #[arg(long, value_name = "SECS")]
-    pub request_timeout_secs: Option<String>,
-    /// Connections in the PostgreSQL pool of this node [env: BASIC_DB_MAX_CONNECTIONS] [default: 16]
-    #[arg(long, value_name = "N")]
-    pub db_max_connections: Option<String>,
-    /// Lifetime of access and id tokens, in seconds [env: BASIC_ACCESS_TOKEN_TTL_SECS] [default: 3600]
-    #[arg(long, value_name = "SECS")]
-    pub access_token_ttl_secs: Option<String>,
-    /// Lifetime of refresh tokens, in days [env: BASIC_REFRESH_TOKEN_TTL_DAYS] [default: 30]
-    #[arg(long, value_name = "DAYS")]
-    pub refresh_token_ttl_days: Option<String>,
-    /// Lifetime of authorization codes, in seconds, at most 60 [env: BASIC_AUTH_CODE_TTL_SECS] [default: 60]
-    #[arg(long, value_name = "SECS")]
-    pub auth_code_ttl_secs: Option<String>,
-    /// How often the last use of API keys is written to the database, in seconds [env: BASIC_KEY_USAGE_FLUSH_SECS] [default: 5]
-    #[arg(long, value_name = "SECS")]
-    pub key_usage_flush_secs: Option<String>,
-    /// Requests per minute one client address may make to the sign-in, token and user/connect endpoints; 0 turns the limit off [env: BASIC_RATE_LIMIT_AUTH_PER_MINUTE] [default: 60]
-    #[arg(long, value_name = "N")]
-    pub rate_limit_auth_per_minute: Option<String>,
-    /// Requests per minute one client address may make to the schema utilities (compareSchema, verifyUpdateSchema); 0 turns the limit off [env: BASIC_RATE_LIMIT_SCHEMA_UTILS_PER_MINUTE] [default: 120]
-    #[arg(long, value_name = "N")]
-    pub rate_limit_schema_utils_per_minute: Option<String>,
-    /// Failed sign-ins to one account from one client address before that pair must wait 15 minutes [env: BASIC_SIGN_IN_FAILURES_PER_ACCOUNT] [default: 5]
-    #[arg(long, value_name = "N")]
-    pub sign_in_failures_per_account: Option<String>,
-    /// Failed sign-ins from one client address, to any account, before its wrong passwords are answered 429 for 15 minutes [env: BASIC_SIGN_IN_FAILURES_PER_ADDRESS] [default: 20]
-    #[arg(long, value_name = "N")]
-    pub sign_in_failures_per_address: Option<String>,
-    /// Refused API keys from one client address in a minute before its further wrong keys are answered 429 [env: BASIC_KEY_FAILURES_PER_ADDRESS] [default: 20]
-    #[arg(long, value_name = "N")]
-    pub key_failures_per_address: Option<String>,
-    /// Reverse proxies whose Forwarded / X-Forwarded-For headers name the client: addresses or CIDR blocks, comma-separated [env: BASIC_TRUSTED_PROXIES] [default: none]
-    #[arg(long, value_name = "CIDRS")]
-    pub trusted_proxies: Option<String>,
-    /// Refuse authorization requests without a PKCE challenge (S256); the official CLI and SDK 0.5.0 send none [env: BASIC_REQUIRE_PKCE] [default: false]
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub require_pkce: Option<String>,
-    /// OpenAI-compatible API for schema suggestions, e.g. https://api.openai.com/v1 or http://localhost:11434/v1; its key comes from BASIC_AI_API_KEY [env: BASIC_AI_BASE_URL] [default: none: suggestions off]
-    #[arg(long, value_name = "URL")]
-    pub ai_base_url: Option<String>,
-    /// Model to ask for schema suggestions [env: BASIC_AI_MODEL] [default: gpt-4o-mini]
-    #[arg(long, value_name = "NAME")]
-    pub ai_model: Option<String>,
-    /// Seconds to wait for a suggestion [env: BASIC_AI_TIMEOUT_SECS] [default: 60]
-    #[arg(long, value_name = "SECS")]
-    pub ai_timeout_secs: Option<String>,
+/// Every option, declared once: its flag (`--listen`), environment variable
+/// (`BASIC_LISTEN`), key in the TOML file (`listen`), placeholder, default
+/// (`None`: computed from other options, or off) and help. The flags, the
+/// file's keys and the lookup in that order of precedence are made from
+/// this list; each value is then parsed once, in [`Config::resolve`].
+macro_rules! options {
+    ($(
+        $(#[arg($($extra:tt)*)])?
+        $name:ident: $value:literal, $env:literal, $default:expr, $help:literal;
+    )*) => {
+        /// The options of `serve`, `migrate` and the other commands, as flags.
+        #[derive(Debug, Default, Clone, clap::Args)]
+        pub struct Flags {
+            /// TOML file with any of the options below (keys in snake_case) [env: BASIC_CONFIG]
+            #[arg(long, value_name = "FILE")]
+            pub config: Option<PathBuf>,
+            $(
+                #[arg(long, value_name = $value, help = concat!($help, " [env: ", $env, "]") $(, $($extra)*)?)]
+                pub $name: Option<String>,
+            )*
+        }
+
+        /// The file's options: the same names as the flags, in snake_case.
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FileOptions {
+            $($name: Option<toml::Value>,)*
+        }
+
+        /// Each option as found (flag, then variable, then file, then its
+        /// default), with where it came from.
+        struct Picked {
+            $($name: Option<Sourced>,)*
+        }
+
+        #[cfg(test)]
+        impl Picked {
+            /// An option by its name.
+            fn get(&self, name: &str) -> Option<&Sourced> {
+                match name {
+                    $(stringify!($name) => self.$name.as_ref(),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl Sources<'_> {
+            fn pick_all(&self, flags: Flags, file: FileOptions) -> Picked {
+                Picked {
+                    $($name: self
+                        .pick(stringify!($name), $env, flags.$name, file.$name.map(toml_text))
+                        .or_else(|| $default.map(Sourced::default_value)),)*
+                }
+            }
+        }
+
+        /// Every option: its name, variable and default, for the tests and `--help`.
+        pub const OPTIONS: &[(&str, &str, Option<&str>)] = &[$((stringify!($name), $env, $default)),*];
+    };
+}
+
+options! {
+    listen: "ADDR", "BASIC_LISTEN", Some("0.0.0.0:3003"),
+        "Address to listen on [default: 0.0.0.0:3003]";
+    public_url: "URL", "BASIC_PUBLIC_URL", Some("http://localhost:3003"),
+        "Public base URL, used in every absolute URL the server emits [default: http://localhost:3003]";
+    data_dir: "DIR", "BASIC_DATA_DIR", Some("./data"),
+        "Folder for the embedded database, uploads and the master key; created on start [default: ./data]";
+    database_url: "URL", "BASIC_DATABASE_URL", None,
+        "sqlite://… or postgres://… [default: SQLite file in the data folder]";
+    storage: "URL", "BASIC_STORAGE", None,
+        "Where uploaded files go: a folder, or s3://bucket/prefix [default: uploads/ in the data folder]";
+    env: "NAME", "BASIC_ENV", Some("development"),
+        "Name of this deployment, reported by GET / [default: development]";
+    log_format: "FORMAT", "BASIC_LOG_FORMAT", Some("pretty"),
+        "Log format: pretty or json [default: pretty]";
+    log: "FILTER", "BASIC_LOG", Some("info"),
+        "Log filter, e.g. info or basic_admin_server=debug,info [default: info]";
+    max_body_bytes: "BYTES", "BASIC_MAX_BODY_BYTES", Some("2097152"),
+        "Largest request body accepted, in bytes (uploads have their own limits) [default: 2097152]";
+    request_timeout_secs: "SECS", "BASIC_REQUEST_TIMEOUT_SECS", Some("30"),
+        "Seconds a request may take before it is answered 408 [default: 30]";
+    db_max_connections: "N", "BASIC_DB_MAX_CONNECTIONS", Some("16"),
+        "Connections in the PostgreSQL pool of this node [default: 16]";
+    access_token_ttl_secs: "SECS", "BASIC_ACCESS_TOKEN_TTL_SECS", Some("3600"),
+        "Lifetime of access and id tokens, in seconds [default: 3600]";
+    refresh_token_ttl_days: "DAYS", "BASIC_REFRESH_TOKEN_TTL_DAYS", Some("30"),
+        "Lifetime of refresh tokens, in days [default: 30]";
+    auth_code_ttl_secs: "SECS", "BASIC_AUTH_CODE_TTL_SECS", Some("60"),
+        "Lifetime of authorization codes, in seconds, at most 60 [default: 60]";
+    key_usage_flush_secs: "SECS", "BASIC_KEY_USAGE_FLUSH_SECS", Some("5"),
+        "How often the last use of API keys is written to the database, in seconds [default: 5]";
+    rate_limit_auth_per_minute: "N", "BASIC_RATE_LIMIT_AUTH_PER_MINUTE", Some("60"),
+        "Requests per minute one client address may make to the sign-in, token and user/connect endpoints; 0 turns the limit off [default: 60]";
+    rate_limit_schema_utils_per_minute: "N", "BASIC_RATE_LIMIT_SCHEMA_UTILS_PER_MINUTE", Some("120"),
+        "Requests per minute one client address may make to the schema utilities (compareSchema, verifyUpdateSchema); 0 turns the limit off [default: 120]";
+    sign_in_failures_per_account: "N", "BASIC_SIGN_IN_FAILURES_PER_ACCOUNT", Some("5"),
+        "Failed sign-ins to one account from one client address before that pair must wait 15 minutes [default: 5]";
+    sign_in_failures_per_address: "N", "BASIC_SIGN_IN_FAILURES_PER_ADDRESS", Some("20"),
+        "Failed sign-ins from one client address, to any account, before its wrong passwords are answered 429 for 15 minutes [default: 20]";
+    key_failures_per_address: "N", "BASIC_KEY_FAILURES_PER_ADDRESS", Some("20"),
+        "Refused API keys from one client address in a minute before its further wrong keys are answered 429 [default: 20]";
+    trusted_proxies: "CIDRS", "BASIC_TRUSTED_PROXIES", Some(""),
+        "Reverse proxies whose Forwarded / X-Forwarded-For headers name the client: addresses or CIDR blocks, comma-separated [default: none]";
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    require_pkce: "BOOL", "BASIC_REQUIRE_PKCE", Some("false"),
+        "Refuse authorization requests without a PKCE challenge (S256); the official CLI and SDK 0.5.0 send none [default: false]";
+    ai_base_url: "URL", "BASIC_AI_BASE_URL", None,
+        "OpenAI-compatible API for schema suggestions, e.g. https://api.openai.com/v1 or http://localhost:11434/v1; its key comes from BASIC_AI_API_KEY [default: none: suggestions off]";
+    ai_model: "NAME", "BASIC_AI_MODEL", Some("gpt-4o-mini"),
+        "Model to ask for schema suggestions [default: gpt-4o-mini]";
+    ai_timeout_secs: "SECS", "BASIC_AI_TIMEOUT_SECS", Some("60"),
+        "Seconds to wait for a suggestion [default: 60]";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,37 +212,6 @@ pub struct AiConfig {
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
-/// The file's options: the same names as the flags, in snake_case.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileOptions {
-    listen: Option<String>,
-    public_url: Option<String>,
-    data_dir: Option<String>,
-    database_url: Option<String>,
-    storage: Option<String>,
-    env: Option<String>,
-    log_format: Option<String>,
-    log: Option<String>,
-    max_body_bytes: Option<toml::Value>,
-    request_timeout_secs: Option<toml::Value>,
-    db_max_connections: Option<toml::Value>,
-    access_token_ttl_secs: Option<toml::Value>,
-    refresh_token_ttl_days: Option<toml::Value>,
-    auth_code_ttl_secs: Option<toml::Value>,
-    key_usage_flush_secs: Option<toml::Value>,
-    rate_limit_auth_per_minute: Option<toml::Value>,
-    rate_limit_schema_utils_per_minute: Option<toml::Value>,
-    sign_in_failures_per_account: Option<toml::Value>,
-    sign_in_failures_per_address: Option<toml::Value>,
-    key_failures_per_address: Option<toml::Value>,
-    trusted_proxies: Option<toml::Value>,
-    require_pkce: Option<toml::Value>,
-    ai_base_url: Option<String>,
-    ai_model: Option<String>,
-    ai_timeout_secs: Option<toml::Value>,
-}
-
 impl Config {
     /// Resolves the configuration from flags, the process environment and
     /// the config file they name.
@@ -225,122 +226,46 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileOptions::default(),
         };
-        let sources = Sources { env, file_path: file_path.as_deref() };
-        let toml_text = |v: Option<toml::Value>| {
-            v.map(|v| match v {
-                toml::Value::String(s) => s,
-                other => other.to_string(),
-            })
-        };
+        let p = Sources { env, file_path: file_path.as_deref() }.pick_all(flags, file);
+        let given = |o: Option<Sourced>| o.expect("an option with a default");
+        let secs = |v: &str| positive(v).map(Duration::from_secs);
 
-        let data_dir = sources.pick("data_dir", flags.data_dir, file.data_dir).unwrap_or_else(|| "./data".into());
-        let data_dir = PathBuf::from(data_dir.value);
+        let data_dir = PathBuf::from(given(p.data_dir).value);
         let default_db = format!("sqlite://{}", data_dir.join("basic-admin.db").display());
         let default_storage = data_dir.join("uploads").display().to_string();
-
-        let listen = sources.pick("listen", flags.listen, file.listen).unwrap_or_else(|| "0.0.0.0:3003".into());
-        let public_url = sources
-            .pick("public_url", flags.public_url, file.public_url)
-            .unwrap_or_else(|| "http://localhost:3003".into());
-        let log_format =
-            sources.pick("log_format", flags.log_format, file.log_format).unwrap_or_else(|| "pretty".into());
-
         Ok(Config {
-            listen: listen.parse_with(|v| v.parse::<SocketAddr>().map_err(|e| e.to_string()))?,
-            public_url: public_url.parse_with(parse_public_url)?,
-            database_url: sources
-                .pick("database_url", flags.database_url, file.database_url)
-                .map_or(default_db, |v| v.value),
-            storage: sources.pick("storage", flags.storage, file.storage).map_or(default_storage, |v| v.value),
-            env: sources.pick("env", flags.env, file.env).map_or_else(|| "development".into(), |v| v.value),
-            log_format: log_format.parse_with(|v| match v {
+            listen: given(p.listen).parse_with(|v| v.parse::<SocketAddr>().map_err(|e| e.to_string()))?,
+            public_url: given(p.public_url).parse_with(parse_public_url)?,
+            database_url: p.database_url.map_or(default_db, |v| v.value),
+            storage: p.storage.map_or(default_storage, |v| v.value),
+            env: given(p.env).value,
+            log_format: given(p.log_format).parse_with(|v| match v {
                 "pretty" => Ok(LogFormat::Pretty),
                 "json" => Ok(LogFormat::Json),
                 _ => Err("expected pretty or json".into()),
             })?,
-            log: sources.pick("log", flags.log, file.log).map_or_else(|| "info".into(), |v| v.value),
-            max_body_bytes: sources
-                .pick("max_body_bytes", flags.max_body_bytes, toml_text(file.max_body_bytes))
-                .unwrap_or_else(|| "2097152".into())
-                .parse_with(positive)?,
-            request_timeout: sources
-                .pick("request_timeout_secs", flags.request_timeout_secs, toml_text(file.request_timeout_secs))
-                .unwrap_or_else(|| "30".into())
-                .parse_with(|v| positive(v).map(Duration::from_secs))?,
-            db_max_connections: sources
-                .pick("db_max_connections", flags.db_max_connections, toml_text(file.db_max_connections))
-                .unwrap_or_else(|| "16".into())
-                .parse_with(positive)?,
-            access_token_ttl: sources
-                .pick("access_token_ttl_secs", flags.access_token_ttl_secs, toml_text(file.access_token_ttl_secs))
-                .unwrap_or_else(|| "3600".into())
-                .parse_with(|v| positive(v).map(Duration::from_secs))?,
-            refresh_token_ttl: sources
-                .pick("refresh_token_ttl_days", flags.refresh_token_ttl_days, toml_text(file.refresh_token_ttl_days))
-                .unwrap_or_else(|| "30".into())
+            log: given(p.log).value,
+            max_body_bytes: given(p.max_body_bytes).parse_with(positive)?,
+            request_timeout: given(p.request_timeout_secs).parse_with(secs)?,
+            db_max_connections: given(p.db_max_connections).parse_with(positive)?,
+            access_token_ttl: given(p.access_token_ttl_secs).parse_with(secs)?,
+            refresh_token_ttl: given(p.refresh_token_ttl_days)
                 .parse_with(|v| positive::<u64>(v).map(|d| Duration::from_secs(d * 86_400)))?,
-            auth_code_ttl: sources
-                .pick("auth_code_ttl_secs", flags.auth_code_ttl_secs, toml_text(file.auth_code_ttl_secs))
-                .unwrap_or_else(|| "60".into())
-                .parse_with(|v| match positive::<u64>(v)? {
-                    secs @ 1..=60 => Ok(Duration::from_secs(secs)),
-                    _ => Err("at most 60 seconds".into()),
-                })?,
-            key_usage_flush: sources
-                .pick("key_usage_flush_secs", flags.key_usage_flush_secs, toml_text(file.key_usage_flush_secs))
-                .unwrap_or_else(|| "5".into())
-                .parse_with(|v| positive(v).map(Duration::from_secs))?,
-            rate_limit_auth_per_minute: sources
-                .pick(
-                    "rate_limit_auth_per_minute",
-                    flags.rate_limit_auth_per_minute,
-                    toml_text(file.rate_limit_auth_per_minute),
-                )
-                .unwrap_or_else(|| "60".into())
-                .parse_with(whole)?,
-            rate_limit_schema_utils_per_minute: sources
-                .pick(
-                    "rate_limit_schema_utils_per_minute",
-                    flags.rate_limit_schema_utils_per_minute,
-                    toml_text(file.rate_limit_schema_utils_per_minute),
-                )
-                .unwrap_or_else(|| "120".into())
-                .parse_with(whole)?,
+            auth_code_ttl: given(p.auth_code_ttl_secs).parse_with(|v| match positive::<u64>(v)? {
+                secs @ 1..=60 => Ok(Duration::from_secs(secs)),
+                _ => Err("at most 60 seconds".into()),
+            })?,
+            key_usage_flush: given(p.key_usage_flush_secs).parse_with(secs)?,
+            rate_limit_auth_per_minute: given(p.rate_limit_auth_per_minute).parse_with(whole)?,
+            rate_limit_schema_utils_per_minute: given(p.rate_limit_schema_utils_per_minute).parse_with(whole)?,
             throttles: Throttles {
-                sign_in_per_account: sources
-                    .pick(
-                        "sign_in_failures_per_account",
-                        flags.sign_in_failures_per_account,
-                        toml_text(file.sign_in_failures_per_account),
-                    )
-                    .unwrap_or_else(|| "5".into())
-                    .parse_with(positive)?,
-                sign_in_per_address: sources
-                    .pick(
-                        "sign_in_failures_per_address",
-                        flags.sign_in_failures_per_address,
-                        toml_text(file.sign_in_failures_per_address),
-                    )
-                    .unwrap_or_else(|| "20".into())
-                    .parse_with(positive)?,
-                keys_per_address: sources
-                    .pick(
-                        "key_failures_per_address",
-                        flags.key_failures_per_address,
-                        toml_text(file.key_failures_per_address),
-                    )
-                    .unwrap_or_else(|| "20".into())
-                    .parse_with(positive)?,
+                sign_in_per_account: given(p.sign_in_failures_per_account).parse_with(positive)?,
+                sign_in_per_address: given(p.sign_in_failures_per_address).parse_with(positive)?,
+                keys_per_address: given(p.key_failures_per_address).parse_with(positive)?,
             },
-            trusted_proxies: sources
-                .pick("trusted_proxies", flags.trusted_proxies, toml_list(file.trusted_proxies))
-                .unwrap_or_else(|| "".into())
-                .parse_with(crate::client_addr::parse_trusted)?,
-            require_pkce: sources
-                .pick("require_pkce", flags.require_pkce, toml_text(file.require_pkce))
-                .unwrap_or_else(|| "false".into())
-                .parse_with(boolean)?,
-            ai: match sources.pick("ai_base_url", flags.ai_base_url, file.ai_base_url) {
+            trusted_proxies: given(p.trusted_proxies).parse_with(crate::client_addr::parse_trusted)?,
+            require_pkce: given(p.require_pkce).parse_with(boolean)?,
+            ai: match p.ai_base_url {
                 None => None,
                 Some(url) => Some(AiConfig {
                     base_url: url.parse_with(|v| {
@@ -352,13 +277,8 @@ impl Config {
                         }
                     })?,
                     api_key: env("BASIC_AI_API_KEY").map(SecretString::from),
-                    model: sources
-                        .pick("ai_model", flags.ai_model, file.ai_model)
-                        .map_or_else(|| "gpt-4o-mini".into(), |v| v.value),
-                    timeout: sources
-                        .pick("ai_timeout_secs", flags.ai_timeout_secs, toml_text(file.ai_timeout_secs))
-                        .unwrap_or_else(|| "60".into())
-                        .parse_with(|v| positive(v).map(Duration::from_secs))?,
+                    model: given(p.ai_model).value,
+                    timeout: given(p.ai_timeout_secs).parse_with(secs)?,
                 }),
             },
             master_key: env("BASIC_MASTER_KEY").map(SecretString::from),
@@ -393,8 +313,8 @@ struct Sourced {
     source: String,
 }
 
-impl From<&str> for Sourced {
-    fn from(value: &str) -> Self {
+impl Sourced {
+    fn default_value(value: &str) -> Self {
         Sourced { value: value.to_owned(), source: "the default".into() }
     }
 }
@@ -406,13 +326,12 @@ impl Sourced {
 }
 
 impl Sources<'_> {
-    fn pick(&self, key: &str, flag: Option<String>, file: Option<String>) -> Option<Sourced> {
-        let env_name = format!("BASIC_{}", key.to_ascii_uppercase());
+    fn pick(&self, key: &str, env_name: &str, flag: Option<String>, file: Option<String>) -> Option<Sourced> {
         if let Some(value) = flag {
             return Some(Sourced { value, source: format!("--{}", key.replace('_', "-")) });
         }
-        if let Some(value) = (self.env)(&env_name) {
-            return Some(Sourced { value, source: env_name });
+        if let Some(value) = (self.env)(env_name) {
+            return Some(Sourced { value, source: env_name.to_owned() });
         }
         let path = self.file_path.map(|p| p.display().to_string()).unwrap_or_default();
         file.map(|value| Sourced { value, source: format!("{key} in {path}") })
@@ -434,16 +353,14 @@ fn boolean(v: &str) -> Result<bool, String> {
     }
 }
 
-/// A TOML list of strings (or one string) as the comma-separated text the
-/// flag and the variable take.
-fn toml_list(value: Option<toml::Value>) -> Option<String> {
-    value.map(|v| match v {
-        toml::Value::Array(items) => {
-            items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join(",")
-        }
+/// A file's value as the text a flag or variable would give: strings as
+/// they are, numbers and booleans written out, lists comma-separated.
+fn toml_text(value: toml::Value) -> String {
+    match value {
         toml::Value::String(s) => s,
+        toml::Value::Array(items) => items.into_iter().map(toml_text).collect::<Vec<_>>().join(","),
         other => other.to_string(),
-    })
+    }
 }
 
 fn whole(v: &str) -> Result<u32, String> {
@@ -543,6 +460,54 @@ mod tests {
     fn resolve(flags: Flags, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::resolve(flags, &move |name| env.get(name).cloned())
+    }
+
+    /// Every option has a flag, a variable and a key in the file, each
+    /// found by its name, and its help says its variable and default.
+    #[test]
+    fn every_option_has_a_flag_a_variable_and_a_file_key() {
+        use clap::CommandFactory as _;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            flags: Flags,
+        }
+        let command = Cli::command();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("all.toml");
+        let toml: String = OPTIONS.iter().map(|(name, _, _)| format!("{name} = \"from-file\"\n")).collect();
+        std::fs::write(&file, toml).unwrap();
+        let from_file = Flags { config: Some(file.clone()), ..Flags::default() };
+        let sources = Sources { env: &|_| None, file_path: Some(&file) };
+        let in_file = sources.pick_all(from_file, read_file(&file).unwrap());
+        let env_names: Vec<&str> = OPTIONS.iter().map(|(_, env, _)| *env).collect();
+        let from_env = |name: &str| env_names.contains(&name).then(|| "from-env".to_owned());
+        let sources = Sources { env: &from_env, file_path: None };
+        let in_env = sources.pick_all(Flags::default(), FileOptions::default());
+        let found = |picked: &Picked| -> Vec<Option<String>> {
+            OPTIONS.iter().map(|(name, _, _)| picked.get(name).map(|s| s.source.clone())).collect()
+        };
+        for flag in command.get_arguments().filter_map(|a| a.get_long()).filter(|long| *long != "config") {
+            let declared = OPTIONS.iter().any(|(name, _, _)| name.replace('_', "-") == flag);
+            assert!(declared, "--{flag} is not declared in options! (no variable, no file key)");
+        }
+        for (((name, env, default), file_source), env_source) in OPTIONS.iter().zip(found(&in_file)).zip(found(&in_env))
+        {
+            assert_eq!(*env, format!("BASIC_{}", name.to_ascii_uppercase()), "{name}'s variable");
+            let flag = command.get_arguments().find(|a| a.get_long() == Some(&name.replace('_', "-")));
+            let help = flag.unwrap_or_else(|| panic!("--{name} is not a flag")).get_help().unwrap().to_string();
+            assert!(help.contains(&format!("[env: {env}]")), "{name}: {help}");
+            if let Some(default) = default {
+                let shown = if default.is_empty() { "none" } else { default };
+                assert!(help.contains(&format!("[default: {shown}]")), "{name}'s help must say its default: {help}");
+            }
+            assert_eq!(
+                file_source.as_deref(),
+                Some(format!("{name} in {}", file.display()).as_str()),
+                "{name} in the file"
+            );
+            assert_eq!(env_source.as_deref(), Some(*env), "{name} from the environment");
+        }
     }
 
     #[test]

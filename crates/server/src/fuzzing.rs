@@ -14,8 +14,8 @@ use rsa::pkcs1::EncodeRsaPrivateKey as _;
 use rsa::traits::PublicKeyParts as _;
 
 use crate::auth::claims::{ACCESS_TYP, AccessClaims};
-use crate::keys;
 use crate::services::uploads::{Kind, inspect};
+use crate::signing_keys as keys;
 
 const ISSUER: &str = "https://fuzz.example";
 const KID: &str = "fuzz";

@@ -15,7 +15,7 @@ use tower::{Layer as _, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -137,14 +137,21 @@ async fn safety_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets the
-/// requests in flight finish. `/a/` and `/a` reach the same route.
+/// The whole server as a service: the router with `/a/` and `/a` made the
+/// same route (which must happen before routing, so outside the router).
+pub type Service = NormalizePath<Router>;
+
+pub fn complete(router: Router) -> Service {
+    NormalizePathLayer::trim_trailing_slash().layer(router)
+}
+
+/// Serves `service` on `listener` until `shutdown` completes, then lets the
+/// requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    service: Service,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = NormalizePathLayer::trim_trailing_slash().layer(router);
-    let make_service = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
+    let make_service = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service);
     axum::serve(listener, make_service).with_graceful_shutdown(shutdown).await
 }

@@ -14,15 +14,16 @@ pub mod error;
 pub mod extract;
 pub mod fuzzing;
 pub mod http;
-pub mod keys;
 pub mod master_key;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
 mod routes;
 pub mod services;
+pub mod signing_keys;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,11 +35,11 @@ use tokio::net::TcpListener;
 use crate::auth::key_usage::KeyUsage;
 use crate::auth::revocations::Revocations;
 use crate::auth::throttle;
-use crate::auth::verified::VerifiedTokens;
+use crate::auth::verified_tokens::VerifiedTokens;
 use crate::config::{Config, redact_url};
-use crate::keys::KeyRing;
 use crate::master_key::MasterKeyError;
 use crate::metrics::Metrics;
+use crate::signing_keys::KeyRing;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +53,7 @@ pub enum StartError {
     #[error("unsupported database URL {0}: use sqlite://… or postgres://…")]
     DatabaseScheme(String),
     #[error("signing keys: {0}")]
-    Keys(#[from] keys::KeyError),
+    Keys(#[from] signing_keys::KeyError),
     #[error(transparent)]
     Blobs(#[from] blobs::BlobError),
 }
@@ -60,6 +61,8 @@ pub enum StartError {
 /// A configured server: its state and its routes, ready to serve.
 pub struct App {
     state: AppState,
+    /// The API's routes and their description, built once.
+    api: Router<AppState>,
     openapi: utoipa::openapi::OpenApi,
     background: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -75,7 +78,7 @@ impl App {
         let store_error = |source| StartError::Store { url: redact_url(&config.database_url), source };
         store.migrate().await.map_err(store_error)?;
         tracing::info!(backend = store.backend(), database = %redact_url(&config.database_url), "database ready");
-        let (_, openapi) = routes::api();
+        let (api, openapi) = routes::api();
         let master_key = Arc::new(master_key);
         let keys = KeyRing::load(store.clone(), master_key.clone(), config.public_url.clone(), config.access_token_ttl)
             .await?;
@@ -108,7 +111,7 @@ impl App {
         background.push(state.key_usage.spawn_flush(state.store.clone(), state.config.key_usage_flush));
         background.push(services::uploads::spawn_sweeper(state.clone()));
         background.push(auth::purge::spawn(state.store.clone(), state.config.access_token_ttl));
-        Ok(Self { state, openapi, background })
+        Ok(Self { state, api, openapi, background })
     }
 
     /// Ends the tasks that run beside the server (revocation sync).
@@ -127,26 +130,29 @@ impl App {
         &self.openapi
     }
 
-    /// Every route behind the common layers.
-    pub fn router(&self) -> Router {
+    /// The whole server as one service: every route behind the common
+    /// layers, `/a/` and `/a` the same route. What `serve` runs; in-process
+    /// callers (tests through `tower::ServiceExt::oneshot`) get the same.
+    pub fn router(&self) -> http::Service {
         self.router_with(Router::new())
     }
 
     /// [`App::router`] with more routes beside the API's, behind the same
     /// layers (for embedding, and for tests of the layers themselves).
-    pub fn router_with(&self, extra: Router<AppState>) -> Router {
-        let (api, _) = routes::api();
+    pub fn router_with(&self, extra: Router<AppState>) -> http::Service {
         let limits = http::Limits {
             max_body_bytes: self.state.config.max_body_bytes,
             request_timeout: self.state.config.request_timeout,
         };
-        let router = api
+        let router = self
+            .api
+            .clone()
             .merge(routes::operational(&self.openapi))
             .merge(extra)
             .route_layer(axum::middleware::from_fn_with_state(self.state.clone(), rate_limit::limit))
             .fallback(http::not_found)
             .with_state(self.state.clone());
-        http::with_layers(router, self.state.metrics.clone(), &limits)
+        http::complete(http::with_layers(router, self.state.metrics.clone(), &limits))
     }
 
     /// Serves until `shutdown` completes and the requests in flight are

@@ -5,13 +5,13 @@ use basic_admin_core::store::Store;
 use crate::auth::key_usage::KeyUsage;
 use crate::auth::revocations::Revocations;
 use crate::auth::throttle::{Throttle, api_keys, sign_in};
-use crate::auth::verified::VerifiedTokens;
+use crate::auth::verified_tokens::VerifiedTokens;
 use crate::blobs::Blobs;
 use crate::cache::Caches;
 use crate::config::Config;
-use crate::keys::KeyRing;
 use crate::master_key::MasterKey;
 use crate::metrics::Metrics;
+use crate::signing_keys::KeyRing;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]

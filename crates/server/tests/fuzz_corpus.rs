@@ -1,4 +1,4 @@
-//! Replays the checked-in fuzz corpus and any crash reproducers (`fuzz/`)
+//! Replays the checked-in fuzz seeds and any crash reproducers (`fuzz/`)
 //! of what the server parses from requests.
 
 use basic_admin_core::fuzzing::replay;

@@ -9,10 +9,12 @@
 
 mod compare;
 mod data;
+mod merge;
 mod validate;
 
 pub use compare::{Change, Comparison, compare};
 pub use data::{DataVerdict, check_item, check_required, validate_data};
+pub use merge::merge_patch;
 pub use validate::{MAX_FIELDS, MAX_TABLES, SchemaError, Validation, size_problem, validate};
 
 use serde::Serialize;

@@ -22,7 +22,7 @@ use super::claims::{ACCESS_TYP, AccessClaims};
 use crate::cache::CachedKey;
 use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
-use crate::keys::VerifyError;
+use crate::signing_keys::VerifyError;
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]

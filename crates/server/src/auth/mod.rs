@@ -5,13 +5,13 @@ pub mod api_keys;
 pub mod caller;
 pub mod claims;
 pub mod cookies;
-pub mod flow;
 pub mod key_usage;
+pub mod oauth_provider;
 pub mod pages;
 pub mod purge;
 pub mod revocations;
 pub mod session;
 pub mod throttle;
-pub mod verified;
+pub mod verified_tokens;
 
 pub use caller::Caller;

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::flow::{self, AuthorizeError, AuthorizeParams, TokenRequest, TokenResponse};
+use crate::auth::oauth_provider::{self, AuthorizeError, AuthorizeParams, TokenRequest, TokenResponse};
 use crate::auth::{Caller, session};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
@@ -65,7 +65,7 @@ async fn authorize(
     RawQuery(query): RawQuery,
     Query(params): Query<AuthorizeParams>,
 ) -> Response {
-    match flow::check(&state, &params).await {
+    match oauth_provider::check(&state, &params).await {
         Ok(_) => {
             let signed_in = session::account(&state, &headers).await.ok().flatten().is_some();
             let page = if signed_in { "/auth/consent" } else { "/auth/login" };
@@ -120,7 +120,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonOrFo
 )]
 async fn token(State(state): State<AppState>, JsonOrForm(request): JsonOrForm<TokenRequest>) -> Response {
     let no_store = [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")];
-    match flow::token(&state, request).await {
+    match oauth_provider::token(&state, request).await {
         Ok(tokens) => (no_store, Json(tokens)).into_response(),
         Err(error) => (no_store, error).into_response(),
     }

@@ -12,7 +12,7 @@ use basic_admin_core::model::Account;
 use serde::Deserialize;
 
 use crate::auth::accounts::{self, SignInError, SignUp, SignUpError};
-use crate::auth::flow::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest};
+use crate::auth::oauth_provider::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest};
 use crate::auth::pages::{self, ConsentPage, FormPage, Page};
 use crate::auth::session;
 use crate::error::ApiError;
@@ -39,7 +39,7 @@ fn see_other(location: &str, cookies: Vec<String>) -> Response {
 /// Checks the authorization request a page is for; the `Err` is the answer.
 async fn checked(state: &AppState, query: &str) -> Result<AuthorizeRequest, Response> {
     let params: AuthorizeParams = serde_urlencoded::from_str(query).unwrap_or_default();
-    flow::check(state, &params).await.map_err(|e| match e {
+    oauth_provider::check(state, &params).await.map_err(|e| match e {
         AuthorizeError::Here(error) => error.into_response(),
         AuthorizeError::Redirect(url) => super::auth::found(&url),
     })
@@ -219,9 +219,9 @@ async fn consent(State(state): State<AppState>, headers: HeaderMap, Form(form): 
         Err(e) => return e.into_response(),
     };
     if form.decision != "allow" {
-        return see_other(&flow::denied(&request), vec![]);
+        return see_other(&oauth_provider::denied(&request), vec![]);
     }
-    match flow::grant(&state, &account, &request).await {
+    match oauth_provider::grant(&state, &account, &request).await {
         Ok(url) => see_other(&url, vec![]),
         Err(e) => e.into_response(),
     }

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ProjectPath, rendered};
+use super::{ProjectPath, cached_documents};
 use crate::cache::Document;
 use crate::error::ApiResult;
 use crate::openapi::ErrorBody;
@@ -56,7 +56,7 @@ async fn did_document(
     let id = federation::public_id(&path.hexId)?;
     let render =
         async || federation::did_document(&state, &federation::public_project(&state, &path.hexId).await?.0).await;
-    rendered::cached(&state.caches, &headers, id, Document::DidDocument, CACHE_CONTROL, render).await
+    cached_documents::cached(&state.caches, &headers, id, Document::DidDocument, CACHE_CONTROL, render).await
 }
 
 /// Get client metadata document
@@ -85,5 +85,5 @@ async fn client_metadata(
         let (project, hex) = federation::public_project(&state, &path.id).await?;
         federation::client_metadata(&state, &project, hex).await
     };
-    rendered::cached(&state.caches, &headers, id, Document::ClientMetadata { hex }, CACHE_CONTROL, render).await
+    cached_documents::cached(&state.caches, &headers, id, Document::ClientMetadata { hex }, CACHE_CONTROL, render).await
 }

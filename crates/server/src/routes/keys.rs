@@ -41,21 +41,9 @@ struct KeyView {
     updated_at: DateTime<Utc>,
     /// When the key was last used (recorded every few seconds); left out
     /// until it has been
-    #[serde(with = "optional_time", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "basic_admin_core::time::optional_rfc3339", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, format = DateTime)]
     last_used: Option<DateTime<Utc>>,
-}
-
-mod optional_time {
-    use chrono::{DateTime, Utc};
-    use serde::Serializer;
-
-    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-        match t {
-            Some(t) => s.serialize_str(&basic_admin_core::time::format(t)),
-            None => s.serialize_none(),
-        }
-    }
 }
 
 impl From<ApiKey> for KeyView {

@@ -3,11 +3,11 @@
 
 mod auth;
 mod auth_pages;
+mod cached_documents;
 mod docs;
 mod federation;
 mod keys;
 mod projects;
-mod rendered;
 mod root;
 mod schemas;
 mod teams;

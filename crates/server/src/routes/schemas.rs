@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::rendered;
+use super::cached_documents;
 use super::{Data, ProjectPath};
 use crate::auth::Caller;
 use crate::cache::Document;
@@ -95,7 +95,7 @@ async fn read(
     // The latest version is what every app reads when it starts: from memory.
     let cacheable = matches!(versions, Versions::Latest).then(|| Uuid::try_parse(&path.id).ok()).flatten();
     if let Some(hit) = cacheable.and_then(|id| state.caches.document(id, Document::LatestSchema)) {
-        return Ok(rendered::answer(&headers, hit.body.clone(), &hit.etag, CACHE_CONTROL_VALUE));
+        return Ok(cached_documents::answer(&headers, hit.body.clone(), &hit.etag, CACHE_CONTROL_VALUE));
     }
     let generation = state.caches.generation();
     let all = matches!(versions, Versions::All);
@@ -103,11 +103,11 @@ async fn read(
     let count = all.then_some(found.len());
     let body = serde_json::to_vec(&SchemaList { data: found.into_iter().map(Into::into).collect(), count })
         .map_err(crate::error::ApiError::internal)?;
-    let etag = rendered::etag(&body);
+    let etag = cached_documents::etag(&body);
     if let Some(id) = cacheable {
         state.caches.put_document(id, Document::LatestSchema, body.clone(), etag.clone(), generation);
     }
-    Ok(rendered::answer(&headers, body, &etag, CACHE_CONTROL_VALUE))
+    Ok(cached_documents::answer(&headers, body, &etag, CACHE_CONTROL_VALUE))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -508,24 +508,9 @@ struct CreateInvite {
     /// Optional display name for the role
     role_name: Option<String>,
     /// When the invite expires; at most 90 days ahead, 7 days by default
-    #[serde(default, with = "optional_rfc3339")]
+    #[serde(default, with = "basic_admin_core::time::optional_rfc3339")]
     #[schema(value_type = Option<String>, format = DateTime)]
     expires_at: Option<DateTime<Utc>>,
-}
-
-mod optional_rfc3339 {
-    use basic_admin_core::time::Timestamp;
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|text| {
-                chrono::DateTime::parse_from_rfc3339(&text)
-                    .map(|t| t.with_timezone(&chrono::Utc))
-                    .map_err(|e| serde::de::Error::custom(format!("expires_at: {e}")))
-            })
-            .transpose()
-    }
 }
 
 #[derive(Serialize, ToSchema)]

@@ -10,12 +10,12 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::access;
-use super::projects::merge;
 use super::users::user_not_found;
 use crate::auth::Caller;
 use crate::cache::LatestSchema;
 use crate::error::{ApiError, ApiResult, not_found_as};
 use crate::state::AppState;
+use basic_admin_core::json::merge_keys;
 
 /// The largest item, serialized.
 pub const MAX_ITEM_BYTES: usize = 256 * 1024;
@@ -227,7 +227,7 @@ pub async fn patch(table: &Table, state: &AppState, item_id: &str, value: Value)
     fits(table, &set, false)?;
     let mut current = get(table, state, item_id).await?;
     for _ in 0..5 {
-        let merged = merge(&current.value, &changes);
+        let merged = merge_keys(&current.value, &changes);
         let whole = merged.as_object().expect("an object");
         within_size(whole)?;
         // What is set was checked above; what the merge leaves must still be whole.

@@ -1,11 +1,12 @@
 //! Projects, their settings and their public profile.
 
 use basic_admin_core::authz::Action;
+use basic_admin_core::json::merge_keys;
 use basic_admin_core::model::slugify;
 use basic_admin_core::settings::{self, SettingsError};
 use basic_admin_core::store::{Constraint, NewProject, Project, ProjectChanges, StoreError, TeamProject};
 use basic_admin_core::time;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::access::{self, ProjectAccess, project_not_found};
@@ -95,19 +96,6 @@ fn check_website(website: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// `current` with `patch`'s keys set (a `null` removes a key).
-pub(crate) fn merge(current: &Value, patch: &Map<String, Value>) -> Value {
-    let mut merged = current.as_object().cloned().unwrap_or_default();
-    for (key, value) in patch {
-        if value.is_null() {
-            merged.remove(key);
-        } else {
-            merged.insert(key.clone(), value.clone());
-        }
-    }
-    Value::Object(merged)
-}
-
 /// How often an update is tried again when the project changed meanwhile.
 const MAX_ATTEMPTS: usize = 32;
 
@@ -133,7 +121,7 @@ pub async fn update(state: &AppState, caller: &Caller, project_id: &str, changes
     for _ in 0..MAX_ATTEMPTS {
         let profile = match &patch {
             Some(patch) => {
-                let merged = merge(&project.profile, patch);
+                let merged = merge_keys(&project.profile, patch);
                 if merged.to_string().len() > MAX_PROFILE_BYTES {
                     return Err(ApiError::bad_request("profile_too_large", "A profile is at most 16 KiB of JSON."));
                 }

@@ -5,7 +5,7 @@ use basic_admin_core::authz::Action;
 use basic_admin_core::schema::{self, Comparison, UpdateVerdict};
 use basic_admin_core::store::{Constraint, Project, SchemaVersion, StoreError};
 use basic_admin_core::time;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::access::{self, project_not_found};
@@ -143,67 +143,6 @@ async fn publish_checked(state: &AppState, project: &Project, schema: Value) -> 
     }
 }
 
-/// `base` with `patch` merged in: top-level keys set (null removes), tables
-/// merged by name, and each table's fields merged by name (null removes).
-pub fn merge(base: &Value, patch: &Map<String, Value>) -> Value {
-    let mut merged = base.as_object().cloned().unwrap_or_default();
-    for (key, value) in patch {
-        match (key.as_str(), value) {
-            (_, Value::Null) => {
-                merged.remove(key);
-            }
-            ("tables", Value::Object(tables)) => {
-                let mut current = merged.get("tables").and_then(Value::as_object).cloned().unwrap_or_default();
-                for (name, table) in tables {
-                    match (table, current.get(name).and_then(Value::as_object)) {
-                        (Value::Null, _) => {
-                            current.remove(name);
-                        }
-                        (Value::Object(patch_table), Some(existing)) => {
-                            let merged_table = merge_table(existing, patch_table);
-                            current.insert(name.clone(), merged_table);
-                        }
-                        (other, _) => {
-                            current.insert(name.clone(), other.clone());
-                        }
-                    }
-                }
-                merged.insert(key.clone(), Value::Object(current));
-            }
-            _ => {
-                merged.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    Value::Object(merged)
-}
-
-fn merge_table(existing: &Map<String, Value>, patch: &Map<String, Value>) -> Value {
-    let mut table = existing.clone();
-    for (key, value) in patch {
-        match (key.as_str(), value) {
-            (_, Value::Null) => {
-                table.remove(key);
-            }
-            ("fields", Value::Object(fields)) => {
-                let mut current = table.get("fields").and_then(Value::as_object).cloned().unwrap_or_default();
-                for (name, field) in fields {
-                    if field.is_null() {
-                        current.remove(name);
-                    } else {
-                        current.insert(name.clone(), field.clone());
-                    }
-                }
-                table.insert(key.clone(), Value::Object(current));
-            }
-            _ => {
-                table.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    Value::Object(table)
-}
-
 /// Merges `patch` into the current schema and publishes the result, as the
 /// next version unless `patch` names one.
 pub async fn patch(state: &AppState, caller: &Caller, project_id: &str, patch: Value) -> ApiResult<SchemaVersion> {
@@ -216,7 +155,7 @@ pub async fn patch(state: &AppState, caller: &Caller, project_id: &str, patch: V
         .as_ref()
         .map(|c| c.schema.clone())
         .unwrap_or_else(|| json!({"project_id": project.id.to_string(), "version": 0, "tables": {}}));
-    let mut merged = merge(&base, &patch);
+    let mut merged = schema::merge_patch(&base, &patch);
     if !patch.contains_key("version") {
         merged["version"] = json!(base["version"].as_i64().unwrap_or(0) + 1);
     }

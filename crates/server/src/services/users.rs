@@ -12,12 +12,13 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::access;
-use super::projects::{self, merge};
+use super::projects;
 use crate::auth::Caller;
 use crate::auth::claims::{ACCESS_TYP, AccessClaims};
 use crate::auth::throttle::connect::limits;
 use crate::error::{ApiError, ApiResult, not_found_as};
 use crate::state::AppState;
+use basic_admin_core::json::merge_keys;
 
 /// The largest `meta` a user may carry, serialized.
 pub const MAX_META_BYTES: usize = 16 * 1024;
@@ -136,7 +137,7 @@ pub async fn update_meta(
 ) -> ApiResult<ProjectUser> {
     let mut user = user_of(state, caller, project_id, user_did, Action::WriteUsers).await?;
     for _ in 0..5 {
-        let meta = merge(&user.meta, patch);
+        let meta = merge_keys(&user.meta, patch);
         if meta.to_string().len() > MAX_META_BYTES {
             return Err(ApiError::bad_request("meta_too_large", "A user's meta is at most 16 KiB of JSON."));
         }

@@ -607,7 +607,8 @@ async fn nodes_share_keys_and_rotations_reach_them_all(a: TestApp) {
     assert_eq!(userinfo(&b, before["access_token"].as_str().unwrap()).await.0, 200, "A's token works on B");
 
     // `basic-admin keys rotate`, then node B's periodic reload.
-    let new_kid = basic_admin_server::keys::KeyRing::rotate(&*b.state.store, &b.state.master_key).await.unwrap();
+    let new_kid =
+        basic_admin_server::signing_keys::KeyRing::rotate(&*b.state.store, &b.state.master_key).await.unwrap();
     b.state.keys.reload().await.unwrap();
     let after = flows::developer_tokens(&b, "nodes2@example.com").await;
     assert_eq!(kid(&after), new_kid, "B signs with the new key");

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use basic_admin_server::keys::KeyRing;
+use basic_admin_server::signing_keys::KeyRing;
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, Setup, TestApp, TestDb, http, json};

@@ -6,8 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
 use basic_admin_server::crypto::seal;
-use basic_admin_server::keys;
 use basic_admin_server::services::federation;
+use basic_admin_server::signing_keys as keys;
 use serde_json::json;
 use uuid::Uuid;
 

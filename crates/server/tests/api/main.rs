@@ -4,6 +4,7 @@ mod flows;
 mod generate;
 mod harness;
 mod hygiene;
+mod in_process;
 
 mod abuse;
 mod auth;

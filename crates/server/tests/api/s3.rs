@@ -35,7 +35,7 @@ pub fn s3_storage() -> Setup {
             ..Setup::default()
         },
         Err(why) if std::env::var("S3_TESTS").as_deref() == Ok("1") => panic!("S3_TESTS=1 but {why}"),
-        Err(why) => Setup { skip: Some(format!("SKIPPED (no S3 server: {why})")), ..Setup::default() },
+        Err(why) => Setup { skip: Some(format!("no S3 server ({why})")), ..Setup::default() },
     }
 }
 
@@ -81,7 +81,7 @@ async fn uploaded_files_land_in_the_bucket() {
     use crate::uploads::{image, upload};
     let setup = s3_storage();
     if let Some(why) = &setup.skip {
-        crate::harness::skipped(why);
+        crate::harness::skipped(&format!("{why}: s3::uploaded_files_land_in_the_bucket"));
         return;
     }
     let storage = setup.flags.storage.clone().unwrap();

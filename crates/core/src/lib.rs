@@ -5,6 +5,7 @@
 
 pub mod authz;
 pub mod did;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod json;
 pub mod model;

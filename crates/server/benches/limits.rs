@@ -12,7 +12,7 @@ fn rate_limit(c: &mut Criterion) {
     let mut group = c.benchmark_group("rate_limit");
     group.throughput(Throughput::Elements(1));
     // A limit no client reaches: the steady state of a busy public read.
-    let limits = RateLimits::new(0, u32::MAX);
+    let limits = RateLimits::new(0, u32::MAX, Vec::new());
     let one: IpAddr = "203.0.113.7".parse().unwrap();
     group.bench_function("one address", |b| b.iter(|| limits.check(Group::SchemaUtils, one)));
     // Many addresses: the map holds 10,000 of them.

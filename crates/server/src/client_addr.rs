@@ -66,12 +66,6 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// The client address of a whole request (for middleware).
-pub fn of_request(request: &axum::extract::Request, state: &AppState) -> ClientAddr {
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    ClientAddr::resolve(peer, request.headers(), &state.config.trusted_proxies)
-}
-
 fn unmapped(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),

@@ -12,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod extract;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod http;
 pub mod master_key;
@@ -88,6 +89,7 @@ impl App {
         let rate_limits = Arc::new(rate_limit::RateLimits::new(
             config.rate_limit_auth_per_minute,
             config.rate_limit_schema_utils_per_minute,
+            config.trusted_proxies.clone(),
         ));
         let state = AppState {
             config: Arc::new(config),
@@ -149,8 +151,9 @@ impl App {
             .clone()
             .merge(routes::operational(&self.openapi))
             .merge(extra)
-            .route_layer(axum::middleware::from_fn_with_state(self.state.clone(), rate_limit::limit))
             .fallback(http::not_found)
+            // The rate limits, for the routes that declare a group.
+            .layer(axum::Extension(self.state.rate_limits.clone()))
             .with_state(self.state.clone());
         http::complete(http::with_layers(router, self.state.metrics.clone(), &limits))
     }

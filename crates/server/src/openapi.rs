@@ -96,44 +96,47 @@ pub enum AccessErrors {
     NotFound(ErrorBody),
 }
 
+/// Every operation of a document.
+fn operations(doc: &mut utoipa::openapi::OpenApi) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    doc.paths.paths.values_mut().flat_map(|item| {
+        [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+    })
+}
+
+/// Documents the rate limit (429 with `Retry-After`) on every operation of
+/// `doc` (a group of routes that [`crate::rate_limit::limited`] limits).
+pub fn document_rate_limit(doc: &mut utoipa::openapi::OpenApi) {
+    for operation in operations(doc) {
+        let retry = HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+            .description(Some("Seconds to wait before trying again"))
+            .build();
+        let answer = operation
+            .responses
+            .responses
+            .entry("429".into())
+            .or_insert_with(|| error("Too many requests from this client address"));
+        if let RefOr::T(response) = answer {
+            response.headers.insert("Retry-After".into(), RefOr::T(retry));
+        }
+    }
+}
+
 /// Adds the answers the common layers give to whole groups of operations,
 /// so that the document lists every status the server may answer: a JSON
 /// body that is missing, malformed or of another type (400, 415) or too
-/// large (413), and the rate limit (429) on `limited` operations.
-pub fn complete(doc: &mut utoipa::openapi::OpenApi, limited: impl Fn(&axum::http::Method, &str) -> bool) {
-    use axum::http::Method;
-    for (path, item) in &mut doc.paths.paths {
-        let operations = [
-            (Method::GET, &mut item.get),
-            (Method::PUT, &mut item.put),
-            (Method::POST, &mut item.post),
-            (Method::DELETE, &mut item.delete),
-            (Method::PATCH, &mut item.patch),
-        ];
-        for (method, operation) in operations {
-            let Some(operation) = operation else { continue };
-            let takes_json = matches!(&operation.request_body, Some(RefOr::T(body)) if body.content.contains_key(JSON));
-            let responses = &mut operation.responses.responses;
-            if takes_json {
-                responses
-                    .entry("400".into())
-                    .and_modify(also_error_body)
-                    .or_insert_with(|| error("The body is not valid JSON, or a field is missing or of the wrong type"));
-                responses.entry("413".into()).or_insert_with(|| error("The body is larger than the server accepts"));
-                responses.entry("415".into()).or_insert_with(|| error("The body is not sent as application/json"));
-            }
-            if limited(&method, path) {
-                let retry = HeaderBuilder::new()
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
-                    .description(Some("Seconds to wait before trying again"))
-                    .build();
-                let answer = responses
-                    .entry("429".into())
-                    .or_insert_with(|| error("Too many requests from this client address"));
-                if let RefOr::T(response) = answer {
-                    response.headers.insert("Retry-After".into(), RefOr::T(retry));
-                }
-            }
+/// large (413).
+pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    for operation in operations(doc) {
+        let takes_json = matches!(&operation.request_body, Some(RefOr::T(body)) if body.content.contains_key(JSON));
+        let responses = &mut operation.responses.responses;
+        if takes_json {
+            responses
+                .entry("400".into())
+                .and_modify(also_error_body)
+                .or_insert_with(|| error("The body is not valid JSON, or a field is missing or of the wrong type"));
+            responses.entry("413".into()).or_insert_with(|| error("The body is larger than the server accepts"));
+            responses.entry("415".into()).or_insert_with(|| error("The body is not sent as application/json"));
         }
     }
 }

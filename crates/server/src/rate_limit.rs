@@ -9,15 +9,19 @@
 //! Cached reads (a project's schema, a key check answered from memory) are
 //! not limited: answering one costs no more than answering 429.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::Method;
+use axum::Extension;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::throttle::Throttle;
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -31,26 +35,18 @@ pub enum Group {
     SchemaUtils,
 }
 
-/// The group of a request, from its method and route template.
-pub fn group_of(method: &Method, route: &str) -> Option<Group> {
-    match (method, route) {
-        (&Method::POST, "/auth/login" | "/auth/signup" | "/auth/consent" | "/auth/token") => Some(Group::Auth),
-        (&Method::POST, "/project/{id}/user/connect") => Some(Group::Auth),
-        (&Method::POST, "/utils/schema/compareSchema" | "/utils/schema/verifyUpdateSchema") => Some(Group::SchemaUtils),
-        _ => None,
-    }
-}
-
 pub struct RateLimits {
     auth: u32,
     schema_utils: u32,
+    /// Whose forwarding headers name the client (see [`ClientAddr`]).
+    trusted_proxies: Vec<IpNet>,
     seen: Throttle<(Group, IpAddr)>,
 }
 
 impl RateLimits {
     /// Limits per minute; 0 turns a group's limit off.
-    pub fn new(auth: u32, schema_utils: u32) -> Self {
-        Self { auth, schema_utils, seen: Throttle::new(WINDOW) }
+    pub fn new(auth: u32, schema_utils: u32, trusted_proxies: Vec<IpNet>) -> Self {
+        Self { auth, schema_utils, trusted_proxies, seen: Throttle::new(WINDOW) }
     }
 
     /// Counts a request; `Some(wait)` when it is over the limit.
@@ -71,16 +67,30 @@ impl RateLimits {
     }
 }
 
-/// Middleware on the routes (it needs the route template).
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str());
-    if let Some(group) = route.and_then(|route| group_of(request.method(), route)) {
-        let from = crate::client_addr::of_request(&request, &state).bucket();
-        if let Some(wait) = state.rate_limits.check(group, from) {
-            return ApiError::too_many(wait, "Too many requests from this address; try again later.").into_response();
-        }
+/// The middleware that counts a route's requests against `group`; the
+/// limits come from the extension the server adds to every request.
+///
+/// `.route_layer(from_fn_with_state(Group::Auth, rate_limit::limit))`, or
+/// [`limited`] for routes of the API (which also documents the 429).
+pub async fn limit(
+    State(group): State<Group>,
+    Extension(limits): Extension<Arc<RateLimits>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let from = ClientAddr::resolve(peer, request.headers(), &limits.trusted_proxies).bucket();
+    if let Some(wait) = limits.check(group, from) {
+        return ApiError::too_many(wait, "Too many requests from this address; try again later.").into_response();
     }
     next.run(request).await
+}
+
+/// `routes`, each limited per client address as `group`: declared with the
+/// routes, and documented there (429 with `Retry-After`).
+pub fn limited(group: Group, mut routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    crate::openapi::document_rate_limit(routes.get_openapi_mut());
+    routes.route_layer(axum::middleware::from_fn_with_state(group, limit))
 }
 
 #[cfg(test)]
@@ -88,19 +98,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn public_endpoints_belong_to_a_group_and_others_to_none() {
-        assert_eq!(group_of(&Method::POST, "/auth/token"), Some(Group::Auth));
-        assert_eq!(group_of(&Method::POST, "/project/{id}/user/connect"), Some(Group::Auth));
-        assert_eq!(group_of(&Method::POST, "/utils/schema/verifyUpdateSchema"), Some(Group::SchemaUtils));
-        assert_eq!(group_of(&Method::GET, "/project/{id}/schema"), None, "cached reads are not limited");
-        assert_eq!(group_of(&Method::POST, "/project/{id}/key/verify"), None, "failures have their throttle");
-        assert_eq!(group_of(&Method::POST, "/project/{id}/schema"), None);
-        assert_eq!(group_of(&Method::GET, "/project/{id}"), None);
-    }
-
-    #[test]
     fn counts_each_address_and_group_apart() {
-        let limits = RateLimits::new(2, 0);
+        let limits = RateLimits::new(2, 0, Vec::new());
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         assert_eq!(limits.check(Group::Auth, a), None);

@@ -71,3 +71,46 @@ macro_rules! conformance_suite {
         )*
     };
 }
+
+#[cfg(test)]
+mod tests {
+    /// The checks the suite runs, as `conformance_suite!` lists them.
+    fn listed() -> Vec<String> {
+        let source = include_str!("lib.rs");
+        let start = source.find("@each $make;").expect("the suite's list");
+        let list = &source[start..source[start..].find(");").map(|end| start + end).expect("its end")];
+        list.lines().skip(1).map(|l| l.trim().trim_end_matches(',').to_owned()).filter(|l| !l.is_empty()).collect()
+    }
+
+    const CHECK_FILES: [&str; 4] = ["accounts", "oauth", "projects", "users"];
+
+    /// Every `pub async fn name(store: &dyn Store)` of the checks.
+    fn written() -> Vec<String> {
+        let modules: Vec<&str> =
+            include_str!("checks.rs").lines().filter_map(|l| l.strip_prefix("mod ")?.strip_suffix(';')).collect();
+        assert_eq!(modules, CHECK_FILES, "a new file of checks is read below too");
+        let sources = [
+            include_str!("checks.rs"),
+            include_str!("checks/accounts.rs"),
+            include_str!("checks/oauth.rs"),
+            include_str!("checks/projects.rs"),
+            include_str!("checks/users.rs"),
+        ];
+        sources
+            .iter()
+            .flat_map(|s| s.lines())
+            .filter_map(|l| l.strip_prefix("pub async fn "))
+            .filter(|l| l.contains("(store: &dyn Store)"))
+            .map(|l| l[..l.find('(').unwrap()].to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_check_written_is_in_the_suite_and_nothing_else() {
+        let (mut listed, mut written) = (listed(), written());
+        listed.sort();
+        written.sort();
+        assert!(written.len() > 20, "the checks were found: {written:?}");
+        assert_eq!(listed, written, "conformance_suite! must list every check, and only checks");
+    }
+}

@@ -3,6 +3,7 @@
 
 mod error;
 mod migrations;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::borrow::Cow;

@@ -3,13 +3,8 @@
 use sqlx::SqlSafeStr as _;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "initial", include_str!("../migrations/0001_initial.sql")),
-    (2, "oauth", include_str!("../migrations/0002_oauth.sql")),
-    (3, "users", include_str!("../migrations/0003_users.sql")),
-    (4, "public keys", include_str!("../migrations/0004_public_keys.sql")),
-    (5, "invite tokens", include_str!("../migrations/0005_invite_tokens.sql")),
-];
+/// Every file of `migrations/`, in order (listed by `build.rs`).
+const MIGRATIONS: &[(i64, &str, &str)] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 pub fn migrator() -> Migrator {
     Migrator::with_migrations(

@@ -18,6 +18,7 @@ use crate::auth::{Caller, session};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::openapi::{ErrorBody, ServiceStatus};
+use crate::rate_limit::{Group, limited};
 use crate::state::AppState;
 
 // The legacy route is deprecated for clients, not for us.
@@ -26,7 +27,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(authorize))
-        .routes(routes!(token))
+        // A code exchange signs tokens: limited per client address.
+        .merge(limited(Group::Auth, OpenApiRouter::new().routes(routes!(token))))
         .routes(routes!(userinfo))
         .routes(routes!(userinfo_legacy))
         .routes(routes!(openid_configuration))

@@ -3,8 +3,10 @@
 //! they are not in the OpenAPI document.
 
 use axum::extract::{RawQuery, State};
+use axum::handler::Handler as _;
 use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -16,13 +18,16 @@ use crate::auth::oauth_provider::{self, AuthorizeError, AuthorizeParams, Authori
 use crate::auth::pages::{self, ConsentPage, FormPage, Page};
 use crate::auth::session;
 use crate::error::ApiError;
+use crate::rate_limit::{self, Group};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
+    // Forms sent check passwords and grant access: limited per client address.
+    let limited = || from_fn_with_state(Group::Auth, rate_limit::limit);
     Router::new()
-        .route("/auth/login", get(login_page).post(login))
-        .route("/auth/signup", get(signup_page).post(signup))
-        .route("/auth/consent", get(consent_page).post(consent))
+        .route("/auth/login", get(login_page).post(login.layer(limited())))
+        .route("/auth/signup", get(signup_page).post(signup.layer(limited())))
+        .route("/auth/consent", get(consent_page).post(consent.layer(limited())))
         .route("/auth/logout", axum::routing::post(logout))
 }
 

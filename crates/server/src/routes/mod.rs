@@ -37,7 +37,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(federation::routes())
         .merge(utils::routes())
         .split_for_parts();
-    crate::openapi::complete(&mut doc, |method, path| crate::rate_limit::group_of(method, path).is_some());
+    crate::openapi::complete(&mut doc);
     (router, doc)
 }
 

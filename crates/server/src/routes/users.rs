@@ -16,13 +16,15 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::openapi::{AccessErrors, ErrorBody};
+use crate::rate_limit::{Group, limited};
 use crate::services::items;
 use crate::services::users;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(connect))
+        // Checking an app's token: limited per client address.
+        .merge(limited(Group::Auth, OpenApiRouter::new().routes(routes!(connect))))
         .routes(routes!(list))
         .routes(routes!(stats))
         .routes(routes!(get, update, delete))

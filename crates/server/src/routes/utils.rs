@@ -7,14 +7,18 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::openapi::{ErrorBody, ServiceStatus};
+use crate::rate_limit::{Group, limited};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(slugify_text))
-        .routes(routes!(compare_schema))
-        .routes(routes!(verify_update_schema))
+        // Whole schemas compared: limited per client address.
+        .merge(limited(
+            Group::SchemaUtils,
+            OpenApiRouter::new().routes(routes!(compare_schema)).routes(routes!(verify_update_schema)),
+        ))
 }
 
 /// Health check endpoint for utils service

@@ -36,6 +36,14 @@ async fn document_is_openapi_3(app: TestApp) {
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
     assert_eq!(schemes["apiKeyAuth"]["scheme"], "bearer");
+    // Rate-limited operations say so; cached reads are not limited.
+    for (path, method) in
+        [("/auth/token", "post"), ("/utils/schema/compareSchema", "post"), ("/project/{id}/user/connect", "post")]
+    {
+        let limited = &doc["paths"][path][method]["responses"]["429"];
+        assert!(limited["headers"]["Retry-After"].is_object(), "{method} {path}: {limited}");
+    }
+    assert!(doc["paths"]["/project/{id}/schema"]["get"]["responses"].get("429").is_none());
 }
 
 async fn docs_page_lists_operations(app: TestApp) {

@@ -1,0 +1,5 @@
+include!("../store-sql/migrations_list.rs");
+
+fn main() {
+    write_migrations_list();
+}

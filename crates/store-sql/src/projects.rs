@@ -1,7 +1,8 @@
 use async_trait::async_trait;
+use basic_admin_core::authz::TeamRole;
 use basic_admin_core::store::{
-    Invite, Member, NewProject, NewTeam, Project, ProjectChanges, ProjectStore, StoreError, StoreResult, Team,
-    TeamMembership, TeamProject, TeamStore,
+    Invite, InviteeKind, Member, NewProject, NewTeam, Project, ProjectChanges, ProjectStore, StoreError, StoreResult,
+    Team, TeamMembership, TeamProject, TeamStore,
 };
 use basic_admin_core::time::Timestamp;
 use serde_json::Value;
@@ -23,19 +24,28 @@ fn member(row: &impl Row) -> StoreResult<Member> {
     Ok(Member {
         team_id: row.id("team_id")?,
         account_id: row.id("account_id")?,
-        roles: row.text("roles")?,
+        roles: role(row)?,
         role_name: row.opt_text("role_name")?,
         created_at: row.time("created_at")?,
     })
+}
+
+/// A stored role: written from the same vocabulary, so anything else is a fault.
+fn role(row: &impl Row) -> StoreResult<TeamRole> {
+    let text = row.text("roles")?;
+    text.parse().map_err(|_| StoreError::Other(format!("unknown team role {text:?}")))
 }
 
 fn invite(row: &impl Row) -> StoreResult<Invite> {
     Ok(Invite {
         id: row.id("id")?,
         team_id: row.id("team_id")?,
-        invitee_kind: row.text("invitee_kind")?,
+        invitee_kind: {
+            let kind = row.text("invitee_kind")?;
+            InviteeKind::parse(&kind).ok_or_else(|| StoreError::Other(format!("unknown invitee kind {kind:?}")))?
+        },
         invitee: row.text("invitee")?,
-        roles: row.text("roles")?,
+        roles: role(row)?,
         role_name: row.opt_text("role_name")?,
         invited_by: row.opt_id("invited_by")?,
         created_at: row.time("created_at")?,
@@ -124,7 +134,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
                 member: Member {
                     team_id: row.id("team_id")?,
                     account_id: row.id("account_id")?,
-                    roles: row.text("roles")?,
+                    roles: role(row)?,
                     role_name: row.opt_text("role_name")?,
                     created_at: row.time("member_since")?,
                 },
@@ -179,7 +189,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
                    VALUES ($1, $2, $3, $4, $5, $5)")
                 .id(m.team_id)
                 .id(m.account_id)
-                .text(m.roles)
+                .text(m.roles.as_str())
                 .opt_text(m.role_name)
                 .time(m.created_at),
             )
@@ -191,7 +201,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
         &self,
         team_id: Uuid,
         account_id: Uuid,
-        roles: Option<String>,
+        roles: Option<TeamRole>,
         role_name: Option<Option<String>>,
         at: Timestamp,
     ) -> StoreResult<Member> {
@@ -204,7 +214,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
                    RETURNING team_id, account_id, roles, role_name, created_at")
                 .id(team_id)
                 .id(account_id)
-                .opt_text(roles)
+                .opt_text(roles.map(TeamRole::as_str))
                 .boolean(role_name.is_some())
                 .opt_text(role_name.flatten())
                 .time(at),
@@ -255,9 +265,9 @@ impl<D: Db> TeamStore for SqlStore<D> {
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                 .id(i.id)
                 .id(i.team_id)
-                .text(i.invitee_kind)
+                .text(i.invitee_kind.as_str())
                 .text(i.invitee)
-                .text(i.roles)
+                .text(i.roles.as_str())
                 .opt_text(i.role_name)
                 .opt_id(i.invited_by)
                 .time(i.created_at)
@@ -309,7 +319,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
                    VALUES ($1, $2, $3, $4, $5, $5) RETURNING team_id, account_id, roles, role_name, created_at")
                 .id(i.team_id)
                 .id(account_id)
-                .text(i.roles.clone())
+                .text(i.roles.as_str())
                 .opt_text(i.role_name.clone())
                 .time(at),
             )

@@ -18,8 +18,8 @@ pub use oauth::{
     AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, TokenFamily,
 };
 pub use projects::{
-    Invite, Member, NewProject, NewTeam, Project, ProjectChanges, ProjectStore, Team, TeamMembership, TeamProject,
-    TeamStore,
+    Invite, InviteeKind, Member, NewProject, NewTeam, Project, ProjectChanges, ProjectStore, Team, TeamMembership,
+    TeamProject, TeamStore,
 };
 pub use schemas::{SchemaStore, SchemaVersion};
 pub use uploads::{Upload, UploadStore, set_profile_key};

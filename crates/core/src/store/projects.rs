@@ -3,6 +3,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::StoreResult;
+use crate::authz::TeamRole;
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +29,7 @@ pub struct NewTeam {
 pub struct Member {
     pub team_id: Uuid,
     pub account_id: Uuid,
-    pub roles: String,
+    pub roles: TeamRole,
     pub role_name: Option<String>,
     pub created_at: Timestamp,
 }
@@ -42,14 +43,37 @@ pub struct TeamMembership {
     pub owner_id: Option<Uuid>,
 }
 
+/// Whom an invite is made out to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteeKind {
+    Email,
+    Username,
+}
+
+impl InviteeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InviteeKind::Email => "email",
+            InviteeKind::Username => "username",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "email" => Some(InviteeKind::Email),
+            "username" => Some(InviteeKind::Username),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invite {
     pub id: Uuid,
     pub team_id: Uuid,
-    /// `email` or `username`.
-    pub invitee_kind: String,
+    pub invitee_kind: InviteeKind,
     pub invitee: String,
-    pub roles: String,
+    pub roles: TeamRole,
     pub role_name: Option<String>,
     pub invited_by: Option<Uuid>,
     pub created_at: Timestamp,
@@ -130,7 +154,7 @@ pub trait TeamStore {
         &self,
         team_id: Uuid,
         account_id: Uuid,
-        roles: Option<String>,
+        roles: Option<TeamRole>,
         role_name: Option<Option<String>>,
         at: Timestamp,
     ) -> StoreResult<Member>;

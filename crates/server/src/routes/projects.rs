@@ -18,7 +18,7 @@ use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
 use crate::openapi::{AccessErrors, ErrorBody, SettingsErrorBody, SlugErrorBody};
-use crate::services::projects::{self, Changes};
+use crate::services::projects::{self, Changes, SettingsEdit};
 use crate::services::slugs;
 use crate::state::AppState;
 
@@ -397,7 +397,7 @@ async fn patch_settings(
     Path(path): Path<ProjectPath>,
     Json(body): Json<Map<String, Value>>,
 ) -> ApiResult<Json<Data<Value>>> {
-    let data = projects::change_settings(&state, &caller, &path.id, &Value::Object(body), false).await?;
+    let data = projects::change_settings(&state, &caller, &path.id, &Value::Object(body), SettingsEdit::Add).await?;
     Ok(Json(Data { data }))
 }
 
@@ -423,6 +423,6 @@ async fn delete_settings(
     Path(path): Path<ProjectPath>,
     Json(body): Json<Map<String, Value>>,
 ) -> ApiResult<Json<Data<Value>>> {
-    let data = projects::change_settings(&state, &caller, &path.id, &Value::Object(body), true).await?;
+    let data = projects::change_settings(&state, &caller, &path.id, &Value::Object(body), SettingsEdit::Remove).await?;
     Ok(Json(Data { data }))
 }

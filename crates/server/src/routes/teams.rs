@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use basic_admin_core::authz::TeamRole;
 use basic_admin_core::store::{Invite, Member, Project, Team};
 use basic_admin_core::time::rfc3339;
 use chrono::{DateTime, Utc};
@@ -72,8 +73,8 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<D
             name: t.team.name,
             slug: t.team.slug,
             owner: t.owner_id,
-            role_name: role_label(&t.member.roles, t.member.role_name),
-            roles: t.member.roles,
+            role_name: role_label(t.member.roles, t.member.role_name),
+            roles: t.member.roles.to_string(),
             created_at: t.team.created_at,
         })
         .collect();
@@ -150,8 +151,8 @@ async fn slug_available(
 
 /// A member's label, or their role's own name: never null, since clients
 /// show it (the CLI lists a team's owner by it).
-fn role_label(roles: &str, role_name: Option<String>) -> String {
-    role_name.unwrap_or_else(|| crate::services::access::role_of(roles).label().to_owned())
+fn role_label(roles: TeamRole, role_name: Option<String>) -> String {
+    role_name.unwrap_or_else(|| roles.label().to_owned())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -168,8 +169,8 @@ impl From<Member> for MemberView {
     fn from(m: Member) -> Self {
         Self {
             account_id: m.account_id,
-            role_name: role_label(&m.roles, m.role_name),
-            roles: m.roles,
+            role_name: role_label(m.roles, m.role_name),
+            roles: m.roles.to_string(),
             created_at: m.created_at,
         }
     }
@@ -217,8 +218,8 @@ impl From<Invite> for InviteView {
             id: i.id,
             team_id: i.team_id,
             email_or_username: i.invitee,
-            role_name: role_label(&i.roles, i.role_name),
-            roles: i.roles,
+            role_name: role_label(i.roles, i.role_name),
+            roles: i.roles.to_string(),
             created_at: i.created_at,
             expires_at: i.expires_at,
         }
@@ -411,8 +412,8 @@ impl From<Member> for MembershipView {
         Self {
             team_id: m.team_id,
             account_id: m.account_id,
-            role_name: role_label(&m.roles, m.role_name),
-            roles: m.roles,
+            role_name: role_label(m.roles, m.role_name),
+            roles: m.roles.to_string(),
         }
     }
 }
@@ -568,8 +569,8 @@ async fn invite(
         id: invite.id,
         team_id: invite.team_id,
         token,
-        role_name: role_label(&invite.roles, invite.role_name),
-        roles: invite.roles,
+        role_name: role_label(invite.roles, invite.role_name),
+        roles: invite.roles.to_string(),
         created_at: invite.created_at,
         expires_at: invite.expires_at,
         email_or_username: invite.invitee,

@@ -40,11 +40,6 @@ pub fn parse_id(text: &str, not_found: fn() -> ApiError) -> ApiResult<Uuid> {
     Uuid::try_parse(text).map_err(|_| not_found())
 }
 
-/// A role as stored; anything unknown counts as the least.
-pub fn role_of(roles: &str) -> TeamRole {
-    roles.parse().unwrap_or(TeamRole::Viewer)
-}
-
 pub fn require(role: TeamRole, action: Action) -> ApiResult<()> {
     match decide(role, action) {
         Decision::Allow => Ok(()),
@@ -58,7 +53,7 @@ pub async fn team(state: &AppState, caller: &Caller, team_id: &str, action: Acti
     let id = parse_id(team_id, team_not_found)?;
     let member = state.store.member(id, account_id).await?.ok_or_else(team_not_found)?;
     let team = state.store.team_by_id(id).await?.ok_or_else(team_not_found)?;
-    let role = role_of(&member.roles);
+    let role = member.roles;
     require(role, action)?;
     Ok(TeamAccess { team, role, account_id })
 }
@@ -75,7 +70,7 @@ pub async fn project(state: &AppState, caller: &Caller, project_id: &str, action
     let account_id = caller.developer()?.account_id;
     let project = state.store.project_by_id(id).await?.ok_or_else(project_not_found)?;
     let member = state.store.member(project.team_id, account_id).await?.ok_or_else(project_not_found)?;
-    require(role_of(&member.roles), action)?;
+    require(member.roles, action)?;
     Ok(ProjectAccess { project })
 }
 

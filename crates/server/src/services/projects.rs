@@ -178,25 +178,30 @@ fn invalid(e: SettingsError) -> ApiError {
         .with("details", json!({"field": e.field, "validation_errors": e.validation_errors}))
 }
 
-/// Adds (`remove: false`) or removes the redirect URIs a change body names,
-/// without losing a concurrent change.
+/// What a settings change does with the redirect URIs it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsEdit {
+    Add,
+    Remove,
+}
+
+/// Adds or removes the redirect URIs a change body names, without losing a
+/// concurrent change.
 pub async fn change_settings(
     state: &AppState,
     caller: &Caller,
     project_id: &str,
     body: &Value,
-    remove: bool,
+    change: SettingsEdit,
 ) -> ApiResult<Value> {
     let ProjectAccess { mut project, .. } = access::project(state, caller, project_id, Action::UpdateSettings).await?;
     let uris = settings::parse_change(body).map_err(invalid)?;
     for _ in 0..5 {
-        let changed = if remove {
-            settings::remove_redirect_uris(&project.settings, &uris)
-        } else {
-            settings::add_redirect_uris(&project.settings, &uris).map_err(invalid)?
+        let changed = match change {
+            SettingsEdit::Remove => settings::remove_redirect_uris(&project.settings, &uris),
+            SettingsEdit::Add => settings::add_redirect_uris(&project.settings, &uris).map_err(invalid)?,
         };
-        // Strictly later than what was read, so the next compare sees a change.
-        let at = time::now().max(project.updated_at + chrono::Duration::milliseconds(1));
+        let at = time::after(project.updated_at);
         match state.store.update_settings(project.id, &changed, project.updated_at, at).await? {
             Some(updated) => {
                 republish(state, project.id).await;

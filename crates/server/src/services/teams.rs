@@ -3,12 +3,14 @@
 use axum::http::StatusCode;
 use basic_admin_core::authz::{Action, Decision, TeamRole, decide};
 use basic_admin_core::model::{Email, Username};
-use basic_admin_core::store::{Constraint, Invite, Member, NewTeam, Project, StoreError, Team, TeamMembership};
+use basic_admin_core::store::{
+    Constraint, Invite, InviteeKind, Member, NewTeam, Project, StoreError, Team, TeamMembership,
+};
 use basic_admin_core::time::{self, Timestamp};
 use chrono::Duration;
 use uuid::Uuid;
 
-use super::access::{self, TeamAccess, role_of};
+use super::access::{self, TeamAccess};
 use super::slugs;
 use crate::auth::Caller;
 use crate::crypto::{constant_time_eq, random_token, token_hash};
@@ -47,7 +49,7 @@ pub struct TeamDetail {
 pub async fn get(state: &AppState, caller: &Caller, team_id: &str) -> ApiResult<TeamDetail> {
     let TeamAccess { team, role, .. } = access::team(state, caller, team_id, Action::ViewTeam).await?;
     let members = state.store.members(team.id).await?;
-    let owner_id = members.iter().find(|m| m.roles == "owner").map(|m| m.account_id);
+    let owner_id = members.iter().find(|m| m.roles == TeamRole::Owner).map(|m| m.account_id);
     Ok(TeamDetail {
         owner_id,
         projects: state.store.projects_of_team(team.id).await?,
@@ -66,7 +68,7 @@ async fn pending_invites_for(state: &AppState, team: Uuid, role: TeamRole) -> Ap
 }
 
 pub async fn owner_of(state: &AppState, team_id: Uuid) -> ApiResult<Option<Uuid>> {
-    Ok(state.store.members(team_id).await?.into_iter().find(|m| m.roles == "owner").map(|m| m.account_id))
+    Ok(state.store.members(team_id).await?.into_iter().find(|m| m.roles == TeamRole::Owner).map(|m| m.account_id))
 }
 
 pub async fn update(
@@ -144,11 +146,11 @@ pub async fn update_member(
     }
     let now = time::now();
     match new_role {
-        Some(TeamRole::Owner) if role_of(&target.roles) != TeamRole::Owner => {
+        Some(TeamRole::Owner) if target.roles != TeamRole::Owner => {
             access::require(role, Action::TransferOwnership)?;
             state.store.transfer_ownership(team.id, account_id, member_id, now).await?;
         }
-        Some(other) if role_of(&target.roles) == TeamRole::Owner && other != TeamRole::Owner => {
+        Some(other) if target.roles == TeamRole::Owner && other != TeamRole::Owner => {
             return Err(ApiError::bad_request(
                 "owner_required",
                 "A team always has an owner: make another member owner to hand the team over.",
@@ -156,7 +158,7 @@ pub async fn update_member(
         }
         _ => {}
     }
-    let roles = new_role.filter(|r| *r != TeamRole::Owner).map(|r| r.as_str().to_owned());
+    let roles = new_role.filter(|r| *r != TeamRole::Owner);
     Ok(state.store.update_member(team.id, member_id, roles, role_name, now).await?)
 }
 
@@ -167,7 +169,7 @@ pub async fn remove_member(state: &AppState, caller: &Caller, team_id: &str, mem
     let TeamAccess { team, .. } = access::team(state, caller, team_id, action).await?;
     let member_id = access::parse_id(member_id, member_not_found)?;
     let target = state.store.member(team.id, member_id).await?.ok_or_else(member_not_found)?;
-    if role_of(&target.roles) == TeamRole::Owner {
+    if target.roles == TeamRole::Owner {
         return Err(ApiError::bad_request(
             "owner_required",
             "The owner cannot be removed: make another member owner first.",
@@ -201,12 +203,12 @@ pub async fn invite(
         match (new.email.filter(|e| !e.trim().is_empty()), new.username.filter(|u| !u.trim().is_empty())) {
             (Some(email), None) => {
                 let email = Email::parse(email).map_err(|e| ApiError::bad_request("invalid_email", format!("{e}.")))?;
-                ("email", email.as_str().to_owned())
+                (InviteeKind::Email, email.as_str().to_owned())
             }
             (None, Some(username)) => {
                 let username = Username::parse(username)
                     .map_err(|e| ApiError::bad_request("invalid_username", format!("{e}.")))?;
-                ("username", username.as_str().to_owned())
+                (InviteeKind::Username, username.as_str().to_owned())
             }
             _ => return Err(ApiError::bad_request("invalid_invitee", "Give exactly one of email and username.")),
         };
@@ -227,8 +229,8 @@ pub async fn invite(
         ));
     }
     let existing = match kind {
-        "email" => state.store.account_by_email(&invitee).await?,
-        _ => state.store.account_by_username(&invitee).await?,
+        InviteeKind::Email => state.store.account_by_email(&invitee).await?,
+        InviteeKind::Username => state.store.account_by_username(&invitee).await?,
     };
     if let Some(account) = &existing
         && state.store.member(team.id, account.id).await?.is_some()
@@ -239,13 +241,13 @@ pub async fn invite(
     if pending.iter().any(|i| i.invitee_kind == kind && i.invitee.eq_ignore_ascii_case(&invitee)) {
         return Err(ApiError::bad_request("duplicate_invite", "There is already a pending invite for this account."));
     }
-    let token = (kind == "email").then(random_token);
+    let token = (kind == InviteeKind::Email).then(random_token);
     let invite = Invite {
         id: Uuid::new_v4(),
         team_id: team.id,
-        invitee_kind: kind.to_owned(),
+        invitee_kind: kind,
         invitee,
-        roles: role.as_str().to_owned(),
+        roles: role,
         role_name,
         invited_by: Some(account_id),
         created_at: now,
@@ -280,18 +282,20 @@ pub async fn accept(state: &AppState, caller: &Caller, invite_id: &str, token: O
     let account = state.store.account_by_id(account_id).await?.ok_or_else(invite_not_found)?;
     let invite_id = access::parse_id(invite_id, invite_not_found)?;
     let invite = state.store.invite_by_id(invite_id).await?.ok_or_else(invite_not_found)?;
-    let for_caller = match (invite.invitee_kind.as_str(), token.map(str::trim).filter(|t| !t.is_empty())) {
-        ("email", None) => {
+    let for_caller = match (invite.invitee_kind, token.map(str::trim).filter(|t| !t.is_empty())) {
+        (InviteeKind::Email, None) => {
             return Err(ApiError::bad_request(
                 "invite_token_required",
                 "This invite was made out to an email address: accept it with the token that came with it.",
             ));
         }
-        ("email", Some(token)) => invite
+        (InviteeKind::Email, Some(token)) => invite
             .token_hash
             .as_deref()
             .is_some_and(|stored| constant_time_eq(stored.as_bytes(), token_hash(token).as_bytes())),
-        _ => account.username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(&invite.invitee)),
+        (InviteeKind::Username, _) => {
+            account.username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(&invite.invitee))
+        }
     };
     if !for_caller {
         // Someone else's invite: say nothing about it.

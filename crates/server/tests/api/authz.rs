@@ -306,9 +306,9 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
             let made_out = basic_admin_core::store::Invite {
                 id: invite,
                 team_id: place.team,
-                invitee_kind: "email".into(),
+                invitee_kind: basic_admin_core::store::InviteeKind::Email,
                 invitee: actor.email.clone(),
-                roles: "member".into(),
+                roles: basic_admin_core::authz::TeamRole::Member,
                 role_name: None,
                 invited_by: Some(people.owner.id),
                 created_at: now,

@@ -247,11 +247,14 @@ pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place 
         })
         .await
         .unwrap();
-    for (actor, role) in
-        [(&people.admin, "admin"), (&people.member, "member"), (&people.viewer, "viewer"), (&people.target, "member")]
-    {
-        let member =
-            Member { team_id: team, account_id: actor.id, roles: role.into(), role_name: None, created_at: now };
+    use basic_admin_core::authz::TeamRole;
+    for (actor, role) in [
+        (&people.admin, TeamRole::Admin),
+        (&people.member, TeamRole::Member),
+        (&people.viewer, TeamRole::Viewer),
+        (&people.target, TeamRole::Member),
+    ] {
+        let member = Member { team_id: team, account_id: actor.id, roles: role, role_name: None, created_at: now };
         store.add_member(member).await.unwrap();
     }
     let outsiders_team = Uuid::new_v4();
@@ -303,9 +306,9 @@ pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place 
         .create_invite(Invite {
             id: invite,
             team_id: team,
-            invitee_kind: "email".into(),
+            invitee_kind: basic_admin_core::store::InviteeKind::Email,
             invitee: format!("invited-{}@example.com", invite.simple()),
-            roles: "member".into(),
+            roles: basic_admin_core::authz::TeamRole::Member,
             role_name: None,
             invited_by: Some(people.owner.id),
             created_at: now,

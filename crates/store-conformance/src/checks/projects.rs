@@ -1,4 +1,7 @@
-use basic_admin_core::store::{Constraint, Invite, Member, NewProject, NewTeam, ProjectChanges, Store, StoreError};
+use basic_admin_core::authz::TeamRole;
+use basic_admin_core::store::{
+    Constraint, Invite, InviteeKind, Member, NewProject, NewTeam, ProjectChanges, Store, StoreError,
+};
 use basic_admin_core::time;
 use chrono::Duration;
 use serde_json::json;
@@ -64,7 +67,7 @@ pub async fn memberships_list_teams_and_their_projects(store: &dyn Store) {
     let member = Member {
         team_id: b.id,
         account_id: owner,
-        roles: "viewer".into(),
+        roles: TeamRole::Viewer,
         role_name: Some("Reader".into()),
         created_at: later,
     };
@@ -93,7 +96,7 @@ pub async fn members_change_roles_and_ownership_moves(store: &dyn Store) {
         .add_member(Member {
             team_id: team.id,
             account_id: second,
-            roles: "member".into(),
+            roles: TeamRole::Member,
             role_name: None,
             created_at: time::now(),
         })
@@ -101,7 +104,7 @@ pub async fn members_change_roles_and_ownership_moves(store: &dyn Store) {
         .unwrap();
 
     let changed = store
-        .update_member(team.id, second, Some("admin".into()), Some(Some("Lead".into())), time::now())
+        .update_member(team.id, second, Some(TeamRole::Admin), Some(Some("Lead".into())), time::now())
         .await
         .unwrap();
     assert_eq!((changed.roles.as_str(), changed.role_name.as_deref()), ("admin", Some("Lead")));
@@ -115,11 +118,11 @@ pub async fn members_change_roles_and_ownership_moves(store: &dyn Store) {
     ));
 
     store.transfer_ownership(team.id, owner, second, time::now()).await.unwrap();
-    assert_eq!(store.member(team.id, second).await.unwrap().unwrap().roles, "owner");
-    assert_eq!(store.member(team.id, owner).await.unwrap().unwrap().roles, "admin");
+    assert_eq!(store.member(team.id, second).await.unwrap().unwrap().roles, TeamRole::Owner);
+    assert_eq!(store.member(team.id, owner).await.unwrap().unwrap().roles, TeamRole::Admin);
     let not_owner = store.transfer_ownership(team.id, owner, second, time::now()).await;
     assert!(matches!(not_owner, Err(StoreError::NotFound)), "only the owner can hand over");
-    assert_eq!(store.member(team.id, second).await.unwrap().unwrap().roles, "owner", "nothing changed");
+    assert_eq!(store.member(team.id, second).await.unwrap().unwrap().roles, TeamRole::Owner, "nothing changed");
 
     store.remove_member(team.id, owner).await.unwrap();
     assert_eq!(store.members(team.id).await.unwrap().len(), 1);
@@ -134,9 +137,9 @@ pub async fn invites_are_pending_until_accepted_once(store: &dyn Store) {
     let invite = |invitee: &str, expires_at| Invite {
         id: Uuid::new_v4(),
         team_id: team.id,
-        invitee_kind: "email".into(),
+        invitee_kind: InviteeKind::Email,
         invitee: invitee.into(),
-        roles: "member".into(),
+        roles: TeamRole::Member,
         role_name: None,
         invited_by: Some(owner),
         created_at: now,

@@ -94,9 +94,9 @@ impl Client {
         }
     }
 
-    /// Redirect URIs match exactly, as registered.
+    /// Whether `uri` may receive this client's codes (see [`redirect_matches`]).
     pub fn allows_redirect(&self, uri: &str) -> bool {
-        self.redirect_uris.iter().any(|r| r == uri)
+        self.redirect_uris.iter().any(|registered| redirect_matches(registered, uri))
     }
 
     /// The scopes this client may be granted of those asked.
@@ -130,6 +130,43 @@ impl Disclosure {
     }
 }
 
+/// Whether a requested redirect URI fits a registered one. Exactly the
+/// same URI always does. Besides, apps that send their whole page URL (the
+/// SDK does) are served by one rule: a registered `http(s)` URI of an
+/// origin and a path, without query or fragment, admits a URI with the same
+/// scheme, host and port whose path is the same or continues it after a
+/// `/`, with any query and no fragment. `http://localhost` (and
+/// `127.0.0.1`, `[::1]`) admits any port, as RFC 8252 has it for native
+/// apps. Another host, userinfo, or a path that only shares a prefix
+/// (`/app` and `/application`) never fits.
+pub fn redirect_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    let (Ok(base), Ok(asked)) = (url::Url::parse(registered), url::Url::parse(requested)) else {
+        return false;
+    };
+    let web = |u: &url::Url| matches!(u.scheme(), "http" | "https");
+    if !web(&base) || base.query().is_some() || base.fragment().is_some() {
+        return false;
+    }
+    let userinfo = |u: &url::Url| !u.username().is_empty() || u.password().is_some();
+    if asked.fragment().is_some() || userinfo(&asked) || userinfo(&base) || asked.scheme() != base.scheme() {
+        return false;
+    }
+    if asked.host() != base.host() || base.host().is_none() {
+        return false;
+    }
+    let loopback = base.scheme() == "http" && matches!(base.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    if !loopback && asked.port_or_known_default() != base.port_or_known_default() {
+        return false;
+    }
+    let (path, under) = (asked.path(), base.path());
+    path == under
+        || (under.ends_with('/') && path.starts_with(under))
+        || path.strip_prefix(under).is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// PKCE: only `S256` is accepted (`plain` gives nothing over no PKCE).
 pub fn check_challenge_method(method: Option<&str>) -> Result<(), &'static str> {
     match method {
@@ -159,6 +196,43 @@ pub fn verify_pkce(verifier: &str, challenge: &str) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn redirects_fit_the_registered_origin_and_path() {
+        let fits = |registered: &str, requested: &str| redirect_matches(registered, requested);
+        // The same URI, whatever it is.
+        assert!(fits("com.example.app:/cb", "com.example.app:/cb"));
+        assert!(fits("https://app.example.com/cb", "https://app.example.com/cb"));
+        // An origin admits every page of it, with any query.
+        assert!(fits("https://app.example.com/", "https://app.example.com/todos?tab=2"));
+        assert!(fits("https://app.example.com", "https://app.example.com/a/b/c?x=1&y"));
+        // A path admits itself and what continues it after a `/`.
+        assert!(fits("https://app.example.com/app", "https://app.example.com/app?state=1"));
+        assert!(fits("https://app.example.com/app", "https://app.example.com/app/settings"));
+        assert!(!fits("https://app.example.com/app", "https://app.example.com/application"));
+        assert!(!fits("https://app.example.com/app", "https://app.example.com/ap"));
+        assert!(!fits("https://app.example.com/app", "https://app.example.com/app/../admin"));
+        assert!(!fits("https://app.example.com/app", "https://app.example.com/app%2F..%2Fadmin"));
+        // Never another host, port, scheme, userinfo or a fragment.
+        assert!(!fits("https://app.example.com/", "https://app.example.com.evil.com/"));
+        assert!(!fits("https://app.example.com/", "https://evil.com/?https://app.example.com/"));
+        assert!(!fits("https://app.example.com/", "https://app.example.com@evil.com/"));
+        assert!(!fits("https://app.example.com/", "https://user:pw@app.example.com/"));
+        assert!(!fits("https://app.example.com/", "https://app.example.com:8443/"));
+        assert!(!fits("https://app.example.com/", "http://app.example.com/"));
+        assert!(!fits("https://app.example.com/", "https://app.example.com/#token"));
+        assert!(fits("https://app.example.com:443/", "https://app.example.com/"), "the default port is the port");
+        // A registered URI with a query or a private-use scheme admits itself only.
+        assert!(!fits("https://app.example.com/cb?a=1", "https://app.example.com/cb?a=1&b=2"));
+        assert!(!fits("com.example.app:/cb", "com.example.app:/cb/more"));
+        // Loopback: any port (RFC 8252), same path rule.
+        assert!(fits("http://localhost", "http://localhost:5173/?code_flow=1"));
+        assert!(fits("http://127.0.0.1/cb", "http://127.0.0.1:49152/cb"));
+        assert!(fits("http://[::1]/", "http://[::1]:3000/page"));
+        assert!(!fits("http://localhost/cb", "http://localhost:5173/other"));
+        assert!(!fits("http://localhost/", "http://localhost.evil.com:5173/"));
+        assert!(!fits("https://app.example.com/", "https://app.example.com:1/"), "other hosts keep their port");
+    }
 
     #[test]
     fn scopes_split_on_commas_and_spaces() {
@@ -200,7 +274,67 @@ mod tests {
         assert_eq!(check_challenge_method(Some("plain")), Err("code_challenge_method must be S256"));
     }
 
+    fn host() -> impl Strategy<Value = String> {
+        "[a-z][a-z0-9-]{0,10}(\\.[a-z][a-z0-9-]{0,10}){1,3}"
+    }
+
+    fn segment() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9_~-]{1,8}"
+    }
+
     proptest! {
+        #[test]
+        fn any_page_below_a_registered_path_fits(
+            host in host(), base in prop::collection::vec(segment(), 0..3),
+            more in prop::collection::vec(segment(), 0..4), query in "[a-z0-9=&]{0,12}",
+        ) {
+            let registered = format!("https://{host}/{}", base.join("/"));
+            let mut requested = registered.trim_end_matches('/').to_owned();
+            for part in &more {
+                requested.push('/');
+                requested.push_str(part);
+            }
+            if requested.ends_with(&host) {
+                requested.push('/');
+            }
+            if !query.is_empty() {
+                requested.push('?');
+                requested.push_str(&query);
+            }
+            prop_assert!(redirect_matches(&registered, &requested), "{registered} {requested}");
+            let with_fragment = format!("{requested}#x");
+            prop_assert!(!redirect_matches(&registered, &with_fragment));
+        }
+
+        #[test]
+        fn another_host_never_fits(host in host(), other in host(), path in "(/[a-z]{1,5}){0,3}") {
+            prop_assume!(host != other);
+            let registered = format!("https://{host}/");
+            let tries = [
+                format!("https://{other}{path}"),
+                format!("https://{host}.{other}{path}"),
+                format!("https://{host}@{other}{path}"),
+                format!("https://{other}/{host}{path}"),
+            ];
+            for requested in tries {
+                prop_assert!(!redirect_matches(&registered, &requested), "{} admitted {}", registered, requested);
+            }
+        }
+
+        #[test]
+        fn a_path_that_only_shares_a_prefix_never_fits(
+            host in host(), path in segment(), tail in "[A-Za-z0-9_~.-]{1,6}",
+        ) {
+            let registered = format!("https://{host}/{path}");
+            let requested = format!("https://{host}/{path}{tail}");
+            prop_assert!(!redirect_matches(&registered, &requested), "{} admitted {}", registered, requested);
+        }
+
+        #[test]
+        fn matching_never_panics(registered in ".{0,60}", requested in ".{0,60}") {
+            let _ = redirect_matches(&registered, &requested);
+        }
+
         #[test]
         fn a_verifier_matches_only_its_own_challenge(a in "[A-Za-z0-9._~-]{43,128}", b in "[A-Za-z0-9._~-]{43,128}") {
             let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(a.as_bytes()));

@@ -19,6 +19,7 @@ on_both_backends!(
     a_signed_in_browser_goes_straight_to_consent,
     refusing_consent_tells_the_client,
     a_project_app_signs_in_with_pkce,
+    an_app_page_under_a_registered_origin_gets_the_code,
     authorize_rejects_bad_clients_and_redirects_here,
     authorize_sends_other_errors_back_to_the_client,
     codes_are_single_use_and_bound,
@@ -243,6 +244,40 @@ async fn a_project_app_signs_in_with_pkce(app: TestApp) {
         let (status, error) = json(app.post("/auth/token").json(&body).send().await.unwrap()).await;
         assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")), "{error}");
     }
+}
+
+/// The SDK sends its whole page URL as the redirect URI: a registered
+/// origin admits every page of it, and the code goes back to that page.
+async fn an_app_page_under_a_registered_origin_gets_the_code(app: TestApp) {
+    let project = seed_project(&app, &["https://todo.example/"]).await;
+    let page = "https://todo.example/lists/home?tab=2";
+    let mut browser = Browser::new(&app);
+    let query = authorize_query(&project.to_string(), page, "openid", &[]);
+    let redirect = consent_redirect(&mut browser, &query, &format!("{}@users.example", Uuid::new_v4()), false).await;
+    assert!(redirect.starts_with("https://todo.example/lists/home?tab=2&code="), "{redirect}");
+    let code = query_param(&redirect, "code").unwrap();
+    let body = json!({"grant_type": "authorization_code", "client_id": project.to_string(), "code": code,
+        "redirect_uri": page});
+    let (status, tokens) = json(app.post("/auth/token").json(&body).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{tokens}");
+    // Another page of the origin fits too; another host never does.
+    let query = authorize_query(&project.to_string(), "https://todo.example/lists/away", "openid", &[]);
+    assert_eq!(app.get(&format!("/auth/authorize?{query}")).send().await.unwrap().status(), 302);
+    let query = authorize_query(&project.to_string(), "https://todo.example.evil.com/", "openid", &[]);
+    let (status, body) = json(app.get(&format!("/auth/authorize?{query}")).send().await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_redirect_uri")));
+    // A code is still bound to the page it was sent to.
+    let redirect = consent_redirect(
+        &mut Browser::new(&app),
+        &authorize_query(&project.to_string(), page, "openid", &[]),
+        &format!("{}@users.example", Uuid::new_v4()),
+        false,
+    )
+    .await;
+    let body = json!({"grant_type": "authorization_code", "client_id": project.to_string(),
+        "code": query_param(&redirect, "code").unwrap(), "redirect_uri": "https://todo.example/lists/away"});
+    let (status, error) = json(app.post("/auth/token").json(&body).send().await.unwrap()).await;
+    assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")), "{error}");
 }
 
 async fn authorize_rejects_bad_clients_and_redirects_here(app: TestApp) {

@@ -76,8 +76,7 @@ pub async fn sign_in(state: &AppState, email: &str, password: String, from: IpAd
     if password::verify(password, hash).await
         && let Some(account) = account
     {
-        let [(pair, _)] = throttle::sign_in::pair(email, from);
-        state.throttle.clear(&pair);
+        state.throttle.clear(&throttle::sign_in::Key::account(email, from));
         return Ok(account);
     }
     state.throttle.on_failure(&throttle::sign_in::limits(email, from, max)).map_err(SignInError::Throttled)?;

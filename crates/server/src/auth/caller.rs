@@ -6,7 +6,6 @@
 //! anonymous. Anything present but invalid is a 401, never silently
 //! anonymous.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -123,8 +122,7 @@ impl FromRequestParts<AppState> for Caller {
         let Some(presented) = PresentedKey::parse(token) else {
             return Err(AuthError::invalid("The bearer token is neither an access token nor an API key."));
         };
-        let from = ClientAddr::from_request_parts(parts, state).await.unwrap_or_else(|never| match never {});
-        let key = key_caller(state, &presented, from.bucket()).await?;
+        let key = key_caller(state, &presented, parts).await?;
         if key.key.is_private && parts.headers.contains_key(ORIGIN) {
             return Err(AuthError(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -136,14 +134,20 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-async fn key_caller(state: &AppState, presented: &PresentedKey, from: IpAddr) -> Result<Arc<CachedKey>, AuthError> {
+async fn key_caller(
+    state: &AppState,
+    presented: &PresentedKey,
+    parts: &mut Parts,
+) -> Result<Arc<CachedKey>, AuthError> {
     match api_keys::lookup(state, presented).await? {
         Some(key) => {
             state.key_usage.used(key.key.id);
             Ok(key)
         }
         None => {
-            api_keys::count_failure(state, from, None)?;
+            // Only a refused key needs to know where it came from.
+            let from = ClientAddr::from_request_parts(parts, state).await.unwrap_or_else(|never| match never {});
+            api_keys::count_failure(state, from.bucket(), None)?;
             Err(AuthError::invalid("The API key is not valid: it is wrong, deleted or regenerated."))
         }
     }

@@ -95,13 +95,15 @@ pub mod sign_in {
         Address(IpAddr),
     }
 
-    /// The lock of an account (by its email) at one client address.
-    pub fn pair(email: &str, from: IpAddr) -> [(Key, u32); 1] {
-        [(Key::AccountFrom(email.trim().to_lowercase(), from), u32::MAX)]
+    impl Key {
+        /// An account (by its email) at one client address.
+        pub fn account(email: &str, from: IpAddr) -> Self {
+            Key::AccountFrom(email.trim().to_lowercase(), from)
+        }
     }
 
     pub fn account(email: &str, from: IpAddr, max: &Throttles) -> [(Key, u32); 1] {
-        [(Key::AccountFrom(email.trim().to_lowercase(), from), max.sign_in_per_account)]
+        [(Key::account(email, from), max.sign_in_per_account)]
     }
 
     /// Both limits a wrong password counts against.
@@ -187,8 +189,7 @@ mod tests {
         assert!(t.refused(&sign_in::account("a@x.io", ip, &max)).is_some_and(|d| d <= sign_in::WINDOW));
         assert_eq!(t.refused(&sign_in::account("a@x.io", elsewhere, &max)), None, "the owner elsewhere is not locked");
         assert_eq!(t.refused(&sign_in::account("b@x.io", ip, &max)), None, "other accounts are not locked");
-        let [(pair, _)] = sign_in::pair("a@x.io", ip);
-        t.clear(&pair);
+        t.clear(&sign_in::Key::account("a@x.io", ip));
         assert_eq!(t.refused(&sign_in::account("a@x.io", ip, &max)), None);
     }
 

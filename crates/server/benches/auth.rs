@@ -6,13 +6,13 @@
 
 use axum::extract::FromRequestParts as _;
 use axum::http::Request;
+use basic_admin_app::auth::api_keys::secret_hash;
+use basic_admin_app::auth::claims::{ACCESS_TYP, AccessClaims};
 use basic_admin_core::model::api_key::PresentedKey;
 use basic_admin_core::store::{ApiKey, NewAccount, NewProject, NewTeam};
 use basic_admin_core::time;
 use basic_admin_server::App;
 use basic_admin_server::auth::Caller;
-use basic_admin_server::auth::api_keys::secret_hash;
-use basic_admin_server::auth::claims::{ACCESS_TYP, AccessClaims};
 use basic_admin_server::config::{Config, Flags};
 use basic_admin_server::state::AppState;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -27,7 +27,7 @@ fn jwt_extractor(c: &mut Criterion) {
     let state = app.state().clone();
     let now = time::now().timestamp();
     let claims = AccessClaims {
-        iss: state.keys.issuer().to_owned(),
+        iss: state.app.keys.issuer().to_owned(),
         sub: format!("did:web:localhost%3A3003:users:{}", Uuid::new_v4().simple()),
         aud: "client".into(),
         exp: now + 3600,
@@ -37,7 +37,7 @@ fn jwt_extractor(c: &mut Criterion) {
         client_id: "client".into(),
         sid: Uuid::new_v4(),
     };
-    let bearer = format!("Bearer {}", runtime.block_on(state.keys.sign(ACCESS_TYP, &claims)));
+    let bearer = format!("Bearer {}", runtime.block_on(state.app.keys.sign(ACCESS_TYP, &claims)));
     let api_key = format!("Bearer {}", runtime.block_on(seed_key(&state)));
 
     let extract = |bearer: String| {
@@ -68,7 +68,7 @@ fn jwt_extractor(c: &mut Criterion) {
 
     // No database from here on: a valid token, or a key seen once, must not need one.
     app.stop_background();
-    runtime.block_on(state.store.close());
+    runtime.block_on(state.app.store.close());
     runtime.block_on(authenticate());
 
     let mut group = c.benchmark_group("auth");
@@ -79,7 +79,7 @@ fn jwt_extractor(c: &mut Criterion) {
     group.bench_function("jwt_extractor_new_token", |b| {
         b.to_async(&runtime).iter_batched(
             || {
-                state.verified.clear();
+                state.app.verified.clear();
                 bearer.clone()
             },
             authenticate_with,
@@ -95,7 +95,7 @@ fn jwt_extractor(c: &mut Criterion) {
 async fn seed_key(state: &AppState) -> String {
     let now = time::now();
     let (account, team, project) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-    let store = &state.store;
+    let store = &state.app.store;
     let new_account = NewAccount {
         id: account,
         email: "bench@example.com".into(),

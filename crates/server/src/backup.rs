@@ -17,9 +17,9 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 
-use crate::blobs::Blobs;
 use crate::config::Config;
-use crate::master_key;
+use basic_admin_app::blobs::Blobs;
+use basic_admin_app::master_key;
 
 const FORMAT: u32 = 1;
 const MANIFEST: &str = "manifest.json";

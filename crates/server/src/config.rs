@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use basic_admin_app::settings::Settings;
+pub use basic_admin_app::settings::{AiConfig, Throttles};
 use secrecy::SecretString;
 
 /// Every option, declared once: its flag (`--listen`), environment variable
@@ -170,20 +172,6 @@ pub struct Config {
     pub storage_env: Vec<(String, SecretString)>,
 }
 
-/// How many failures the throttles allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Throttles {
-    pub sign_in_per_account: u32,
-    pub sign_in_per_address: u32,
-    pub keys_per_address: u32,
-}
-
-impl Default for Throttles {
-    fn default() -> Self {
-        Self { sign_in_per_account: 5, sign_in_per_address: 20, keys_per_address: 20 }
-    }
-}
-
 /// The environment variables that configure S3-compatible storage (as the
 /// AWS tools name them).
 pub const STORAGE_VARIABLES: [&str; 9] = [
@@ -198,21 +186,24 @@ pub const STORAGE_VARIABLES: [&str; 9] = [
     "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
 ];
 
-/// An OpenAI-compatible chat-completions API.
-#[derive(Clone)]
-pub struct AiConfig {
-    /// Without a trailing slash; `/chat/completions` is added.
-    pub base_url: String,
-    pub api_key: Option<SecretString>,
-    pub model: String,
-    pub timeout: Duration,
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
 impl Config {
+    /// What the use-cases read of it.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            public_url: self.public_url.clone(),
+            access_token_ttl: self.access_token_ttl,
+            refresh_token_ttl: self.refresh_token_ttl,
+            auth_code_ttl: self.auth_code_ttl,
+            require_pkce: self.require_pkce,
+            throttles: self.throttles,
+            ai: self.ai.clone(),
+        }
+    }
+
     /// Resolves the configuration from flags, the process environment and
     /// the config file they name.
     pub fn load(flags: Flags) -> Result<Self, ConfigError> {

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use basic_admin_app::{AppError, Thing};
 use basic_admin_core::store::StoreError;
 use serde_json::{Value, json};
 
@@ -101,12 +102,40 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Maps a store error, answering `not_found()` for `NotFound` (the store
-/// does not know what was missing; the service does).
-pub fn not_found_as(not_found: fn() -> ApiError) -> impl Fn(StoreError) -> ApiError {
-    move |e| match e {
-        StoreError::NotFound => not_found(),
-        other => other.into(),
+/// The one place where the use-cases' errors get their status and code.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let detailed = |status, code, message, details: Vec<(&'static str, Value)>| ApiError {
+            extra: details.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            ..ApiError::new(status, code, message)
+        };
+        match e {
+            AppError::NotFound(thing) => ApiError::new(StatusCode::NOT_FOUND, thing.code(), thing.message()),
+            AppError::Unauthenticated { code, message } => ApiError::new(StatusCode::UNAUTHORIZED, code, message),
+            AppError::Forbidden { code, message } => ApiError::new(StatusCode::FORBIDDEN, code, message),
+            AppError::Invalid { code, message, details } => detailed(StatusCode::BAD_REQUEST, code, message, details),
+            AppError::TooLarge { code, message } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, message),
+            AppError::UnsupportedType { code, message } => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, message)
+            }
+            AppError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            AppError::TooMany { wait, message } => ApiError::too_many(wait, message),
+            AppError::Unavailable { code, message, details } => {
+                detailed(StatusCode::SERVICE_UNAVAILABLE, code, message, details)
+            }
+            AppError::Upstream { code, message, details } => {
+                detailed(StatusCode::INTERNAL_SERVER_ERROR, code, message, details)
+            }
+            AppError::Store(e) => e.into(),
+            AppError::Internal(detail) => ApiError::internal(detail),
+        }
+    }
+}
+
+/// A thing that was not found, as the use-cases name it.
+impl From<Thing> for ApiError {
+    fn from(thing: Thing) -> Self {
+        AppError::NotFound(thing).into()
     }
 }
 

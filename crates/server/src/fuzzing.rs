@@ -13,9 +13,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use rsa::pkcs1::EncodeRsaPrivateKey as _;
 use rsa::traits::PublicKeyParts as _;
 
-use crate::auth::claims::{ACCESS_TYP, AccessClaims};
-use crate::services::uploads::{Kind, inspect};
-use crate::signing_keys as keys;
+use basic_admin_app::auth::claims::{ACCESS_TYP, AccessClaims};
+use basic_admin_app::services::uploads::{Kind, inspect};
+use basic_admin_app::signing_keys as keys;
 
 const ISSUER: &str = "https://fuzz.example";
 const KID: &str = "fuzz";

@@ -2,29 +2,21 @@
 //! them. `main` and the tests build it the same way: [`App::build`], then
 //! [`App::serve`] on a listener.
 
-pub mod ai;
 pub mod auth;
 pub mod backup;
-pub mod blobs;
-pub mod cache;
 pub mod client_addr;
 pub mod config;
-pub mod crypto;
 pub mod error;
 pub mod extract;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod http;
-pub mod master_key;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
 mod routes;
-pub mod services;
-pub mod signing_keys;
 pub mod state;
 pub mod telemetry;
-pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -33,14 +25,12 @@ use axum::Router;
 use basic_admin_core::store::{Store, StoreError};
 use tokio::net::TcpListener;
 
-use crate::auth::key_usage::KeyUsage;
-use crate::auth::revocations::Revocations;
-use crate::auth::throttle;
-use crate::auth::verified_tokens::VerifiedTokens;
+use basic_admin_app::master_key::MasterKeyError;
+use basic_admin_app::signing_keys::KeyRing;
+use basic_admin_app::{Context, blobs, cache, crypto, master_key, services, signing_keys};
+
 use crate::config::{Config, redact_url};
-use crate::master_key::MasterKeyError;
 use crate::metrics::Metrics;
-use crate::signing_keys::KeyRing;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,36 +73,20 @@ impl App {
         let master_key = Arc::new(master_key);
         let keys = KeyRing::load(store.clone(), master_key.clone(), config.public_url.clone(), config.access_token_ttl)
             .await?;
-        let revocations = Arc::new(Revocations::default());
-        let background = vec![revocations.spawn_sync(store.clone(), config.access_token_ttl), keys.spawn_refresh()];
+        let app = Context::new(store, config.settings(), master_key, keys, blobs);
+        let mut background =
+            vec![app.revocations.spawn_sync(app.store.clone(), config.access_token_ttl), app.keys.spawn_refresh()];
         crypto::password::warm_up();
         let rate_limits = Arc::new(rate_limit::RateLimits::new(
             config.rate_limit_auth_per_minute,
             config.rate_limit_schema_utils_per_minute,
             config.trusted_proxies.clone(),
         ));
-        let state = AppState {
-            config: Arc::new(config),
-            store,
-            metrics: Metrics::new(),
-            master_key,
-            keys,
-            revocations,
-            throttle: Arc::new(throttle::sign_in::throttle()),
-            key_throttle: Arc::new(throttle::api_keys::throttle()),
-            connect_throttle: Arc::new(throttle::connect::throttle()),
-            invite_throttle: Arc::new(throttle::invites::throttle()),
-            rate_limits,
-            key_usage: Arc::new(KeyUsage::default()),
-            verified: Arc::new(VerifiedTokens::default()),
-            caches: Arc::new(cache::Caches::default()),
-            blobs,
-        };
-        let mut background = background;
-        background.extend(cache::spawn_listener(&state).await);
-        background.push(state.key_usage.spawn_flush(state.store.clone(), state.config.key_usage_flush));
-        background.push(services::uploads::spawn_sweeper(state.clone()));
-        background.push(auth::purge::spawn(state.store.clone(), state.config.access_token_ttl));
+        background.extend(cache::spawn_listener(&app).await);
+        background.push(app.key_usage.spawn_flush(app.store.clone(), config.key_usage_flush));
+        background.push(services::uploads::spawn_sweeper(app.clone()));
+        background.push(basic_admin_app::auth::purge::spawn(app.store.clone(), config.access_token_ttl));
+        let state = AppState { config: Arc::new(config), app, metrics: Metrics::new(), rate_limits };
         Ok(Self { state, api, openapi, background })
     }
 
@@ -177,8 +151,8 @@ impl App {
     ) -> std::io::Result<()> {
         let result = http::serve(listener, self.router_with(extra), shutdown).await;
         self.stop_background();
-        self.state.key_usage.flush(&*self.state.store).await;
-        self.state.store.close().await;
+        self.state.app.key_usage.flush(&*self.state.app.store).await;
+        self.state.app.store.close().await;
         result
     }
 }

@@ -3,11 +3,12 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
+use basic_admin_app::auth::accounts::{self, SignUp};
+use basic_admin_app::master_key;
+use basic_admin_app::signing_keys::KeyRing;
 use basic_admin_core::store::Store;
-use basic_admin_server::auth::accounts::{self, SignUp};
 use basic_admin_server::config::{Config, Flags};
-use basic_admin_server::signing_keys::KeyRing;
-use basic_admin_server::{App, backup, master_key, open_store, telemetry};
+use basic_admin_server::{App, backup, open_store, telemetry};
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 

@@ -20,10 +20,10 @@ use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::throttle::Throttle;
 use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::state::AppState;
+use basic_admin_app::auth::throttle::Throttle;
 
 const WINDOW: Duration = Duration::from_secs(60);
 

@@ -2,9 +2,9 @@
 //!
 //! `Authorization: Bearer <token>`: three dot-separated segments are a JWT of
 //! this server, checked in memory (signature, expiry, issuer, revocation);
-//! `bsk_…` is a project's API key (see [`super::api_keys`]). No header:
-//! anonymous. Anything present but invalid is a 401, never silently
-//! anonymous.
+//! `bsk_…` is a project's API key (see [`basic_admin_app::auth::api_keys`]).
+//! No header: anonymous. Anything present but invalid is a 401, never
+//! silently anonymous.
 
 use std::sync::Arc;
 
@@ -13,51 +13,14 @@ use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use basic_admin_app::auth::api_keys;
+use basic_admin_app::cache::CachedKey;
+use basic_admin_app::{AppError, Caller, caller};
 use basic_admin_core::model::api_key::PresentedKey;
-use uuid::Uuid;
 
-use super::api_keys;
-use super::claims::{ACCESS_TYP, AccessClaims};
-use crate::cache::CachedKey;
 use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
-use crate::signing_keys::VerifyError;
 use crate::state::AppState;
-
-#[derive(Debug, Clone)]
-pub enum Caller {
-    Account(AccountCaller),
-    ApiKey(Arc<CachedKey>),
-}
-
-#[derive(Debug, Clone)]
-pub struct AccountCaller {
-    pub account_id: Uuid,
-    pub claims: AccessClaims,
-}
-
-impl Caller {
-    /// The signed-in account, or 401.
-    pub fn account(&self) -> Result<&AccountCaller, AuthError> {
-        match self {
-            Caller::Account(account) => Ok(account),
-            Caller::ApiKey(_) => Err(AuthError::not_for_keys()),
-        }
-    }
-
-    /// A developer: an account whose token holds the `admin` scope (403 otherwise).
-    pub fn developer(&self) -> Result<&AccountCaller, AuthError> {
-        let account = self.account()?;
-        if !account.claims.has_scope(basic_admin_core::oauth::ADMIN) {
-            return Err(AuthError(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_scope",
-                "This token does not carry the admin scope that developer endpoints need.",
-            )));
-        }
-        Ok(account)
-    }
-}
 
 /// A 401 or a 403 (their `WWW-Authenticate` header is added by [`ApiError`]).
 #[derive(Debug)]
@@ -66,14 +29,6 @@ pub struct AuthError(pub ApiError);
 impl AuthError {
     pub fn missing() -> Self {
         Self(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Sign in: this endpoint needs a bearer token."))
-    }
-
-    fn not_for_keys() -> Self {
-        Self(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "API keys reach their own project only; this endpoint needs a developer's token.",
-        ))
     }
 
     fn invalid(message: impl Into<String>) -> Self {
@@ -87,15 +42,9 @@ impl IntoResponse for AuthError {
     }
 }
 
-impl From<ApiError> for AuthError {
-    fn from(e: ApiError) -> Self {
-        Self(e)
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        e.0
+impl From<AppError> for AuthError {
+    fn from(e: AppError) -> Self {
+        Self(e.into())
     }
 }
 
@@ -117,7 +66,7 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| AuthError::invalid("The Authorization header must be `Bearer <token>`."))?;
         if token.split('.').count() == 3 {
-            return account_from_jwt(token, state).await.map(Caller::Account);
+            return Ok(Caller::Account(caller::account_from_token(&state.app, token).await?));
         }
         let Some(presented) = PresentedKey::parse(token) else {
             return Err(AuthError::invalid("The bearer token is neither an access token nor an API key."));
@@ -139,36 +88,16 @@ async fn key_caller(
     presented: &PresentedKey,
     parts: &mut Parts,
 ) -> Result<Arc<CachedKey>, AuthError> {
-    match api_keys::lookup(state, presented).await? {
+    match api_keys::lookup(&state.app, presented).await? {
         Some(key) => {
-            state.key_usage.used(key.key.id);
+            state.app.key_usage.used(key.key.id);
             Ok(key)
         }
         None => {
             // Only a refused key needs to know where it came from.
             let from = ClientAddr::from_request_parts(parts, state).await.unwrap_or_else(|never| match never {});
-            api_keys::count_failure(state, from.bucket(), None)?;
+            api_keys::count_failure(&state.app, from.bucket(), None)?;
             Err(AuthError::invalid("The API key is not valid: it is wrong, deleted or regenerated."))
         }
     }
-}
-
-async fn account_from_jwt(token: &str, state: &AppState) -> Result<AccountCaller, AuthError> {
-    let now = basic_admin_core::time::now().timestamp();
-    let claims = match state.verified.get(token, now) {
-        Some(claims) => claims,
-        None => {
-            let claims: AccessClaims = state.keys.verify(token, ACCESS_TYP).await.map_err(|e| match e {
-                VerifyError::Expired => AuthError::invalid("The access token has expired; refresh it."),
-                other => AuthError::invalid(format!("The access token is not valid: {other}.")),
-            })?;
-            state.verified.insert(token, claims.clone(), now);
-            claims
-        }
-    };
-    if state.revocations.contains(claims.sid) {
-        return Err(AuthError::invalid("The access token has been revoked."));
-    }
-    let account_id = claims.account_id().ok_or_else(|| AuthError::invalid("The access token names no account."))?;
-    Ok(AccountCaller { account_id, claims })
 }

@@ -1,17 +1,10 @@
-//! Accounts signing in, and the OAuth 2.0 / OpenID Connect provider.
+//! The browser side of signing in (pages, cookies, sessions) and the
+//! extractor that finds who calls an API route. The rules live in
+//! `basic_admin_app::auth`.
 
-pub mod accounts;
-pub mod api_keys;
 pub mod caller;
-pub mod claims;
 pub mod cookies;
-pub mod key_usage;
-pub mod oauth_provider;
 pub mod pages;
-pub mod purge;
-pub mod revocations;
 pub mod session;
-pub mod throttle;
-pub mod verified_tokens;
 
-pub use caller::Caller;
+pub use basic_admin_app::Caller;

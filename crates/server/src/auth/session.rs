@@ -7,9 +7,9 @@ use basic_admin_core::store::Session;
 use basic_admin_core::time;
 
 use super::cookies;
-use crate::crypto::{random_token, token_hash};
 use crate::error::ApiError;
 use crate::state::AppState;
+use basic_admin_app::crypto::{random_token, token_hash};
 
 pub const LIFETIME_SECS: u64 = 14 * 24 * 3600;
 
@@ -22,10 +22,10 @@ pub async fn account(state: &AppState, headers: &HeaderMap) -> Result<Option<Acc
     let Some(id) = cookies::get(headers, cookies::SESSION) else {
         return Ok(None);
     };
-    let Some(session) = state.store.session(&token_hash(&id), time::now()).await? else {
+    let Some(session) = state.app.store.session(&token_hash(&id), time::now()).await? else {
         return Ok(None);
     };
-    Ok(state.store.account_by_id(session.account_id).await?)
+    Ok(state.app.store.account_by_id(session.account_id).await?)
 }
 
 /// Starts a session: the `Set-Cookie` value to send.
@@ -33,6 +33,7 @@ pub async fn start(state: &AppState, account: &Account) -> Result<String, ApiErr
     let id = random_token();
     let now = time::now();
     state
+        .app
         .store
         .create_session(Session {
             id_hash: token_hash(&id),
@@ -47,7 +48,7 @@ pub async fn start(state: &AppState, account: &Account) -> Result<String, ApiErr
 /// Ends this browser's session: the `Set-Cookie` value that clears it.
 pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     if let Some(id) = cookies::get(headers, cookies::SESSION) {
-        state.store.delete_session(&token_hash(&id)).await?;
+        state.app.store.delete_session(&token_hash(&id)).await?;
     }
     Ok(cookies::clear(cookies::SESSION, secure(state)))
 }
@@ -68,5 +69,5 @@ pub fn csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
 /// cookie is SameSite=Lax, so another site cannot send both).
 pub fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
     cookies::get(headers, cookies::CSRF)
-        .is_some_and(|cookie| crate::crypto::constant_time_eq(cookie.as_bytes(), form_token.as_bytes()))
+        .is_some_and(|cookie| basic_admin_app::crypto::constant_time_eq(cookie.as_bytes(), form_token.as_bytes()))
 }

@@ -13,13 +13,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::oauth_provider::{self, AuthorizeError, AuthorizeParams, TokenRequest, TokenResponse};
 use crate::auth::{Caller, session};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::openapi::{ErrorBody, ServiceStatus};
 use crate::rate_limit::{Group, limited};
 use crate::state::AppState;
+use basic_admin_app::auth::oauth_provider::{self, AuthorizeError, AuthorizeParams, TokenRequest, TokenResponse};
 
 // The legacy route is deprecated for clients, not for us.
 #[allow(deprecated)]
@@ -67,13 +67,13 @@ async fn authorize(
     RawQuery(query): RawQuery,
     Query(params): Query<AuthorizeParams>,
 ) -> Response {
-    match oauth_provider::check(&state, &params).await {
+    match oauth_provider::check(&state.app, &params).await {
         Ok(_) => {
             let signed_in = session::account(&state, &headers).await.ok().flatten().is_some();
             let page = if signed_in { "/auth/consent" } else { "/auth/login" };
             found(&format!("{page}?{}", query.unwrap_or_default()))
         }
-        Err(AuthorizeError::Here(error)) => error.into_response(),
+        Err(AuthorizeError::Here(error)) => ApiError::from(error).into_response(),
         Err(AuthorizeError::Redirect(url)) => found(&url),
     }
 }
@@ -122,9 +122,9 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonOrFo
 )]
 async fn token(State(state): State<AppState>, JsonOrForm(request): JsonOrForm<TokenRequest>) -> Response {
     let no_store = [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")];
-    match oauth_provider::token(&state, request).await {
+    match oauth_provider::token(&state.app, request).await {
         Ok(tokens) => (no_store, Json(tokens)).into_response(),
-        Err(error) => (no_store, error).into_response(),
+        Err(error) => (no_store, ApiError::from(error)).into_response(),
     }
 }
 
@@ -167,6 +167,7 @@ async fn userinfo(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     let (account_id, claims) = (signed_in.account_id, &signed_in.claims);
     let shown = oauth::Disclosure::of(&claims.client_id, &Scopes::parse(&claims.scope).unwrap_or_default());
     let account = state
+        .app
         .store
         .account_by_id(account_id)
         .await?
@@ -197,7 +198,7 @@ async fn userinfo_legacy() -> Response {
 pub fn discovery(state: &AppState) -> Value {
     let base = &state.config.public_url;
     json!({
-        "issuer": state.keys.issuer(),
+        "issuer": state.app.keys.issuer(),
         "authorization_endpoint": format!("{base}/auth/authorize"),
         "token_endpoint": format!("{base}/auth/token"),
         "userinfo_endpoint": format!("{base}/auth/userinfo"),
@@ -267,5 +268,5 @@ struct Jwks {
     responses((status = 200, description = "The signing keys", body = Jwks))
 )]
 async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
-    ([(CACHE_CONTROL, "public, max-age=300")], Json(state.keys.jwks().await))
+    ([(CACHE_CONTROL, "public, max-age=300")], Json(state.app.keys.jwks().await))
 }

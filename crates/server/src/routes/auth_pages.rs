@@ -13,13 +13,13 @@ use axum::{Form, Router};
 use basic_admin_core::model::Account;
 use serde::Deserialize;
 
-use crate::auth::accounts::{self, SignInError, SignUp, SignUpError};
-use crate::auth::oauth_provider::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest};
 use crate::auth::pages::{self, ConsentPage, FormPage, Page};
 use crate::auth::session;
 use crate::error::ApiError;
 use crate::rate_limit::{self, Group};
 use crate::state::AppState;
+use basic_admin_app::auth::accounts::{self, SignInError, SignUp, SignUpError};
+use basic_admin_app::auth::oauth_provider::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest};
 
 pub fn routes() -> Router<AppState> {
     // Forms sent check passwords and grant access: limited per client address.
@@ -44,8 +44,8 @@ fn see_other(location: &str, cookies: Vec<String>) -> Response {
 /// Checks the authorization request a page is for; the `Err` is the answer.
 async fn checked(state: &AppState, query: &str) -> Result<AuthorizeRequest, Response> {
     let params: AuthorizeParams = serde_urlencoded::from_str(query).unwrap_or_default();
-    oauth_provider::check(state, &params).await.map_err(|e| match e {
-        AuthorizeError::Here(error) => error.into_response(),
+    oauth_provider::check(&state.app, &params).await.map_err(|e| match e {
+        AuthorizeError::Here(error) => ApiError::from(error).into_response(),
         AuthorizeError::Redirect(url) => super::auth::found(&url),
     })
 }
@@ -131,7 +131,7 @@ async fn login(
     if !session::csrf_ok(&headers, &form.csrf) {
         return context.expired(&form.email);
     }
-    match accounts::sign_in(&state, &form.email, form.password, from.bucket()).await {
+    match accounts::sign_in(&state.app, &form.email, form.password, from.bucket()).await {
         Ok(account) => context.signed_in(&state, &account).await,
         Err(SignInError::Rejected) => {
             context.render(StatusCode::UNAUTHORIZED, Some("Wrong email or password."), &form.email)
@@ -169,7 +169,7 @@ async fn signup(State(state): State<AppState>, headers: HeaderMap, Form(form): F
     }
     let email = form.email.clone();
     let new = SignUp { email: form.email, username: Some(form.username), name: form.name, password: form.password };
-    match accounts::create(&*state.store, new).await {
+    match accounts::create(&*state.app.store, new).await {
         Ok(account) => context.signed_in(&state, &account).await,
         Err(SignUpError::Store(e)) => ApiError::from(e).into_response(),
         Err(e) => context.render(StatusCode::BAD_REQUEST, Some(&capitalized(&e.to_string())), &email),
@@ -226,9 +226,9 @@ async fn consent(State(state): State<AppState>, headers: HeaderMap, Form(form): 
     if form.decision != "allow" {
         return see_other(&oauth_provider::denied(&request), vec![]);
     }
-    match oauth_provider::grant(&state, &account, &request).await {
+    match oauth_provider::grant(&state.app, &account, &request).await {
         Ok(url) => see_other(&url, vec![]),
-        Err(e) => e.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Public documents answered from memory: rendered once, kept in
-//! [`crate::cache`], revalidated by clients with `If-None-Match`.
+//! [`basic_admin_app::cache`], revalidated by clients with `If-None-Match`.
 
 use std::future::Future;
 
@@ -8,12 +8,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use crate::cache::{Caches, Document};
 use crate::error::{ApiError, ApiResult};
+use basic_admin_app::cache::{Caches, Document};
 
 /// A strong ETag for a body: part of its SHA-256.
 pub fn etag(body: &[u8]) -> String {
-    let hash = crate::crypto::token_hash_bytes(body);
+    let hash = basic_admin_app::crypto::token_hash_bytes(body);
     format!("\"{}\"", &hash[..32])
 }
 
@@ -36,7 +36,7 @@ pub fn answer(headers: &HeaderMap, body: Vec<u8>, etag: &str, cache_control: &'s
 /// for the next request. `render` reads everything it shows itself, after
 /// the cache generation is taken: a change made while it reads then keeps
 /// its stale answer out of the cache.
-pub async fn cached<R, F, T>(
+pub async fn cached<R, F, T, E>(
     caches: &Caches,
     headers: &HeaderMap,
     project: Uuid,
@@ -46,14 +46,15 @@ pub async fn cached<R, F, T>(
 ) -> ApiResult<Response>
 where
     R: FnOnce() -> F,
-    F: Future<Output = ApiResult<T>>,
+    F: Future<Output = Result<T, E>>,
     T: serde::Serialize,
+    ApiError: From<E>,
 {
     if let Some(hit) = caches.document(project, document) {
         return Ok(answer(headers, hit.body.clone(), &hit.etag, cache_control));
     }
     let generation = caches.generation();
-    let body = serde_json::to_vec(&render().await?).map_err(ApiError::internal)?;
+    let body = serde_json::to_vec(&render().await.map_err(ApiError::from)?).map_err(ApiError::internal)?;
     let etag = etag(&body);
     caches.put_document(project, document, body.clone(), etag.clone(), generation);
     Ok(answer(headers, body, &etag, cache_control))
@@ -71,13 +72,13 @@ mod tests {
         let headers = HeaderMap::new();
         let stale = || async {
             // The project changes (on this node or another) while it is read.
-            caches.forget(crate::cache::Change::Project(project));
-            Ok(json!({"name": "before"}))
+            caches.forget(basic_admin_app::cache::Change::Project(project));
+            Ok::<_, ApiError>(json!({"name": "before"}))
         };
         let answered = cached(&caches, &headers, project, Document::DidDocument, "no-cache", stale).await.unwrap();
         assert_eq!(answered.status(), StatusCode::OK);
         assert!(caches.document(project, Document::DidDocument).is_none(), "the stale answer is not kept");
-        let fresh = || async { Ok(json!({"name": "after"})) };
+        let fresh = || async { Ok::<_, ApiError>(json!({"name": "after"})) };
         cached(&caches, &headers, project, Document::DidDocument, "no-cache", fresh).await.unwrap();
         assert!(caches.document(project, Document::DidDocument).is_some());
     }

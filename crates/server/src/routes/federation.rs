@@ -9,11 +9,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ProjectPath, cached_documents};
-use crate::cache::Document;
 use crate::error::ApiResult;
 use crate::openapi::ErrorBody;
-use crate::services::federation;
 use crate::state::AppState;
+use basic_admin_app::cache::Document;
+use basic_admin_app::services::federation;
 
 /// Short enough that a change of redirect URIs or icon reaches remote
 /// servers soon; revalidation with `If-None-Match` is cheap.
@@ -54,9 +54,10 @@ async fn did_document(
     Path(path): Path<HexPath>,
 ) -> ApiResult<Response> {
     let id = federation::public_id(&path.hexId)?;
-    let render =
-        async || federation::did_document(&state, &federation::public_project(&state, &path.hexId).await?.0).await;
-    cached_documents::cached(&state.caches, &headers, id, Document::DidDocument, CACHE_CONTROL, render).await
+    let render = async || {
+        federation::did_document(&state.app, &federation::public_project(&state.app, &path.hexId).await?.0).await
+    };
+    cached_documents::cached(&state.app.caches, &headers, id, Document::DidDocument, CACHE_CONTROL, render).await
 }
 
 /// Get client metadata document
@@ -82,8 +83,9 @@ async fn client_metadata(
     let id = federation::public_id(&path.id)?;
     let hex = !path.id.contains('-');
     let render = async || {
-        let (project, hex) = federation::public_project(&state, &path.id).await?;
-        federation::client_metadata(&state, &project, hex).await
+        let (project, hex) = federation::public_project(&state.app, &path.id).await?;
+        federation::client_metadata(&state.app, &project, hex).await
     };
-    cached_documents::cached(&state.caches, &headers, id, Document::ClientMetadata { hex }, CACHE_CONTROL, render).await
+    cached_documents::cached(&state.app.caches, &headers, id, Document::ClientMetadata { hex }, CACHE_CONTROL, render)
+        .await
 }

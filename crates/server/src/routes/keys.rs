@@ -16,8 +16,8 @@ use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::openapi::{AccessErrors, ErrorBody};
-use crate::services::keys;
 use crate::state::AppState;
+use basic_admin_app::services::keys;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -111,7 +111,7 @@ async fn list(
     caller: Caller,
     Path(path): Path<ProjectPath>,
 ) -> ApiResult<Json<Data<Vec<KeyView>>>> {
-    let keys = keys::list(&state, &caller, &path.id).await?;
+    let keys = keys::list(&state.app, &caller, &path.id).await?;
     Ok(Json(Data { data: keys.into_iter().map(Into::into).collect() }))
 }
 
@@ -152,7 +152,7 @@ async fn create(
     Path(path): Path<ProjectPath>,
     Json(body): Json<CreateKey>,
 ) -> ApiResult<Json<KeyEnvelope<NewKeyView>>> {
-    let (key, value) = keys::create(&state, &caller, &path.id, &body.label, &body.roles, body.is_private).await?;
+    let (key, value) = keys::create(&state.app, &caller, &path.id, &body.label, &body.roles, body.is_private).await?;
     Ok(Json(KeyEnvelope { key: NewKeyView::new(key, value) }))
 }
 
@@ -175,7 +175,7 @@ async fn get(
     caller: Caller,
     Path(path): Path<KeyPath>,
 ) -> ApiResult<Json<KeyEnvelope<KeyView>>> {
-    Ok(Json(KeyEnvelope { key: keys::get(&state, &caller, &path.id, &path.key_id).await?.into() }))
+    Ok(Json(KeyEnvelope { key: keys::get(&state.app, &caller, &path.id, &path.key_id).await?.into() }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -209,7 +209,7 @@ async fn update(
     Json(body): Json<UpdateKey>,
 ) -> ApiResult<Json<KeyEnvelope<KeyView>>> {
     let key =
-        keys::update(&state, &caller, &path.id, &path.key_id, body.label.as_deref(), body.roles.as_deref()).await?;
+        keys::update(&state.app, &caller, &path.id, &path.key_id, body.label.as_deref(), body.roles.as_deref()).await?;
     Ok(Json(KeyEnvelope { key: key.into() }))
 }
 
@@ -229,7 +229,7 @@ async fn update(
     )
 )]
 async fn delete(State(state): State<AppState>, caller: Caller, Path(path): Path<KeyPath>) -> ApiResult<Json<Deleted>> {
-    keys::delete(&state, &caller, &path.id, &path.key_id).await?;
+    keys::delete(&state.app, &caller, &path.id, &path.key_id).await?;
     Ok(Json(Deleted::new("The key was deleted.")))
 }
 
@@ -254,7 +254,7 @@ async fn regenerate(
     caller: Caller,
     Path(path): Path<KeyPath>,
 ) -> ApiResult<Json<KeyEnvelope<NewKeyView>>> {
-    let (key, value) = keys::regenerate(&state, &caller, &path.id, &path.key_id).await?;
+    let (key, value) = keys::regenerate(&state.app, &caller, &path.id, &path.key_id).await?;
     Ok(Json(KeyEnvelope { key: NewKeyView::new(key, value) }))
 }
 
@@ -311,7 +311,7 @@ async fn verify(
     Path(path): Path<ProjectPath>,
     Json(body): Json<VerifyKey>,
 ) -> ApiResult<Json<Verification>> {
-    let verdict = keys::verify(&state, &caller, &path.id, &body.key, body.key_id.as_deref(), from.bucket()).await?;
+    let verdict = keys::verify(&state.app, &caller, &path.id, &body.key, body.key_id.as_deref(), from.bucket()).await?;
     Ok(Json(match verdict {
         keys::Verdict::Valid(k) => Verification {
             is_valid: true,

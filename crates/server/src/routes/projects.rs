@@ -18,9 +18,9 @@ use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
 use crate::openapi::{AccessErrors, ErrorBody, SettingsErrorBody, SlugErrorBody};
-use crate::services::projects::{self, Changes, SettingsEdit};
-use crate::services::slugs;
 use crate::state::AppState;
+use basic_admin_app::services::projects::{self, Changes, SettingsEdit};
+use basic_admin_app::services::slugs;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -77,7 +77,7 @@ struct ListedProject {
     )
 )]
 async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Data<Vec<ListedProject>>>> {
-    let data = projects::list(&state, &caller)
+    let data = projects::list(&state.app, &caller)
         .await?
         .into_iter()
         .map(|p| ListedProject {
@@ -135,7 +135,7 @@ async fn create(
     caller: Caller,
     Json(body): Json<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<Data<CreatedProject>>)> {
-    let project = projects::create(&state, &caller, &body.name, &body.team_id, body.slug.as_deref()).await?;
+    let project = projects::create(&state.app, &caller, &body.name, &body.team_id, body.slug.as_deref()).await?;
     let data =
         CreatedProject { id: project.id, name: project.name, slug: project.slug, created_at: project.created_at };
     Ok((StatusCode::CREATED, Json(Data { data })))
@@ -157,7 +157,7 @@ async fn slug_available(
     Query(query): Query<SlugQuery>,
 ) -> ApiResult<Json<SlugAvailability>> {
     let slug = slugs::parse(&query.required()?)?;
-    Ok(Json(SlugAvailability { available: !state.store.project_slug_taken(slug.as_str()).await? }))
+    Ok(Json(SlugAvailability { available: !state.app.store.project_slug_taken(slug.as_str()).await? }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -210,7 +210,7 @@ async fn get(
     caller: Caller,
     Path(path): Path<ProjectPath>,
 ) -> ApiResult<Json<Data<ProjectView>>> {
-    Ok(Json(Data { data: projects::get(&state, &caller, &path.id).await?.into() }))
+    Ok(Json(Data { data: projects::get(&state.app, &caller, &path.id).await?.into() }))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -258,7 +258,7 @@ async fn update(
 ) -> ApiResult<Json<Data<ProjectView>>> {
     let d = body.data;
     let changes = Changes { name: d.name, slug: d.slug, website: d.website, profile: d.profile };
-    Ok(Json(Data { data: projects::update(&state, &caller, &path.id, changes).await?.into() }))
+    Ok(Json(Data { data: projects::update(&state.app, &caller, &path.id, changes).await?.into() }))
 }
 
 /// Delete a project
@@ -282,7 +282,7 @@ async fn delete(
     caller: Caller,
     Path(path): Path<ProjectPath>,
 ) -> ApiResult<Json<Deleted>> {
-    projects::delete(&state, &caller, &path.id).await?;
+    projects::delete(&state.app, &caller, &path.id).await?;
     Ok(Json(Deleted::new("The project was deleted.")))
 }
 
@@ -322,7 +322,7 @@ struct PublicProfile {
     )
 )]
 async fn profile(State(state): State<AppState>, Path(path): Path<ProjectPath>) -> ApiResult<Json<Data<PublicProfile>>> {
-    let p = projects::public(&state, &path.id).await?;
+    let p = projects::public(&state.app, &path.id).await?;
     let data = PublicProfile {
         auth: AuthSettings { redirect_uris: settings::redirect_uris(&p.settings) },
         id: p.id,
@@ -372,7 +372,7 @@ async fn get_settings(
     caller: Caller,
     Path(path): Path<ProjectPath>,
 ) -> ApiResult<Json<Data<Value>>> {
-    Ok(Json(Data { data: projects::settings(&state, &caller, &path.id).await? }))
+    Ok(Json(Data { data: projects::settings(&state.app, &caller, &path.id).await? }))
 }
 
 /// Update project settings
@@ -397,7 +397,8 @@ async fn patch_settings(
     Path(path): Path<ProjectPath>,
     Json(body): Json<Map<String, Value>>,
 ) -> ApiResult<Json<Data<Value>>> {
-    let data = projects::change_settings(&state, &caller, &path.id, &Value::Object(body), SettingsEdit::Add).await?;
+    let data =
+        projects::change_settings(&state.app, &caller, &path.id, &Value::Object(body), SettingsEdit::Add).await?;
     Ok(Json(Data { data }))
 }
 
@@ -423,6 +424,7 @@ async fn delete_settings(
     Path(path): Path<ProjectPath>,
     Json(body): Json<Map<String, Value>>,
 ) -> ApiResult<Json<Data<Value>>> {
-    let data = projects::change_settings(&state, &caller, &path.id, &Value::Object(body), SettingsEdit::Remove).await?;
+    let data =
+        projects::change_settings(&state.app, &caller, &path.id, &Value::Object(body), SettingsEdit::Remove).await?;
     Ok(Json(Data { data }))
 }

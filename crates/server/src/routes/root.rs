@@ -28,7 +28,7 @@ pub struct RootStatus {
 /// Root route - check if server is alive
 #[utoipa::path(get, path = "/", responses((status = 200, description = "The server is up", body = RootStatus)))]
 async fn root(State(state): State<AppState>) -> Json<RootStatus> {
-    let db_conn = matches!(tokio::time::timeout(DB_CHECK_TIMEOUT, state.store.ping()).await, Ok(Ok(())));
+    let db_conn = matches!(tokio::time::timeout(DB_CHECK_TIMEOUT, state.app.store.ping()).await, Ok(Ok(())));
     Json(RootStatus {
         root: true,
         env: state.config.env.clone(),

@@ -16,12 +16,12 @@ use uuid::Uuid;
 use super::cached_documents;
 use super::{Data, ProjectPath};
 use crate::auth::Caller;
-use crate::cache::Document;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
 use crate::openapi::{AccessErrors, ErrorBody};
-use crate::services::schemas::{self, Versions};
 use crate::state::AppState;
+use basic_admin_app::cache::Document;
+use basic_admin_app::services::schemas::{self, Versions};
 
 /// How long clients and proxies may reuse a schema read: short, so that a
 /// publish shows within seconds; `ETag` makes revalidation cheap.
@@ -94,18 +94,18 @@ async fn read(
     let versions = Versions::parse(query.version.as_deref())?;
     // The latest version is what every app reads when it starts: from memory.
     let cacheable = matches!(versions, Versions::Latest).then(|| Uuid::try_parse(&path.id).ok()).flatten();
-    if let Some(hit) = cacheable.and_then(|id| state.caches.document(id, Document::LatestSchema)) {
+    if let Some(hit) = cacheable.and_then(|id| state.app.caches.document(id, Document::LatestSchema)) {
         return Ok(cached_documents::answer(&headers, hit.body.clone(), &hit.etag, CACHE_CONTROL_VALUE));
     }
-    let generation = state.caches.generation();
+    let generation = state.app.caches.generation();
     let all = matches!(versions, Versions::All);
-    let found = schemas::read(&state, &path.id, versions).await?;
+    let found = schemas::read(&state.app, &path.id, versions).await?;
     let count = all.then_some(found.len());
     let body = serde_json::to_vec(&SchemaList { data: found.into_iter().map(Into::into).collect(), count })
         .map_err(crate::error::ApiError::internal)?;
     let etag = cached_documents::etag(&body);
     if let Some(id) = cacheable {
-        state.caches.put_document(id, Document::LatestSchema, body.clone(), etag.clone(), generation);
+        state.app.caches.put_document(id, Document::LatestSchema, body.clone(), etag.clone(), generation);
     }
     Ok(cached_documents::answer(&headers, body, &etag, CACHE_CONTROL_VALUE))
 }
@@ -153,7 +153,7 @@ async fn publish(
     Path(path): Path<ProjectPath>,
     Json(body): Json<SchemaBody>,
 ) -> ApiResult<Json<Data<SchemaView>>> {
-    let published = schemas::publish(&state, &caller, &path.id, body.schema).await?;
+    let published = schemas::publish(&state.app, &caller, &path.id, body.schema).await?;
     Ok(Json(Data { data: published.into() }))
 }
 
@@ -183,7 +183,7 @@ async fn patch(
     Path(path): Path<ProjectPath>,
     Json(body): Json<SchemaBody>,
 ) -> ApiResult<Json<Data<SchemaView>>> {
-    let published = schemas::patch(&state, &caller, &path.id, body.schema).await?;
+    let published = schemas::patch(&state.app, &caller, &path.id, body.schema).await?;
     Ok(Json(Data { data: published.into() }))
 }
 
@@ -249,7 +249,7 @@ async fn generate(
     Json(body): Json<GenerateBody>,
 ) -> ApiResult<Json<Suggestion>> {
     let schema =
-        schemas::suggest(&state, &caller, &path.id, &body.prompt, body.project_id.as_deref(), body.schema.as_ref())
+        schemas::suggest(&state.app, &caller, &path.id, &body.prompt, body.project_id.as_deref(), body.schema.as_ref())
             .await?;
     Ok(Json(Suggestion { success: true, schema }))
 }

@@ -17,9 +17,9 @@ use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
 use crate::openapi::{AccessErrors, ErrorBody, SlugErrorBody};
-use crate::services::slugs;
-use crate::services::teams::{self, NewInvite};
 use crate::state::AppState;
+use basic_admin_app::services::slugs;
+use basic_admin_app::services::teams::{self, NewInvite};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -65,7 +65,7 @@ struct TeamSummary {
     )
 )]
 async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Data<Vec<TeamSummary>>>> {
-    let teams = teams::list(&state, &caller).await?;
+    let teams = teams::list(&state.app, &caller).await?;
     let data = teams
         .into_iter()
         .map(|t| TeamSummary {
@@ -124,7 +124,7 @@ async fn create(
     caller: Caller,
     Json(body): Json<CreateTeam>,
 ) -> ApiResult<(StatusCode, Json<Data<CreatedTeam>>)> {
-    let team = teams::create(&state, &caller, &body.name, &body.slug).await?;
+    let team = teams::create(&state.app, &caller, &body.name, &body.slug).await?;
     let owner = caller.developer()?.account_id;
     let data = CreatedTeam { id: team.id, name: team.name, slug: team.slug, owner, created_at: team.created_at };
     Ok((StatusCode::CREATED, Json(Data { data })))
@@ -146,7 +146,7 @@ async fn slug_available(
     Query(query): Query<SlugQuery>,
 ) -> ApiResult<Json<SlugAvailability>> {
     let slug = slugs::parse(&query.required()?)?;
-    Ok(Json(SlugAvailability { available: !state.store.team_slug_taken(slug.as_str()).await? }))
+    Ok(Json(SlugAvailability { available: !state.app.store.team_slug_taken(slug.as_str()).await? }))
 }
 
 /// A member's label, or their role's own name: never null, since clients
@@ -269,7 +269,7 @@ async fn get(
     caller: Caller,
     Path(path): Path<TeamPath>,
 ) -> ApiResult<Json<Data<TeamDetailView>>> {
-    let detail = teams::get(&state, &caller, &path.team_id).await?;
+    let detail = teams::get(&state.app, &caller, &path.team_id).await?;
     let data = TeamDetailView {
         id: detail.team.id,
         name: detail.team.name,
@@ -329,8 +329,9 @@ async fn update(
     Path(path): Path<TeamPath>,
     Json(body): Json<UpdateTeam>,
 ) -> ApiResult<Json<Data<TeamView>>> {
-    let team: Team = teams::update(&state, &caller, &path.team_id, body.name.as_deref(), body.slug.as_deref()).await?;
-    let owner_id = teams::owner_of(&state, team.id).await?;
+    let team: Team =
+        teams::update(&state.app, &caller, &path.team_id, body.name.as_deref(), body.slug.as_deref()).await?;
+    let owner_id = teams::owner_of(&state.app, team.id).await?;
     let data = TeamView { id: team.id, name: team.name, slug: team.slug, owner_id, created_at: team.created_at };
     Ok(Json(Data { data }))
 }
@@ -353,7 +354,7 @@ async fn update(
     )
 )]
 async fn delete(State(state): State<AppState>, caller: Caller, Path(path): Path<TeamPath>) -> ApiResult<Json<Deleted>> {
-    teams::delete(&state, &caller, &path.team_id).await?;
+    teams::delete(&state.app, &caller, &path.team_id).await?;
     Ok(Json(Deleted::new("The team was deleted.")))
 }
 
@@ -375,7 +376,7 @@ async fn members(
     caller: Caller,
     Path(path): Path<TeamPath>,
 ) -> ApiResult<Json<Data<Vec<MemberView>>>> {
-    let members = teams::members(&state, &caller, &path.team_id).await?;
+    let members = teams::members(&state.app, &caller, &path.team_id).await?;
     Ok(Json(Data { data: members.into_iter().map(Into::into).collect() }))
 }
 
@@ -444,7 +445,8 @@ async fn update_member(
 ) -> ApiResult<Json<Data<MembershipView>>> {
     let role_name = body.role_name.as_ref().map(|n| n.as_deref());
     let member =
-        teams::update_member(&state, &caller, &path.team_id, &path.member_id, body.roles.as_deref(), role_name).await?;
+        teams::update_member(&state.app, &caller, &path.team_id, &path.member_id, body.roles.as_deref(), role_name)
+            .await?;
     Ok(Json(Data { data: member.into() }))
 }
 
@@ -470,7 +472,7 @@ async fn remove_member(
     caller: Caller,
     Path(path): Path<MemberPath>,
 ) -> ApiResult<Json<Success>> {
-    teams::remove_member(&state, &caller, &path.team_id, &path.member_id).await?;
+    teams::remove_member(&state.app, &caller, &path.team_id, &path.member_id).await?;
     Ok(Json(Success::yes()))
 }
 
@@ -494,7 +496,7 @@ async fn invites(
     caller: Caller,
     Path(path): Path<TeamPath>,
 ) -> ApiResult<Json<Data<Vec<InviteView>>>> {
-    let invites = teams::invites(&state, &caller, &path.team_id).await?;
+    let invites = teams::invites(&state.app, &caller, &path.team_id).await?;
     Ok(Json(Data { data: invites.into_iter().map(Into::into).collect() }))
 }
 
@@ -564,7 +566,7 @@ async fn invite(
         role_name: body.role_name.as_deref(),
         expires_at: body.expires_at,
     };
-    let (invite, token) = teams::invite(&state, &caller, &path.team_id, new).await?;
+    let (invite, token) = teams::invite(&state.app, &caller, &path.team_id, new).await?;
     let data = CreatedInvite {
         id: invite.id,
         team_id: invite.team_id,
@@ -605,7 +607,7 @@ async fn delete_invite(
     caller: Caller,
     Path(path): Path<InvitePath>,
 ) -> ApiResult<Json<Success>> {
-    teams::delete_invite(&state, &caller, &path.team_id, &path.invite_id).await?;
+    teams::delete_invite(&state.app, &caller, &path.team_id, &path.invite_id).await?;
     Ok(Json(Success::yes()))
 }
 
@@ -641,6 +643,6 @@ async fn accept_invite(
     caller: Caller,
     Json(body): Json<AcceptInvite>,
 ) -> ApiResult<Json<Data<MembershipView>>> {
-    let member = teams::accept(&state, &caller, &body.invite_id, body.token.as_deref()).await?;
+    let member = teams::accept(&state.app, &caller, &body.invite_id, body.token.as_deref()).await?;
     Ok(Json(Data { data: member.into() }))
 }

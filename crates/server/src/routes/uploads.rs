@@ -22,8 +22,8 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::openapi::{AccessErrors, ErrorBody};
-use crate::services::uploads::{self, Kind};
 use crate::state::AppState;
+use basic_admin_app::services::uploads::{self, Kind};
 
 /// Room for the largest image and the multipart framing around it.
 const BODY_LIMIT: usize = 11 * 1024 * 1024;
@@ -52,10 +52,10 @@ pub(crate) async fn file_part(mut form: Multipart, kind: Kind) -> ApiResult<Byte
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE { uploads::too_large(kind) } else { unreadable(e) }
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE { uploads::too_large(kind).into() } else { unreadable(e) }
         })? {
             if bytes.len() + chunk.len() > kind.max_bytes() {
-                return Err(uploads::too_large(kind));
+                return Err(uploads::too_large(kind).into());
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -137,9 +137,9 @@ async fn upload_icon(
     Path(path): Path<ProjectPath>,
     form: Multipart,
 ) -> ApiResult<Json<IconUploaded>> {
-    let grant = uploads::may_upload(&state, &caller, &path.id).await?;
+    let grant = uploads::may_upload(&state.app, &caller, &path.id).await?;
     let bytes = file_part(form, Kind::Icon).await?;
-    let icon_url = uploads::upload(&state, grant, Kind::Icon, bytes).await?;
+    let icon_url = uploads::upload(&state.app, grant, Kind::Icon, bytes).await?;
     Ok(Json(IconUploaded { success: true, icon_url }))
 }
 
@@ -165,14 +165,14 @@ async fn upload_background(
     Path(path): Path<ProjectPath>,
     form: Multipart,
 ) -> ApiResult<Json<BackgroundUploaded>> {
-    let grant = uploads::may_upload(&state, &caller, &path.id).await?;
+    let grant = uploads::may_upload(&state.app, &caller, &path.id).await?;
     let bytes = file_part(form, Kind::Background).await?;
-    let background_url = uploads::upload(&state, grant, Kind::Background, bytes).await?;
+    let background_url = uploads::upload(&state.app, grant, Kind::Background, bytes).await?;
     Ok(Json(BackgroundUploaded { success: true, background_url }))
 }
 
 async fn remove(state: &AppState, caller: &Caller, project: &str, kind: Kind) -> ApiResult<Json<Removed>> {
-    uploads::delete(state, caller, project, kind).await?;
+    uploads::delete(&state.app, caller, project, kind).await?;
     Ok(Json(Removed::new(format!("The project's {} was deleted.", kind.name()))))
 }
 
@@ -272,10 +272,10 @@ async fn list(
     caller: Caller,
     Path(path): Path<ProjectPath>,
 ) -> ApiResult<Json<ImageList>> {
-    let found = uploads::list(&state, &caller, &path.id).await?;
+    let found = uploads::list(&state.app, &caller, &path.id).await?;
     let view = |kind: Kind| {
         found.iter().find(|u| u.kind == kind.name()).map(|u: &Upload| {
-            let url = Some(uploads::file_url(&state, &u.object_key));
+            let url = Some(uploads::file_url(&state.app, &u.object_key));
             ImageView {
                 icon_url: if kind == Kind::Icon { url.clone() } else { None },
                 background_url: if kind == Kind::Background { url } else { None },
@@ -303,15 +303,15 @@ async fn file(State(state): State<AppState>, headers: HeaderMap, Path(path): Pat
     {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
-    let total = uploads::file_size(&state, &path).await?;
+    let total = uploads::file_size(&state.app, &path).await?;
     let Some(range) = headers.get(RANGE).and_then(|v| v.to_str().ok()) else {
-        let whole = uploads::file_bytes(&state, &path, None).await?;
+        let whole = uploads::file_bytes(&state.app, &path, None).await?;
         let length = [(CONTENT_LENGTH, HeaderValue::from(total))];
         return Ok((common, length, Body::from_stream(whole)).into_response());
     };
     match byte_range(range, total) {
         Some((start, end)) => {
-            let part = uploads::file_bytes(&state, &path, Some(start..end + 1)).await?;
+            let part = uploads::file_bytes(&state.app, &path, Some(start..end + 1)).await?;
             let content_range =
                 HeaderValue::from_str(&format!("bytes {start}-{end}/{total}")).map_err(ApiError::internal)?;
             let length = [(CONTENT_LENGTH, HeaderValue::from(end + 1 - start))];

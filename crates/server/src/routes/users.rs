@@ -17,9 +17,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::openapi::{AccessErrors, ErrorBody};
 use crate::rate_limit::{Group, limited};
-use crate::services::items;
-use crate::services::users;
 use crate::state::AppState;
+use basic_admin_app::services::items;
+use basic_admin_app::services::users;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -103,7 +103,7 @@ async fn connect(
     Path(path): Path<ProjectPath>,
     Json(body): Json<ConnectBody>,
 ) -> ApiResult<Json<Connected>> {
-    let user = users::connect(&state, &path.id, &body.token, from.bucket()).await?;
+    let user = users::connect(&state.app, &path.id, &body.token, from.bucket()).await?;
     Ok(Json(Connected { ok: true, user_did: user.user_did, pds_url: user.pds_url }))
 }
 
@@ -126,7 +126,7 @@ async fn list(
     caller: Caller,
     Path(path): Path<ProjectPath>,
 ) -> ApiResult<Json<Data<Vec<UserView>>>> {
-    let found = users::list(&state, &caller, &path.id).await?;
+    let found = users::list(&state.app, &caller, &path.id).await?;
     Ok(Json(Data { data: found.into_iter().map(UserView::from).collect() }))
 }
 
@@ -170,7 +170,7 @@ async fn stats(
     caller: Caller,
     Path(path): Path<ProjectPath>,
 ) -> ApiResult<Json<StatsView>> {
-    let s = users::stats(&state, &caller, &path.id).await?;
+    let s = users::stats(&state.app, &caller, &path.id).await?;
     let series = s.series.into_iter().map(|(date, active_users)| DayActivity { date, active_users }).collect();
     Ok(Json(StatsView { total: s.total, dau: s.dau, wau: s.wau, mau: s.mau, series }))
 }
@@ -203,7 +203,7 @@ async fn get(
     caller: Caller,
     Path(path): Path<UserPath>,
 ) -> ApiResult<Json<Data<UserView>>> {
-    let user = users::get(&state, &caller, &path.id, &path.user_id).await?;
+    let user = users::get(&state.app, &caller, &path.id, &path.user_id).await?;
     Ok(Json(Data { data: user.into() }))
 }
 
@@ -238,7 +238,7 @@ async fn update(
     Json(body): Json<MetaChange>,
 ) -> ApiResult<Json<Data<UserView>>> {
     let meta = body.meta.ok_or_else(|| ApiError::bad_request("missing_meta", "Give the changes in `meta`."))?;
-    let user = users::update_meta(&state, &caller, &path.id, &path.user_id, &meta).await?;
+    let user = users::update_meta(&state.app, &caller, &path.id, &path.user_id, &meta).await?;
     Ok(Json(Data { data: user.into() }))
 }
 
@@ -257,7 +257,7 @@ async fn update(
     )
 )]
 async fn delete(State(state): State<AppState>, caller: Caller, Path(path): Path<UserPath>) -> ApiResult<Json<Removed>> {
-    users::delete(&state, &caller, &path.id, &path.user_id).await?;
+    users::delete(&state.app, &caller, &path.id, &path.user_id).await?;
     Ok(Json(Removed::new("The user and their data were removed from the project.")))
 }
 
@@ -326,8 +326,8 @@ async fn list_items(
     Path(p): Path<TablePath>,
     Query(q): Query<ItemsQuery>,
 ) -> ApiResult<Json<ItemsPage>> {
-    let t = items::table(&state, &caller, &p.id, &p.user_id, &p.table_id, Action::ReadData).await?;
-    let page = items::list(&t, &state, q.limit, q.cursor.as_deref(), q.id.as_deref()).await?;
+    let t = items::table(&state.app, &caller, &p.id, &p.user_id, &p.table_id, Action::ReadData).await?;
+    let page = items::list(&t, &state.app, q.limit, q.cursor.as_deref(), q.id.as_deref()).await?;
     Ok(Json(ItemsPage { data: page.items.iter().map(items::record).collect(), next_cursor: page.next_cursor }))
 }
 
@@ -384,8 +384,8 @@ async fn create_item(
     Path(p): Path<TablePath>,
     Json(body): Json<ItemBody>,
 ) -> ApiResult<Json<Record>> {
-    let t = items::table(&state, &caller, &p.id, &p.user_id, &p.table_id, Action::WriteData).await?;
-    let item = items::create(&t, &state, body.value()?).await?;
+    let t = items::table(&state.app, &caller, &p.id, &p.user_id, &p.table_id, Action::WriteData).await?;
+    let item = items::create(&t, &state.app, body.value()?).await?;
     Ok(Json(Record { data: items::record(&item) }))
 }
 
@@ -403,8 +403,8 @@ async fn create_item(
     )
 )]
 async fn get_item(State(state): State<AppState>, caller: Caller, Path(p): Path<ItemPath>) -> ApiResult<Json<Record>> {
-    let t = items::table(&state, &caller, &p.id, &p.user_id, &p.table_id, Action::ReadData).await?;
-    let item = items::get(&t, &state, &p.item_id).await?;
+    let t = items::table(&state.app, &caller, &p.id, &p.user_id, &p.table_id, Action::ReadData).await?;
+    let item = items::get(&t, &state.app, &p.item_id).await?;
     Ok(Json(Record { data: items::record(&item) }))
 }
 
@@ -471,11 +471,11 @@ async fn change_item(
     body: ItemBody,
     how: Change,
 ) -> ApiResult<Json<Record>> {
-    let t = items::table(state, caller, &p.id, &p.user_id, &p.table_id, Action::WriteData).await?;
+    let t = items::table(&state.app, caller, &p.id, &p.user_id, &p.table_id, Action::WriteData).await?;
     let value = body.value()?;
     let item = match how {
-        Change::Patch => items::patch(&t, state, &p.item_id, value).await?,
-        Change::Replace => items::replace(&t, state, &p.item_id, value).await?,
+        Change::Patch => items::patch(&t, &state.app, &p.item_id, value).await?,
+        Change::Replace => items::replace(&t, &state.app, &p.item_id, value).await?,
     };
     Ok(Json(Record { data: items::record(&item) }))
 }
@@ -498,7 +498,7 @@ async fn delete_item(
     caller: Caller,
     Path(p): Path<ItemPath>,
 ) -> ApiResult<Json<Success>> {
-    let t = items::table(&state, &caller, &p.id, &p.user_id, &p.table_id, Action::WriteData).await?;
-    items::delete(&t, &state, &p.item_id).await?;
+    let t = items::table(&state.app, &caller, &p.id, &p.user_id, &p.table_id, Action::WriteData).await?;
+    items::delete(&t, &state.app, &p.item_id).await?;
     Ok(Json(Success::yes()))
 }

@@ -92,7 +92,7 @@ async fn compare_schema(
     axum::extract::State(state): axum::extract::State<AppState>,
     Json(body): Json<SchemaBody>,
 ) -> ApiResult<Json<basic_admin_core::schema::Comparison>> {
-    Ok(Json(crate::services::schemas::compare(&state, body.schema).await?))
+    Ok(Json(basic_admin_app::services::schemas::compare(&state.app, body.schema).await?))
 }
 
 /// Verify update schema
@@ -115,5 +115,5 @@ async fn verify_update_schema(
     axum::extract::State(state): axum::extract::State<AppState>,
     Json(body): Json<SchemaBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(crate::services::schemas::verify(&state, body.schema).await?))
+    Ok(Json(basic_admin_app::services::schemas::verify(&state.app, body.schema).await?))
 }

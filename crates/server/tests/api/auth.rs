@@ -80,7 +80,7 @@ async fn userinfo(app: &TestApp, token: &str) -> (u16, Value) {
 
 /// A project whose app signs its users in here, with these redirect URIs.
 async fn seed_project(app: &TestApp, redirect_uris: &[&str]) -> Uuid {
-    let store = &app.state.store;
+    let store = &app.state.app.store;
     let owner = store
         .create_account(NewAccount {
             id: Uuid::new_v4(),
@@ -476,7 +476,7 @@ async fn forms_need_their_csrf_token(app: TestApp) {
         .await;
     assert_eq!(forged.status, 400);
     assert!(forged.body.contains("expired"));
-    assert!(app.state.store.account_by_email("csrf@example.com").await.unwrap().is_none(), "nothing was created");
+    assert!(app.state.app.store.account_by_email("csrf@example.com").await.unwrap().is_none(), "nothing was created");
 }
 
 async fn sign_up_checks_its_fields(app: TestApp) {
@@ -543,13 +543,13 @@ async fn expired_access_tokens_are_401s(app: TestApp) {
     let tokens = flows::developer_tokens(&app, "expiry@example.com").await;
     assert_eq!(tokens["expires_in"], 1);
     let access = tokens["access_token"].as_str().unwrap();
-    let mut claims: basic_admin_server::auth::claims::AccessClaims =
+    let mut claims: basic_admin_app::auth::claims::AccessClaims =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(access.split('.').nth(1).unwrap()).unwrap()).unwrap();
     assert_eq!(claims.exp - claims.iat, 1);
     // The same token as it will be once its time (and the leeway for clock skew) is over.
     claims.exp -= 120;
     claims.iat -= 120;
-    let expired = app.state.keys.sign("at+jwt", &claims).await;
+    let expired = app.state.app.keys.sign("at+jwt", &claims).await;
     let (status, body) = userinfo(&app, &expired).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
     assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
@@ -635,7 +635,7 @@ fn kid(token: &Value) -> String {
 
 async fn nodes_share_keys_and_rotations_reach_them_all(a: TestApp) {
     // The first node makes the first key (in the background) before the second starts.
-    a.state.keys.jwks().await;
+    a.state.app.keys.jwks().await;
     let b = a.sibling(Setup::default()).await;
     assert_eq!(jwks_kids(&a).await, jwks_kids(&b).await, "one key set for every node");
     let before = flows::developer_tokens(&a, "nodes@example.com").await;
@@ -643,8 +643,8 @@ async fn nodes_share_keys_and_rotations_reach_them_all(a: TestApp) {
 
     // `basic-admin keys rotate`, then node B's periodic reload.
     let new_kid =
-        basic_admin_server::signing_keys::KeyRing::rotate(&*b.state.store, &b.state.master_key).await.unwrap();
-    b.state.keys.reload().await.unwrap();
+        basic_admin_app::signing_keys::KeyRing::rotate(&*b.state.app.store, &b.state.app.master_key).await.unwrap();
+    b.state.app.keys.reload().await.unwrap();
     let after = flows::developer_tokens(&b, "nodes2@example.com").await;
     assert_eq!(kid(&after), new_kid, "B signs with the new key");
     assert_ne!(kid(&before), new_kid);

@@ -297,7 +297,7 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
         false => AppData { user_did: String::new(), item: Uuid::nil() },
     };
     let mut invite = place.invite;
-    let invite_token = basic_admin_server::crypto::random_token();
+    let invite_token = basic_admin_app::crypto::random_token();
     if row.path == "/team/accept-invite" {
         // An invite made out to this caller, with its token.
         if let Some(actor) = people.actor(who) {
@@ -314,9 +314,9 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
                 created_at: now,
                 expires_at: now + chrono::Duration::days(1),
                 accepted_at: None,
-                token_hash: Some(basic_admin_server::crypto::token_hash(&invite_token)),
+                token_hash: Some(basic_admin_app::crypto::token_hash(&invite_token)),
             };
-            app.state.store.create_invite(made_out).await.unwrap();
+            app.state.app.store.create_invite(made_out).await.unwrap();
         }
     }
     // Keys of a place without a project are keys of another place's.

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use basic_admin_server::signing_keys::KeyRing;
+use basic_admin_app::signing_keys::KeyRing;
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, Setup, TestApp, TestDb, http, json};
@@ -98,7 +98,7 @@ async fn three_nodes_behave_as_one() {
 
     // A key rotation (as `basic-admin keys rotate` does) is honoured everywhere:
     // tokens of the new key verify on every node, those of the old one still do.
-    let kid = KeyRing::rotate(&*c.state.store, &c.state.master_key).await.unwrap();
+    let kid = KeyRing::rotate(&*c.state.app.store, &c.state.app.master_key).await.unwrap();
     let signed_with = |node: &TestApp| {
         let (node, owner_id, kid) = (node.state.clone(), people.owner.id, kid.clone());
         async move {

@@ -9,9 +9,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use basic_admin_app::auth::accounts::{self, SignUp};
 use basic_admin_core::oauth::CLI_CLIENT_ID;
 use basic_admin_server::App;
-use basic_admin_server::auth::accounts::{self, SignUp};
 use basic_admin_server::config::{Config, Flags};
 use basic_admin_server::state::AppState;
 use rand::Rng as _;
@@ -80,8 +80,8 @@ pub async fn seed(remote: &Remote, state: &AppState) -> Seeded {
         name: "Crash".into(),
         password: "a long enough password".into(),
     };
-    let developer = accounts::create(&*state.store, account("dev@crash.test")).await.unwrap();
-    let user = accounts::create(&*state.store, account("user@crash.test")).await.unwrap();
+    let developer = accounts::create(&*state.app.store, account("dev@crash.test")).await.unwrap();
+    let user = accounts::create(&*state.app.store, account("user@crash.test")).await.unwrap();
     let token = world::sign(state, developer.id, "profile admin", CLI_CLIENT_ID).await;
     let (_, team) = remote.call(&token, "POST", "/team", Some(json!({"name": "Crash", "slug": "crash"}))).await;
     let team = team["data"]["id"].as_str().unwrap().to_owned();
@@ -146,7 +146,7 @@ async fn crash_loop(backend: Backend) {
     eprintln!("crash safety ({backend:?}): {CRASHES} kills, {acknowledged} acknowledged writes checked after each");
     app.stop_background();
     drop(server);
-    state.store.close().await;
+    state.app.store.close().await;
 }
 
 // The writers write until the server stops answering.
@@ -354,7 +354,7 @@ async fn the_server_recovers_when_postgresql_restarts() {
     let remote = server.remote();
     let seeded = seed(&remote, &state).await;
     app.stop_background();
-    state.store.close().await;
+    state.app.store.close().await;
     let keys = format!("/project/{}/key", seeded.project);
     let make_key =
         |label: &str| remote.call(&seeded.token, "POST", &keys, Some(json!({"label": label, "roles": "read"})));

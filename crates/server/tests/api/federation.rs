@@ -3,8 +3,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use basic_admin_app::services::federation;
 use basic_admin_core::did;
-use basic_admin_server::services::federation;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -60,10 +60,15 @@ async fn the_did_document_resolves_and_verifies_service_tokens(app: TestApp) {
 
     // A service token verifies with the published key.
     let lifetime = chrono::Duration::seconds(60);
-    let token =
-        federation::service_token(&app.state, place.project, "did:web:pds.example", Some("com.example.read"), lifetime)
-            .await
-            .unwrap();
+    let token = federation::service_token(
+        &app.state.app,
+        place.project,
+        "did:web:pds.example",
+        Some("com.example.read"),
+        lifetime,
+    )
+    .await
+    .unwrap();
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!((header.alg, header.kid.as_deref()), (Algorithm::EdDSA, Some(key_id.as_str())));
     let key = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(&decoded[2..])).unwrap();

@@ -94,7 +94,7 @@ pub struct Remote {
 
 impl Remote {
     pub fn new(base: String) -> Self {
-        basic_admin_server::tls::install();
+        basic_admin_app::tls::install();
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { base, client }
     }
@@ -229,7 +229,7 @@ impl Drop for TestApp {
 
 /// An HTTP client for tests (with the TLS provider the server's own client uses).
 pub fn http() -> reqwest::Client {
-    basic_admin_server::tls::install();
+    basic_admin_app::tls::install();
     reqwest::Client::new()
 }
 

@@ -4,10 +4,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use basic_admin_app::crypto::seal;
+use basic_admin_app::services::federation;
+use basic_admin_app::signing_keys as keys;
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
-use basic_admin_server::crypto::seal;
-use basic_admin_server::services::federation;
-use basic_admin_server::signing_keys as keys;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -173,15 +173,15 @@ fn tokens_field<'a>(tokens: &'a serde_json::Value, field: &str) -> &'a str {
 async fn private_keys(dir: &std::path::Path, url: &str, project: Uuid) -> Vec<(String, Vec<u8>)> {
     let (app, state) = crate::crash::beside(dir, url).await;
     let mut found = Vec::new();
-    for key in state.store.signing_keys().await.unwrap() {
-        let der = seal::open(&state.master_key, keys::SEAL_PURPOSE, &key.sealed_private).unwrap();
+    for key in state.app.store.signing_keys().await.unwrap() {
+        let der = seal::open(&state.app.master_key, keys::SEAL_PURPOSE, &key.sealed_private).unwrap();
         found.push((format!("signing key {}", key.kid), der));
     }
-    let identity = state.store.identity_key(project).await.unwrap().expect("the project has an identity key");
-    let seed = seal::open(&state.master_key, &federation::seal_purpose(project), &identity.sealed_private).unwrap();
+    let identity = state.app.store.identity_key(project).await.unwrap().expect("the project has an identity key");
+    let seed = seal::open(&state.app.master_key, &federation::seal_purpose(project), &identity.sealed_private).unwrap();
     found.push(("project identity key".to_owned(), seed));
     app.stop_background();
-    state.store.close().await;
+    state.app.store.close().await;
     found
 }
 

@@ -159,14 +159,14 @@ async fn the_last_use_is_written_in_batches_and_at_shutdown(app: TestApp) {
     let here = format!("/project/{}", place.project);
     let (id, value) = new_key(&app, owner, place.project, "read", true).await;
     let key_id = Uuid::parse_str(&id).unwrap();
-    let last_used = || async { app.state.store.key_by_id(key_id).await.unwrap().unwrap().last_used };
+    let last_used = || async { app.state.app.store.key_by_id(key_id).await.unwrap().unwrap().last_used };
 
     let before = basic_admin_core::time::now();
     for _ in 0..3 {
         assert_eq!(with(&app, &value, "GET", &here, None).await.0, 200);
     }
     assert_eq!(last_used().await, None, "no write per request");
-    app.state.key_usage.flush(&*app.state.store).await;
+    app.state.app.key_usage.flush(&*app.state.app.store).await;
     let written = last_used().await.expect("written by the flush");
     assert!(written >= before);
     let (_, shown) = with(&app, &owner.token, "GET", &format!("{here}/key/{id}"), None).await;

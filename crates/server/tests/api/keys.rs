@@ -37,7 +37,7 @@ async fn keys_are_created_listed_changed_regenerated_and_deleted(app: TestApp) {
     let (status, shown) = call(&app, &people.member, "GET", &format!("{base}/{id}"), None).await;
     assert_eq!(status, 200);
     assert!(shown["key"].get("value").is_none());
-    let stored = app.state.store.key_by_id(uuid::Uuid::parse_str(&id).unwrap()).await.unwrap().unwrap();
+    let stored = app.state.app.store.key_by_id(uuid::Uuid::parse_str(&id).unwrap()).await.unwrap().unwrap();
     let secret = value.rsplit('_').next().unwrap();
     assert!(!String::from_utf8_lossy(&stored.secret_hash).contains(secret), "only a hash is kept");
 
@@ -56,7 +56,7 @@ async fn keys_are_created_listed_changed_regenerated_and_deleted(app: TestApp) {
         (regenerated["key"]["id"].as_str(), regenerated["key"]["roles"].as_str()),
         (Some(id.as_str()), Some("admin"))
     );
-    let restored = app.state.store.key_by_id(stored.id).await.unwrap().unwrap();
+    let restored = app.state.app.store.key_by_id(stored.id).await.unwrap().unwrap();
     assert_ne!(restored.secret_hash, stored.secret_hash, "the old secret's hash is gone");
 
     let (status, body) = call(&app, owner, "DELETE", &format!("{base}/{id}"), None).await;

@@ -215,10 +215,10 @@ async fn deleting_a_project_deletes_what_belongs_to_it(app: TestApp) {
     let team = team_of(&app, &owner, "cleaners").await;
     let id = project_in(&app, &owner, &team, "Doomed").await;
     let project_id = uuid::Uuid::parse_str(&id).unwrap();
-    assert!(app.state.store.project_by_id(project_id).await.unwrap().is_some());
+    assert!(app.state.app.store.project_by_id(project_id).await.unwrap().is_some());
     let (status, body) = call(&app, &owner.token, "DELETE", &format!("/project/{id}"), None).await;
     assert_eq!((status, body["message"].is_string()), (200, true));
-    assert!(app.state.store.project_by_id(project_id).await.unwrap().is_none());
+    assert!(app.state.app.store.project_by_id(project_id).await.unwrap().is_none());
     assert_eq!(call(&app, &owner.token, "GET", &format!("/project/{id}"), None).await.0, 404);
     assert_eq!(call(&app, &owner.token, "DELETE", &format!("/project/{id}"), None).await.0, 404);
     assert_eq!(json(app.get(&format!("/project/{id}/profile")).send().await.unwrap()).await.0, 404);

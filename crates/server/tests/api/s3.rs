@@ -87,7 +87,7 @@ async fn uploaded_files_land_in_the_bucket() {
     let storage = setup.flags.storage.clone().unwrap();
     let Some(db) = TestDb::create(Backend::Sqlite, "s3::files_in_the_bucket").await else { return };
     let app = TestApp::start(db, setup).await;
-    assert_eq!(app.state.blobs.kind, "s3");
+    assert_eq!(app.state.app.blobs.kind, "s3");
     let people = crate::world::people(&app).await;
     let place = crate::world::place(&app, &people, true).await;
     let png = image(3, 3, image::ImageFormat::Png);
@@ -99,6 +99,6 @@ async fn uploaded_files_land_in_the_bucket() {
     let inventory = get(format!("{endpoint}/moto-api/data.json")).await.text().await.unwrap();
     let key = format!("{}/{name}", prefix.split_once('/').unwrap().1);
     assert!(inventory.contains(&key), "{key} is not in the bucket");
-    assert_eq!(app.state.blobs.get(&name).await.unwrap().unwrap().to_vec(), png);
+    assert_eq!(app.state.app.blobs.get(&name).await.unwrap().unwrap().to_vec(), png);
     assert!(!std::path::Path::new(&app.state.config.data_dir).join("uploads").join("projects").exists());
 }

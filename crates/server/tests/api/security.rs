@@ -100,12 +100,12 @@ async fn public_keys_read_only_the_project_and_its_schema(app: TestApp) {
         label: "Old web key".into(),
         roles: "read,data:read".into(),
         is_private: false,
-        secret_hash: basic_admin_server::auth::api_keys::secret_hash(&presented),
+        secret_hash: basic_admin_app::auth::api_keys::secret_hash(&presented),
         created_at: now,
         updated_at: now,
         last_used: None,
     };
-    app.state.store.create_key(old).await.unwrap();
+    app.state.app.store.create_key(old).await.unwrap();
     let old = presented.reveal();
     assert_eq!(app.call(&old, "GET", &format!("/project/{}/user", place.project), None).await.0, 403);
     assert_eq!(app.call(&old, "GET", &format!("/project/{}", place.project), None).await.0, 403);
@@ -185,7 +185,7 @@ async fn invites_to_an_email_need_their_token(app: TestApp) {
     assert_eq!((status, body["error"].as_str()), (400, Some("invite_used")));
 
     // Invites made out to a username work as before, without a token.
-    let username = app.state.store.account_by_id(other.id).await.unwrap().unwrap().username.unwrap();
+    let username = app.state.app.store.account_by_id(other.id).await.unwrap().unwrap().username.unwrap();
     let (status, made) =
         app.call(owner, "POST", &invites, Some(json!({"username": username, "roles": "viewer"}))).await;
     assert_eq!(status, 201, "{made}");
@@ -211,7 +211,7 @@ async fn only_those_who_invite_see_pending_invites(app: TestApp) {
 async fn invites_are_throttled_per_account(app: TestApp) {
     let (people, place) = setting(&app).await;
     let invites = format!("/team/{}/invite", place.team);
-    let max = basic_admin_server::services::teams::MAX_INVITES_PER_HOUR;
+    let max = basic_admin_app::services::teams::MAX_INVITES_PER_HOUR;
     for i in 0..max {
         let body = json!({"email": format!("guest{i}@example.com"), "roles": "viewer"});
         assert_eq!(app.call(&people.admin.token, "POST", &invites, Some(body)).await.0, 201);

@@ -220,7 +220,7 @@ async fn invites_are_made_listed_accepted_and_deleted(app: TestApp) {
 
     // Invite by username, then withdraw it.
     let third = developer(&app, "third").await;
-    let username = app.state.store.account_by_id(third.id).await.unwrap().unwrap().username.unwrap();
+    let username = app.state.app.store.account_by_id(third.id).await.unwrap().unwrap().username.unwrap();
     let (status, created) = call(
         &app,
         &owner,

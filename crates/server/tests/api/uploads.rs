@@ -193,7 +193,7 @@ async fn uploads_are_judged_by_their_bytes(app: TestApp) {
 
 /// Files of the project in the file store.
 async fn stored_files(app: &TestApp, place: &Place) -> Vec<String> {
-    app.state.blobs.list(&format!("projects/{}", place.project.simple())).await.unwrap()
+    app.state.app.blobs.list(&format!("projects/{}", place.project.simple())).await.unwrap()
 }
 
 async fn an_upload_racing_a_delete_leaves_a_consistent_project(app: TestApp) {
@@ -239,21 +239,21 @@ async fn deleting_a_project_deletes_its_files(app: TestApp) {
 /// A file without a record (a crash between writing and recording it)
 /// is removed by the sweep once it is old enough; recorded files stay.
 async fn orphan_files_are_swept(app: TestApp) {
-    use basic_admin_server::services::uploads::sweep_orphans;
+    use basic_admin_app::services::uploads::sweep_orphans;
     let people = world::people(&app).await;
     let place = world::place(&app, &people, true).await;
     let png = image(4, 4, ImageFormat::Png);
     let (_, kept) = upload(&app, &people.owner.token, &place, "icon", "i.png", &png).await;
     let orphan = format!("projects/{}/icon-orphan.png", place.project.simple());
-    app.state.blobs.put(&orphan, png.clone().into()).await.unwrap();
+    app.state.app.blobs.put(&orphan, png.clone().into()).await.unwrap();
     assert_eq!(
-        sweep_orphans(&app.state, chrono::Duration::minutes(10)).await.unwrap(),
+        sweep_orphans(&app.state.app, chrono::Duration::minutes(10)).await.unwrap(),
         0,
         "young files may be in flight"
     );
     assert_eq!(stored_files(&app, &place).await.len(), 2);
     // With the age limit in the future, every unrecorded file is old enough.
-    assert_eq!(sweep_orphans(&app.state, chrono::Duration::minutes(-1)).await.unwrap(), 1);
+    assert_eq!(sweep_orphans(&app.state.app, chrono::Duration::minutes(-1)).await.unwrap(), 1);
     let left = stored_files(&app, &place).await;
     assert_eq!(left.len(), 1);
     assert!(kept["icon_url"].as_str().unwrap().ends_with(&left[0]), "{left:?}");

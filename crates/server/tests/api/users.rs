@@ -135,9 +135,9 @@ async fn history(app: &TestApp, project: Uuid, users: &[(&str, &[i64])]) {
             scopes: "openid".into(),
             at: first.and_hms_opt(12, 0, 0).unwrap().and_utc(),
         };
-        app.state.store.connect_user(connection).await.unwrap();
+        app.state.app.store.connect_user(connection).await.unwrap();
         for ago in *days_ago {
-            app.state.store.record_activity(project, did, today - Duration::days(*ago)).await.unwrap();
+            app.state.app.store.record_activity(project, did, today - Duration::days(*ago)).await.unwrap();
         }
     }
 }
@@ -175,7 +175,7 @@ async fn stats_count_days_weeks_and_months(app: TestApp) {
 }
 
 async fn refused_connections_are_throttled(app: TestApp) {
-    use basic_admin_server::auth::throttle::connect::MAX_PER_ADDRESS;
+    use basic_admin_app::auth::throttle::connect::MAX_PER_ADDRESS;
     let people: People = world::people(&app).await;
     let place = world::place(&app, &people, true).await;
     let path = format!("/project/{}/user/connect", place.project);

@@ -3,14 +3,14 @@
 //! to act on. Accounts are stored directly and their tokens signed with the
 //! server's own key: the sign-in flow has tests of its own.
 
+use basic_admin_app::auth::api_keys::secret_hash;
+use basic_admin_app::auth::claims::{ACCESS_TYP, AccessClaims};
 use basic_admin_core::did;
 use basic_admin_core::model::api_key::PresentedKey;
 use basic_admin_core::store::{
     ApiKey, Connection, Invite, Item, Member, NewAccount, NewProject, NewTeam, SchemaVersion,
 };
 use basic_admin_core::time;
-use basic_admin_server::auth::api_keys::secret_hash;
-use basic_admin_server::auth::claims::{ACCESS_TYP, AccessClaims};
 use basic_admin_server::state::AppState;
 use chrono::Duration;
 use serde_json::json;
@@ -111,7 +111,7 @@ pub async fn token_for(app: &TestApp, account_id: Uuid, scope: &str, client_id: 
 pub async fn sign(state: &AppState, account_id: Uuid, scope: &str, client_id: &str) -> String {
     let now = time::now().timestamp();
     let claims = AccessClaims {
-        iss: state.keys.issuer().to_owned(),
+        iss: state.app.keys.issuer().to_owned(),
         sub: format!("did:web:{}:users:{}", did::web_host(&state.config.public_url), account_id.simple()),
         aud: client_id.into(),
         exp: now + 600,
@@ -121,13 +121,14 @@ pub async fn sign(state: &AppState, account_id: Uuid, scope: &str, client_id: &s
         client_id: client_id.into(),
         sid: Uuid::new_v4(),
     };
-    state.keys.sign(ACCESS_TYP, &claims).await
+    state.app.keys.sign(ACCESS_TYP, &claims).await
 }
 
 pub async fn actor(app: &TestApp, label: &str, scope: &str) -> Actor {
     let id = Uuid::new_v4();
     let email = format!("{label}-{}@example.com", id.simple());
     app.state
+        .app
         .store
         .create_account(NewAccount {
             id,
@@ -170,7 +171,7 @@ pub async fn key(app: &TestApp, project: Uuid, roles: &str) -> String {
         updated_at: now,
         last_used: None,
     };
-    app.state.store.create_key(key).await.unwrap();
+    app.state.app.store.create_key(key).await.unwrap();
     presented.reveal()
 }
 
@@ -192,7 +193,7 @@ pub struct AppData {
 /// Publishes [`first_schema`] for `project`, connects the app user and gives
 /// them an item.
 pub async fn app_data(app: &TestApp, people: &People, project: Uuid) -> AppData {
-    let store = &app.state.store;
+    let store = &app.state.app.store;
     let now = time::now();
     let user_did =
         format!("did:web:{}:users:{}", did::web_host(&app.state.config.public_url), people.app_user.id.simple());
@@ -234,7 +235,7 @@ pub fn first_schema(project: Uuid) -> serde_json::Value {
 }
 
 pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place {
-    let store = &app.state.store;
+    let store = &app.state.app.store;
     let team = Uuid::new_v4();
     let now = time::now();
     store

@@ -5,19 +5,18 @@
 
 use std::io::Cursor;
 
-use axum::body::Bytes;
-use axum::http::StatusCode;
 use basic_admin_core::authz::Action;
 use basic_admin_core::store::Upload;
 use basic_admin_core::time;
+use bytes::Bytes;
 use image::{ImageFormat, ImageReader, Limits};
 use uuid::Uuid;
 
 use super::access;
-use crate::auth::Caller;
+use crate::Caller;
+use crate::Context;
 use crate::cache::Change;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{AppError, AppResult, Thing};
 
 pub const MAX_SIDE: u32 = 8192;
 /// The most a decode may allocate: the pixels of the largest image, RGBA.
@@ -32,8 +31,8 @@ pub struct UploadGrant {
 }
 
 /// May the caller upload to the project? Checked before the body is read.
-pub async fn may_upload(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<UploadGrant> {
-    Ok(UploadGrant { project: access::project_id(state, caller, project_id, Action::Upload).await? })
+pub async fn may_upload(ctx: &Context, caller: &Caller, project_id: &str) -> AppResult<UploadGrant> {
+    Ok(UploadGrant { project: access::project_id(ctx, caller, project_id, Action::Upload).await? })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,35 +68,35 @@ impl Kind {
     }
 }
 
-pub fn too_large(kind: Kind) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "file_too_large",
-        format!("A {} is at most {} MiB.", kind.name(), kind.max_bytes() / (1024 * 1024)),
-    )
+pub fn too_large(kind: Kind) -> AppError {
+    AppError::TooLarge {
+        code: "file_too_large",
+        message: format!("A {} is at most {} MiB.", kind.name(), kind.max_bytes() / (1024 * 1024)),
+    }
 }
 
 /// What the bytes are: the type and file extension of a PNG, JPEG or WebP
 /// image that decodes whole, within [`MAX_SIDE`] on each side.
-pub(crate) fn inspect(bytes: &[u8]) -> ApiResult<(&'static str, &'static str)> {
+pub fn inspect(bytes: &[u8]) -> AppResult<(&'static str, &'static str)> {
     let (format, content_type, extension) = match image::guess_format(bytes) {
         Ok(ImageFormat::Png) => (ImageFormat::Png, "image/png", "png"),
         Ok(ImageFormat::Jpeg) => (ImageFormat::Jpeg, "image/jpeg", "jpg"),
         Ok(ImageFormat::WebP) => (ImageFormat::WebP, "image/webp", "webp"),
         _ => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_image_type",
-                "Images are PNG, JPEG or WebP (decided from the file's bytes, whatever its name or type says).",
-            ));
+            return Err(AppError::UnsupportedType {
+                code: "unsupported_image_type",
+                message:
+                    "Images are PNG, JPEG or WebP (decided from the file's bytes, whatever its name or type says)."
+                        .into(),
+            });
         }
     };
     let unreadable = |e: image::ImageError| {
-        ApiError::bad_request("invalid_image", format!("The image cannot be read (truncated or corrupt?): {e}."))
+        AppError::invalid("invalid_image", format!("The image cannot be read (truncated or corrupt?): {e}."))
     };
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(unreadable)?;
     if width > MAX_SIDE || height > MAX_SIDE {
-        return Err(ApiError::bad_request(
+        return Err(AppError::invalid(
             "image_too_large",
             format!("Images are at most {MAX_SIDE}×{MAX_SIDE} pixels; this one is {width}×{height}."),
         ));
@@ -113,25 +112,25 @@ pub(crate) fn inspect(bytes: &[u8]) -> ApiResult<(&'static str, &'static str)> {
 }
 
 /// The public URL of a stored file.
-pub fn file_url(state: &AppState, object_key: &str) -> String {
-    format!("{}/files/{object_key}", state.config.public_url)
+pub fn file_url(ctx: &Context, object_key: &str) -> String {
+    format!("{}/files/{object_key}", ctx.settings.public_url)
 }
 
 /// Stores `bytes` as the project's image of `kind`: its URL.
-pub async fn upload(state: &AppState, grant: UploadGrant, kind: Kind, bytes: Bytes) -> ApiResult<String> {
+pub async fn upload(ctx: &Context, grant: UploadGrant, kind: Kind, bytes: Bytes) -> AppResult<String> {
     let project = grant.project;
     if bytes.len() > kind.max_bytes() {
         return Err(too_large(kind));
     }
     let inspected = bytes.clone();
-    let permit = DECODES.acquire().await.map_err(ApiError::internal)?;
+    let permit = DECODES.acquire().await.map_err(AppError::internal)?;
     let (content_type, extension) =
-        tokio::task::spawn_blocking(move || inspect(&inspected)).await.map_err(ApiError::internal)??;
+        tokio::task::spawn_blocking(move || inspect(&inspected)).await.map_err(AppError::internal)??;
     drop(permit);
     let object_key = format!("projects/{}/{}-{}.{extension}", project.simple(), kind.name(), Uuid::now_v7().simple());
     let size = bytes.len() as i64;
-    state.blobs.put(&object_key, bytes).await.map_err(ApiError::internal)?;
-    let url = file_url(state, &object_key);
+    ctx.blobs.put(&object_key, bytes).await.map_err(AppError::internal)?;
+    let url = file_url(ctx, &object_key);
     let upload = Upload {
         project_id: project,
         kind: kind.name().into(),
@@ -140,44 +139,44 @@ pub async fn upload(state: &AppState, grant: UploadGrant, kind: Kind, bytes: Byt
         size,
         created_at: time::now(),
     };
-    let previous = match state.store.record_upload(upload, kind.profile_path(), &url).await {
+    let previous = match ctx.store.record_upload(upload, kind.profile_path(), &url).await {
         Ok(previous) => previous,
         Err(e) => {
             // Not recorded: the new file must not stay behind.
-            if let Err(cleanup) = state.blobs.delete(&object_key).await {
+            if let Err(cleanup) = ctx.blobs.delete(&object_key).await {
                 tracing::warn!(error = %cleanup, object_key, "could not remove an unrecorded upload");
             }
             return Err(e.into());
         }
     };
-    crate::cache::invalidate(state, Change::Project(project)).await;
+    crate::cache::invalidate(ctx, Change::Project(project)).await;
     if let Some(previous) = previous {
-        remove_file(state, &previous.object_key).await;
+        remove_file(ctx, &previous.object_key).await;
     }
     Ok(url)
 }
 
 /// Removes the project's image of `kind` (404 when it has none).
-pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, kind: Kind) -> ApiResult<()> {
-    let project = access::project_id(state, caller, project_id, Action::Upload).await?;
-    let Some(forgotten) = state.store.forget_upload(project, kind.name(), kind.profile_path()).await? else {
-        return Err(ApiError::not_found(format!("This project has no {}.", kind.name())));
+pub async fn delete(ctx: &Context, caller: &Caller, project_id: &str, kind: Kind) -> AppResult<()> {
+    let project = access::project_id(ctx, caller, project_id, Action::Upload).await?;
+    let Some(forgotten) = ctx.store.forget_upload(project, kind.name(), kind.profile_path()).await? else {
+        return Err(AppError::NotFound(Thing::Upload(kind.name())));
     };
-    crate::cache::invalidate(state, Change::Project(project)).await;
-    remove_file(state, &forgotten.object_key).await;
+    crate::cache::invalidate(ctx, Change::Project(project)).await;
+    remove_file(ctx, &forgotten.object_key).await;
     Ok(())
 }
 
 /// The project's images (every role may look).
-pub async fn list(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<Vec<Upload>> {
-    let project = access::project_id(state, caller, project_id, Action::ViewProject).await?;
-    Ok(state.store.uploads(project).await?)
+pub async fn list(ctx: &Context, caller: &Caller, project_id: &str) -> AppResult<Vec<Upload>> {
+    let project = access::project_id(ctx, caller, project_id, Action::ViewProject).await?;
+    Ok(ctx.store.uploads(project).await?)
 }
 
 /// Removes a file no record points to any more. A failure leaves an orphan
 /// behind (logged), never a broken image.
-pub async fn remove_file(state: &AppState, object_key: &str) {
-    if let Err(e) = state.blobs.delete(object_key).await {
+pub async fn remove_file(ctx: &Context, object_key: &str) {
+    if let Err(e) = ctx.blobs.delete(object_key).await {
         tracing::warn!(error = %e, object_key, "could not remove a replaced or deleted file");
     }
 }
@@ -186,14 +185,14 @@ pub async fn remove_file(state: &AppState, object_key: &str) {
 /// `older_than` (younger ones may belong to an upload still in flight): what
 /// a crash between writing a file and recording it leaves behind. The number
 /// removed.
-pub async fn sweep_orphans(state: &AppState, older_than: chrono::Duration) -> ApiResult<usize> {
-    let recorded: std::collections::HashSet<String> = state.store.upload_keys().await?.into_iter().collect();
-    let files = state.blobs.list_dated("projects").await.map_err(ApiError::internal)?;
+pub async fn sweep_orphans(ctx: &Context, older_than: chrono::Duration) -> AppResult<usize> {
+    let recorded: std::collections::HashSet<String> = ctx.store.upload_keys().await?.into_iter().collect();
+    let files = ctx.blobs.list_dated("projects").await.map_err(AppError::internal)?;
     let cutoff = time::now() - older_than;
     let mut removed = 0;
     for (name, written) in files {
         if written < cutoff && !recorded.contains(&name) {
-            remove_file(state, &name).await;
+            remove_file(ctx, &name).await;
             removed += 1;
         }
     }
@@ -201,48 +200,44 @@ pub async fn sweep_orphans(state: &AppState, older_than: chrono::Duration) -> Ap
 }
 
 /// Sweeps orphan files at start and then every hour, until aborted.
-pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sweeper(ctx: Context) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             ticks.tick().await;
-            match sweep_orphans(&state, chrono::Duration::minutes(10)).await {
+            match sweep_orphans(&ctx, chrono::Duration::minutes(10)).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "removed files no upload record points to"),
-                Err(e) => tracing::warn!(error = %e.message, "could not sweep orphan files"),
+                Err(e) => tracing::warn!(error = %e, "could not sweep orphan files"),
             }
         }
     })
 }
 
-fn no_file() -> ApiError {
-    ApiError::not_found("No such file.")
-}
-
 /// The type of a stored file, from a name that could be one (`GET /files/…`).
-pub fn file_type(object_key: &str) -> ApiResult<&'static str> {
+pub fn file_type(object_key: &str) -> AppResult<&'static str> {
     let content_type = match object_key.rsplit_once('.').map(|(_, ext)| ext) {
         Some("png") => "image/png",
         Some("jpg") => "image/jpeg",
         Some("webp") => "image/webp",
-        _ => return Err(no_file()),
+        _ => return Err(AppError::NotFound(Thing::File)),
     };
     if !object_key.starts_with("projects/") || object_key.split('/').any(|s| s.is_empty() || s == "..") {
-        return Err(no_file());
+        return Err(AppError::NotFound(Thing::File));
     }
     Ok(content_type)
 }
 
 /// A stored file's size.
-pub async fn file_size(state: &AppState, object_key: &str) -> ApiResult<u64> {
-    state.blobs.size(object_key).await.map_err(ApiError::internal)?.ok_or_else(no_file)
+pub async fn file_size(ctx: &Context, object_key: &str) -> AppResult<u64> {
+    ctx.blobs.size(object_key).await.map_err(AppError::internal)?.ok_or(AppError::NotFound(Thing::File))
 }
 
 /// A stored file's bytes (within `range`), streamed as they are read.
 pub async fn file_bytes(
-    state: &AppState,
+    ctx: &Context,
     object_key: &str,
     range: Option<std::ops::Range<u64>>,
-) -> ApiResult<impl futures_util::Stream<Item = Result<Bytes, object_store::Error>> + use<>> {
-    state.blobs.stream(object_key, range).await.map_err(ApiError::internal)?.ok_or_else(no_file)
+) -> AppResult<impl futures_util::Stream<Item = Result<Bytes, object_store::Error>> + use<>> {
+    ctx.blobs.stream(object_key, range).await.map_err(AppError::internal)?.ok_or(AppError::NotFound(Thing::File))
 }

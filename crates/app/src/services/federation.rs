@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{access, projects};
+use crate::Context;
 use crate::crypto::seal;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{AppError, AppResult, Thing};
 
 /// The multicodec prefix of an Ed25519 public key (`ed25519-pub`, 0xed as a varint).
 const ED25519_PUB: [u8; 2] = [0xed, 0x01];
@@ -28,8 +28,8 @@ pub fn seal_purpose(project: Uuid) -> String {
 }
 
 /// The project's DID: `did:web:<host>:projects:<hex id>`.
-pub fn did_of(state: &AppState, project: Uuid) -> String {
-    format!("did:web:{}:projects:{}", did::web_host(&state.config.public_url), project.simple())
+pub fn did_of(ctx: &Context, project: Uuid) -> String {
+    format!("did:web:{}:projects:{}", did::web_host(&ctx.settings.public_url), project.simple())
 }
 
 /// `publicKeyMultibase` of a Multikey: base58btc (`z`) of the multicodec
@@ -42,24 +42,24 @@ pub fn multibase(public_key: &[u8]) -> String {
 
 /// The project's identity key, made on first use (projects created before
 /// keys existed get theirs lazily; two nodes racing agree on one).
-pub async fn identity_key(state: &AppState, project: Uuid) -> ApiResult<IdentityKey> {
-    if let Some(key) = state.store.identity_key(project).await? {
+pub async fn identity_key(ctx: &Context, project: Uuid) -> AppResult<IdentityKey> {
+    if let Some(key) = ctx.store.identity_key(project).await? {
         return Ok(key);
     }
     let signing = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
     let key = IdentityKey {
         project_id: project,
         public_key: signing.verifying_key().to_bytes().to_vec(),
-        sealed_private: seal::seal(&state.master_key, &seal_purpose(project), signing.as_bytes()),
+        sealed_private: seal::seal(&ctx.master_key, &seal_purpose(project), signing.as_bytes()),
         created_at: time::now(),
     };
-    Ok(state.store.create_identity_key(key).await?)
+    Ok(ctx.store.create_identity_key(key).await?)
 }
 
 /// The W3C DID document of a project (by UUID or hex id).
-pub async fn did_document(state: &AppState, project: &Project) -> ApiResult<Value> {
-    let key = identity_key(state, project.id).await?;
-    let did = did_of(state, project.id);
+pub async fn did_document(ctx: &Context, project: &Project) -> AppResult<Value> {
+    let key = identity_key(ctx, project.id).await?;
+    let did = did_of(ctx, project.id);
     let key_id = format!("{did}#{KEY_FRAGMENT}");
     Ok(json!({
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
@@ -75,15 +75,15 @@ pub async fn did_document(state: &AppState, project: &Project) -> ApiResult<Valu
         "service": [{
             "id": format!("{did}#basic-app"),
             "type": "BasicAppMetadata",
-            "serviceEndpoint": metadata_url(state, project.id, true),
+            "serviceEndpoint": metadata_url(ctx, project.id, true),
         }],
     }))
 }
 
 /// Where the project's client metadata lives, in the id form asked for.
-pub fn metadata_url(state: &AppState, project: Uuid, hex: bool) -> String {
+pub fn metadata_url(ctx: &Context, project: Uuid, hex: bool) -> String {
     let id = if hex { project.simple().to_string() } else { project.to_string() };
-    format!("{}/projects/{id}/client-metadata.json", state.config.public_url)
+    format!("{}/projects/{id}/client-metadata.json", ctx.settings.public_url)
 }
 
 /// The project as an OAuth client, for personal data servers.
@@ -110,10 +110,10 @@ pub struct ClientMetadata {
     pub schema: Option<Value>,
 }
 
-pub async fn client_metadata(state: &AppState, project: &Project, hex: bool) -> ApiResult<ClientMetadata> {
-    let schema = state.store.latest_schema(project.id).await?.map(|v| v.schema);
+pub async fn client_metadata(ctx: &Context, project: &Project, hex: bool) -> AppResult<ClientMetadata> {
+    let schema = ctx.store.latest_schema(project.id).await?.map(|v| v.schema);
     Ok(ClientMetadata {
-        client_id: metadata_url(state, project.id, hex),
+        client_id: metadata_url(ctx, project.id, hex),
         client_name: project.name.clone(),
         client_uri: project.website.clone(),
         logo_uri: project.profile.get("icon_url").and_then(Value::as_str).map(str::to_owned),
@@ -129,12 +129,12 @@ pub async fn client_metadata(state: &AppState, project: &Project, hex: bool) -> 
 /// form was used too.
 /// The project id a public document's path names (its UUID or hex form);
 /// whether the project exists is known only once it is read.
-pub fn public_id(id: &str) -> ApiResult<Uuid> {
-    access::parse_id(id, access::project_not_found)
+pub fn public_id(id: &str) -> AppResult<Uuid> {
+    access::parse_id(id, Thing::Project)
 }
 
-pub async fn public_project(state: &AppState, id: &str) -> ApiResult<(Project, bool)> {
-    let project = projects::public(state, id).await?;
+pub async fn public_project(ctx: &Context, id: &str) -> AppResult<(Project, bool)> {
+    let project = projects::public(ctx, id).await?;
     Ok((project, !id.contains('-')))
 }
 
@@ -154,18 +154,18 @@ struct ServiceClaims<'a> {
 /// (`aud`, e.g. a user's PDS), signed with the project's key: EdDSA, `iss`
 /// the project's DID, `kid` its verification method.
 pub async fn service_token(
-    state: &AppState,
+    ctx: &Context,
     project: Uuid,
     audience: &str,
     method: Option<&str>,
     lifetime: chrono::Duration,
-) -> ApiResult<String> {
-    let key = identity_key(state, project).await?;
-    let seed = seal::open(&state.master_key, &seal_purpose(project), &key.sealed_private)
-        .map_err(|e| ApiError::internal(format!("the project's identity key cannot be opened: {e}")))?;
-    let seed: [u8; 32] = seed.try_into().map_err(|_| ApiError::internal("an identity key is not 32 bytes"))?;
-    let der = SigningKey::from_bytes(&seed).to_pkcs8_der().map_err(ApiError::internal)?;
-    let did = did_of(state, project);
+) -> AppResult<String> {
+    let key = identity_key(ctx, project).await?;
+    let seed = seal::open(&ctx.master_key, &seal_purpose(project), &key.sealed_private)
+        .map_err(|e| AppError::internal(format!("the project's identity key cannot be opened: {e}")))?;
+    let seed: [u8; 32] = seed.try_into().map_err(|_| AppError::internal("an identity key is not 32 bytes"))?;
+    let der = SigningKey::from_bytes(&seed).to_pkcs8_der().map_err(AppError::internal)?;
+    let did = did_of(ctx, project);
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(format!("{did}#{KEY_FRAGMENT}"));
     let now = time::now().timestamp();
@@ -177,5 +177,5 @@ pub async fn service_token(
         jti: Uuid::new_v4().to_string(),
         lxm: method,
     };
-    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(der.as_bytes())).map_err(ApiError::internal)
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(der.as_bytes())).map_err(AppError::internal)
 }

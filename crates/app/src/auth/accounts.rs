@@ -9,8 +9,8 @@ use basic_admin_core::time;
 use uuid::Uuid;
 
 use super::throttle;
+use crate::Context;
 use crate::crypto::password;
-use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignUpError {
@@ -66,19 +66,19 @@ pub enum SignInError {
 }
 
 /// Checks a password; see [`throttle::sign_in`] for what is throttled.
-pub async fn sign_in(state: &AppState, email: &str, password: String, from: IpAddr) -> Result<Account, SignInError> {
-    let max = &state.config.throttles;
-    if let Some(wait) = state.throttle.refused(&throttle::sign_in::account(email, from, max)) {
+pub async fn sign_in(ctx: &Context, email: &str, password: String, from: IpAddr) -> Result<Account, SignInError> {
+    let max = &ctx.settings.throttles;
+    if let Some(wait) = ctx.sign_in_throttle.refused(&throttle::sign_in::account(email, from, max)) {
         return Err(SignInError::Throttled(wait));
     }
-    let account = state.store.account_by_email(email.trim()).await?;
+    let account = ctx.store.account_by_email(email.trim()).await?;
     let hash = account.as_ref().map(|a| a.password_hash.clone());
     if password::verify(password, hash).await
         && let Some(account) = account
     {
-        state.throttle.clear(&throttle::sign_in::Key::account(email, from));
+        ctx.sign_in_throttle.clear(&throttle::sign_in::Key::account(email, from));
         return Ok(account);
     }
-    state.throttle.on_failure(&throttle::sign_in::limits(email, from, max)).map_err(SignInError::Throttled)?;
+    ctx.sign_in_throttle.on_failure(&throttle::sign_in::limits(email, from, max)).map_err(SignInError::Throttled)?;
     Err(SignInError::Rejected)
 }

@@ -4,7 +4,7 @@
 use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
-use crate::config::AiConfig;
+use crate::settings::AiConfig;
 
 const INSTRUCTIONS: &str = "You design database schemas for apps built on Basic. Answer with one JSON object \
 and nothing else: a Basic schema of the form {\"project_id\": string, \"version\": integer, \"tables\": {TABLE: \

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};

@@ -13,9 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::claims::{ACCESS_TYP, AccessClaims, ID_TYP, IdClaims};
+use crate::Context;
 use crate::crypto::{random_token, token_hash};
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::error::AppError;
 
 /// The query of `GET /auth/authorize`, carried unchanged through the pages.
 /// Every field is optional here so that a missing one gets a precise error.
@@ -60,13 +60,13 @@ pub struct AuthorizeRequest {
 /// yet), or sent back to the client's redirect URI.
 #[derive(Debug)]
 pub enum AuthorizeError {
-    Here(ApiError),
+    Here(AppError),
     Redirect(String),
 }
 
-fn oauth_error(code: &'static str, message: impl Into<String>) -> ApiError {
+fn oauth_error(code: &'static str, message: impl Into<String>) -> AppError {
     let message = message.into();
-    ApiError::bad_request(code, message.clone()).with("error_description", message)
+    AppError::invalid(code, message.clone()).with("error_description", message)
 }
 
 /// `uri` with `params` added to its query.
@@ -78,11 +78,11 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
 
 /// The client a `client_id` names: the CLI, or a project by UUID, hex id or
 /// client-metadata URL.
-pub async fn resolve_client(state: &AppState, client_id: &str) -> Result<Option<Client>, ApiError> {
+pub async fn resolve_client(ctx: &Context, client_id: &str) -> Result<Option<Client>, AppError> {
     if client_id == oauth::CLI_CLIENT_ID {
         return Ok(Some(Client::cli()));
     }
-    let metadata_prefix = format!("{}/projects/", state.config.public_url);
+    let metadata_prefix = format!("{}/projects/", ctx.settings.public_url);
     let id_text = client_id
         .strip_prefix(&metadata_prefix)
         .and_then(|rest| rest.strip_suffix("/client-metadata.json"))
@@ -90,7 +90,7 @@ pub async fn resolve_client(state: &AppState, client_id: &str) -> Result<Option<
     let Ok(id) = Uuid::try_parse(id_text) else {
         return Ok(None);
     };
-    let Some(project) = state.store.project_by_id(id).await? else {
+    let Some(project) = ctx.store.project_by_id(id).await? else {
         return Ok(None);
     };
     let redirect_uris = basic_admin_core::settings::redirect_uris(&project.settings);
@@ -106,10 +106,10 @@ pub async fn resolve_client(state: &AppState, client_id: &str) -> Result<Option<
 /// The longest `nonce` kept with a code and copied into the id token.
 const MAX_NONCE: usize = 256;
 
-pub async fn check(state: &AppState, p: &AuthorizeParams) -> Result<AuthorizeRequest, AuthorizeError> {
+pub async fn check(ctx: &Context, p: &AuthorizeParams) -> Result<AuthorizeRequest, AuthorizeError> {
     let here = |code, message: &str| AuthorizeError::Here(oauth_error(code, message));
     let client_id = p.client_id.as_deref().ok_or_else(|| here("invalid_request", "client_id is required."))?;
-    let client = resolve_client(state, client_id)
+    let client = resolve_client(ctx, client_id)
         .await
         .map_err(AuthorizeError::Here)?
         .ok_or_else(|| here("invalid_client", "No client has this client_id."))?;
@@ -144,7 +144,7 @@ pub async fn check(state: &AppState, p: &AuthorizeParams) -> Result<AuthorizeReq
     if p.code_challenge_method.is_some() && p.code_challenge.is_none() {
         return Err(back("invalid_request", "code_challenge_method without code_challenge"));
     }
-    if state.config.require_pkce && p.code_challenge.is_none() {
+    if ctx.settings.require_pkce && p.code_challenge.is_none() {
         return Err(back(
             "invalid_request",
             "this server requires PKCE: send code_challenge with code_challenge_method=S256",
@@ -166,7 +166,7 @@ pub async fn check(state: &AppState, p: &AuthorizeParams) -> Result<AuthorizeReq
 }
 
 /// Grants a code for `account`: the URL to send the browser to.
-pub async fn grant(state: &AppState, account: &Account, request: &AuthorizeRequest) -> Result<String, ApiError> {
+pub async fn grant(ctx: &Context, account: &Account, request: &AuthorizeRequest) -> Result<String, AppError> {
     let now = time::now();
     let code = random_token();
     let family = TokenFamily {
@@ -184,9 +184,9 @@ pub async fn grant(state: &AppState, account: &Account, request: &AuthorizeReque
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
         created_at: now,
-        expires_at: now + chrono_duration(state.config.auth_code_ttl),
+        expires_at: now + chrono_duration(ctx.settings.auth_code_ttl),
     };
-    state.store.create_auth_code(family, stored).await?;
+    ctx.store.create_auth_code(family, stored).await?;
     Ok(with_query(&request.redirect_uri, &[("code", &code), ("state", &request.state)]))
 }
 
@@ -227,10 +227,10 @@ pub struct TokenResponse {
     pub id_token: String,
 }
 
-pub async fn token(state: &AppState, request: TokenRequest) -> Result<TokenResponse, ApiError> {
+pub async fn token(ctx: &Context, request: TokenRequest) -> Result<TokenResponse, AppError> {
     match request.grant_type.as_deref() {
-        Some("authorization_code") => exchange_code(state, request).await,
-        Some("refresh_token") => refresh(state, request).await,
+        Some("authorization_code") => exchange_code(ctx, request).await,
+        Some("refresh_token") => refresh(ctx, request).await,
         Some(other) => {
             Err(oauth_error("unsupported_grant_type", format!("The grant type {other:?} is not supported.")))
         }
@@ -238,20 +238,20 @@ pub async fn token(state: &AppState, request: TokenRequest) -> Result<TokenRespo
     }
 }
 
-async fn revoke(state: &AppState, family: Uuid) -> Result<(), ApiError> {
-    state.store.revoke_token_family(family).await?;
-    state.revocations.insert(family, time::now());
+async fn revoke(ctx: &Context, family: Uuid) -> Result<(), AppError> {
+    ctx.store.revoke_token_family(family).await?;
+    ctx.revocations.insert(family, time::now());
     Ok(())
 }
 
-async fn exchange_code(state: &AppState, r: TokenRequest) -> Result<TokenResponse, ApiError> {
+async fn exchange_code(ctx: &Context, r: TokenRequest) -> Result<TokenResponse, AppError> {
     let code = r.code.as_deref().ok_or_else(|| oauth_error("invalid_request", "code is required."))?;
     let client_id = r.client_id.as_deref().ok_or_else(|| oauth_error("invalid_request", "client_id is required."))?;
     let now = time::now();
-    let (code, family) = match state.store.use_auth_code(&token_hash(code), now).await? {
+    let (code, family) = match ctx.store.use_auth_code(&token_hash(code), now).await? {
         CodeUse::Fresh(code, family) => (code, family),
         CodeUse::Replayed(_, family) => {
-            revoke(state, family.id).await?;
+            revoke(ctx, family.id).await?;
             tracing::warn!(family = %family.id, "an authorization code was used twice; its tokens are revoked");
             return Err(oauth_error(
                 "invalid_grant",
@@ -263,7 +263,7 @@ async fn exchange_code(state: &AppState, r: TokenRequest) -> Result<TokenRespons
     if code.expires_at <= now {
         return Err(oauth_error("invalid_grant", "This code has expired."));
     }
-    let client = resolve_client(state, client_id).await?;
+    let client = resolve_client(ctx, client_id).await?;
     if client.is_none_or(|c| c.id != family.client_id) {
         return Err(oauth_error("invalid_grant", "This code was issued to another client."));
     }
@@ -284,19 +284,18 @@ async fn exchange_code(state: &AppState, r: TokenRequest) -> Result<TokenRespons
         (None, None) => {}
     }
     let refresh = random_token();
-    state
-        .store
+    ctx.store
         .insert_refresh_token(RefreshToken {
             token_hash: token_hash(&refresh),
             family_id: family.id,
             created_at: now,
-            expires_at: now + chrono_duration(state.config.refresh_token_ttl),
+            expires_at: now + chrono_duration(ctx.settings.refresh_token_ttl),
         })
         .await?;
-    issue(state, &family, code.nonce, refresh, now).await
+    issue(ctx, &family, code.nonce, refresh, now).await
 }
 
-async fn refresh(state: &AppState, r: TokenRequest) -> Result<TokenResponse, ApiError> {
+async fn refresh(ctx: &Context, r: TokenRequest) -> Result<TokenResponse, AppError> {
     // The CLI sends the refresh token in `code`.
     let presented = r
         .refresh_token
@@ -305,15 +304,15 @@ async fn refresh(state: &AppState, r: TokenRequest) -> Result<TokenResponse, Api
         .ok_or_else(|| oauth_error("invalid_request", "refresh_token is required."))?;
     let now = time::now();
     let next = random_token();
-    let expires_at = now + chrono_duration(state.config.refresh_token_ttl);
-    let family = match state
+    let expires_at = now + chrono_duration(ctx.settings.refresh_token_ttl);
+    let family = match ctx
         .store
         .rotate_refresh_token(&token_hash(presented), &token_hash(&next), expires_at, now)
         .await?
     {
         RefreshUse::Rotated(_, family) => family,
         RefreshUse::Reused(_, family) => {
-            revoke(state, family.id).await?;
+            revoke(ctx, family.id).await?;
             tracing::warn!(family = %family.id, "a rotated refresh token was presented again; its sign-in is revoked");
             return Err(oauth_error(
                 "invalid_grant",
@@ -325,33 +324,33 @@ async fn refresh(state: &AppState, r: TokenRequest) -> Result<TokenResponse, Api
         }
     };
     if let Some(client_id) = r.client_id.as_deref() {
-        let client = resolve_client(state, client_id).await?;
+        let client = resolve_client(ctx, client_id).await?;
         if client.is_none_or(|c| c.id != family.client_id) {
-            revoke(state, family.id).await?;
+            revoke(ctx, family.id).await?;
             return Err(oauth_error("invalid_grant", "This refresh token was issued to another client."));
         }
     }
-    issue(state, &family, None, next, now).await
+    issue(ctx, &family, None, next, now).await
 }
 
 async fn issue(
-    state: &AppState,
+    ctx: &Context,
     family: &TokenFamily,
     nonce: Option<String>,
     refresh_token: String,
     now: Timestamp,
-) -> Result<TokenResponse, ApiError> {
-    let account = state
+) -> Result<TokenResponse, AppError> {
+    let account = ctx
         .store
         .account_by_id(family.account_id)
         .await?
         .ok_or_else(|| oauth_error("invalid_grant", "The account of this grant no longer exists."))?;
-    let ttl = state.config.access_token_ttl.as_secs() as i64;
+    let ttl = ctx.settings.access_token_ttl.as_secs() as i64;
     let (iat, exp) = (now.timestamp(), now.timestamp() + ttl);
-    let sub = account.did(&did::web_host(&state.config.public_url));
+    let sub = account.did(&did::web_host(&ctx.settings.public_url));
     let shown = oauth::Disclosure::of(&family.client_id, &Scopes::parse(&family.scope).unwrap_or_default());
     let access = AccessClaims {
-        iss: state.keys.issuer().to_owned(),
+        iss: ctx.keys.issuer().to_owned(),
         sub: sub.clone(),
         aud: family.client_id.clone(),
         exp,
@@ -362,7 +361,7 @@ async fn issue(
         sid: family.id,
     };
     let id = IdClaims {
-        iss: state.keys.issuer().to_owned(),
+        iss: ctx.keys.issuer().to_owned(),
         sub,
         aud: family.client_id.clone(),
         exp,
@@ -375,12 +374,12 @@ async fn issue(
         preferred_username: if shown.profile { account.username.clone() } else { None },
     };
     Ok(TokenResponse {
-        access_token: state.keys.sign(ACCESS_TYP, &access).await,
+        access_token: ctx.keys.sign(ACCESS_TYP, &access).await,
         token_type: "Bearer".into(),
         expires_in: ttl,
         refresh_token,
         scope: family.scope.clone(),
-        id_token: state.keys.sign(ID_TYP, &id).await,
+        id_token: ctx.keys.sign(ID_TYP, &id).await,
     })
 }
 

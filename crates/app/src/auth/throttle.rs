@@ -85,7 +85,7 @@ impl<K: Hash + Eq + Clone> Throttle<K> {
 /// `sign_in_per_address` (20), while its right ones still sign in.
 pub mod sign_in {
     use super::*;
-    use crate::config::Throttles;
+    use crate::settings::Throttles;
 
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
@@ -175,7 +175,7 @@ pub mod invites {
 mod tests {
     use super::*;
 
-    use crate::config::Throttles;
+    use crate::settings::Throttles;
 
     #[test]
     fn locks_an_account_at_one_address_only() {

@@ -17,7 +17,7 @@ use basic_admin_core::store::ApiKey;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::state::AppState;
+use crate::Context;
 
 pub const TTL: Duration = Duration::from_secs(60);
 
@@ -194,10 +194,10 @@ impl Caches {
 }
 
 /// Forgets here, and tells the other nodes.
-pub async fn invalidate(state: &AppState, change: Change) {
-    state.caches.forget(change);
+pub async fn invalidate(ctx: &Context, change: Change) {
+    ctx.caches.forget(change);
     let message = change.message();
-    if let Err(e) = state.store.broadcast(&message).await {
+    if let Err(e) = ctx.store.broadcast(&message).await {
         // The other nodes fall back on the TTL.
         tracing::warn!(error = %e, message, "could not broadcast a cache invalidation");
     }
@@ -208,14 +208,14 @@ pub async fn invalidate(state: &AppState, change: Change) {
 /// (SQLite) needs no task. When the database cannot be subscribed to (at
 /// start, or after the subscription ended), it tries again every few
 /// seconds; meanwhile caches rely on their TTL.
-pub async fn spawn_listener(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
-    let first = state.store.subscribe().await;
+pub async fn spawn_listener(ctx: &Context) -> Option<tokio::task::JoinHandle<()>> {
+    let first = ctx.store.subscribe().await;
     if matches!(first, Ok(None)) {
         return None;
     }
-    let store = Arc::clone(&state.store);
-    let caches = Arc::clone(&state.caches);
-    let keys = Arc::clone(&state.keys);
+    let store = Arc::clone(&ctx.store);
+    let caches = Arc::clone(&ctx.caches);
+    let keys = Arc::clone(&ctx.keys);
     Some(tokio::spawn(async move {
         let mut subscribed = first;
         loop {

@@ -3,7 +3,6 @@
 
 use std::net::IpAddr;
 
-use axum::http::StatusCode;
 use basic_admin_core::authz::Action;
 use basic_admin_core::store::{Connection, ProjectUser, StoreError};
 use basic_admin_core::time;
@@ -13,22 +12,18 @@ use uuid::Uuid;
 
 use super::access;
 use super::projects;
-use crate::auth::Caller;
+use crate::Caller;
+use crate::Context;
 use crate::auth::claims::{ACCESS_TYP, AccessClaims};
 use crate::auth::throttle::connect::limits;
-use crate::error::{ApiError, ApiResult, not_found_as};
-use crate::state::AppState;
+use crate::error::{AppError, AppResult, Thing};
 use basic_admin_core::json::merge_keys;
 
 /// The largest `meta` a user may carry, serialized.
 pub const MAX_META_BYTES: usize = 16 * 1024;
 
-pub fn user_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "user_not_found", "This project has no user with this DID.")
-}
-
-fn invalid_token(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", message)
+fn invalid_token(message: &str) -> AppError {
+    AppError::unauthenticated("invalid_token", message)
 }
 
 /// Who a connecting token says the user is.
@@ -54,9 +49,9 @@ fn claimed_issuer(token: &str) -> Option<String> {
 /// its own keys. Tokens of other issuers (remote PDSes) are where federation
 /// will plug in: resolve the issuer's keys, verify, and return its identity;
 /// until then they are refused.
-async fn identify(state: &AppState, token: &str) -> ApiResult<Identity> {
-    match state.keys.verify::<AccessClaims>(token, ACCESS_TYP).await {
-        Ok(claims) if state.revocations.contains(claims.sid) => Err(invalid_token("The token has been revoked.")),
+async fn identify(ctx: &Context, token: &str) -> AppResult<Identity> {
+    match ctx.keys.verify::<AccessClaims>(token, ACCESS_TYP).await {
+        Ok(claims) if ctx.revocations.contains(claims.sid) => Err(invalid_token("The token has been revoked.")),
         Ok(claims) => Ok(Identity {
             account_id: claims.account_id(),
             did: claims.sub,
@@ -65,7 +60,7 @@ async fn identify(state: &AppState, token: &str) -> ApiResult<Identity> {
             client_id: claims.client_id,
         }),
         Err(e) => match claimed_issuer(token) {
-            Some(issuer) if issuer != state.keys.issuer() => Err(invalid_token(&format!(
+            Some(issuer) if issuer != ctx.keys.issuer() => Err(invalid_token(&format!(
                 "Tokens issued by {issuer} cannot be verified here yet: only this server's own tokens are accepted."
             ))),
             _ => Err(invalid_token(&format!("The token is not valid: {e}."))),
@@ -77,9 +72,9 @@ async fn identify(state: &AppState, token: &str) -> ApiResult<Identity> {
 /// live access token issued to this project. Failures count against the
 /// client address: beyond [`crate::auth::throttle::connect`]'s limit a
 /// refused token is answered 429 (a valid one is never refused).
-pub async fn connect(state: &AppState, project_id: &str, token: &str, from: IpAddr) -> ApiResult<ProjectUser> {
-    let project = projects::public(state, project_id).await?;
-    let identity = match identify(state, token.trim()).await {
+pub async fn connect(ctx: &Context, project_id: &str, token: &str, from: IpAddr) -> AppResult<ProjectUser> {
+    let project = projects::public(ctx, project_id).await?;
+    let identity = match identify(ctx, token.trim()).await {
         Ok(identity) if identity.client_id == project.id.to_string() => Ok(identity),
         Ok(_) => Err(invalid_token("This token was issued to another app.")),
         Err(e) => Err(e),
@@ -87,8 +82,9 @@ pub async fn connect(state: &AppState, project_id: &str, token: &str, from: IpAd
     let identity = match identity {
         Ok(identity) => identity,
         Err(refused) => {
-            state.connect_throttle.on_failure(&limits(from)).map_err(|wait| {
-                ApiError::too_many(wait, "Too many failed connections from this address; try again later.")
+            ctx.connect_throttle.on_failure(&limits(from)).map_err(|wait| AppError::TooMany {
+                wait,
+                message: "Too many failed connections from this address; try again later.".into(),
             })?;
             return Err(refused);
         }
@@ -102,62 +98,63 @@ pub async fn connect(state: &AppState, project_id: &str, token: &str, from: IpAd
         scopes: identity.scopes,
         at: time::now(),
     };
-    Ok(state.store.connect_user(connection).await?)
+    Ok(ctx.store.connect_user(connection).await?)
 }
 
-pub async fn list(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<Vec<ProjectUser>> {
-    let project = access::project_id(state, caller, project_id, Action::ReadUsers).await?;
-    Ok(state.store.project_users(project).await?)
+pub async fn list(ctx: &Context, caller: &Caller, project_id: &str) -> AppResult<Vec<ProjectUser>> {
+    let project = access::project_id(ctx, caller, project_id, Action::ReadUsers).await?;
+    Ok(ctx.store.project_users(project).await?)
 }
 
 /// The user `user_did` of a project the caller may act on with `action`.
 pub async fn user_of(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     project_id: &str,
     user_did: &str,
     action: Action,
-) -> ApiResult<ProjectUser> {
-    let project = access::project_id(state, caller, project_id, action).await?;
-    state.store.project_user(project, user_did).await?.ok_or_else(user_not_found)
+) -> AppResult<ProjectUser> {
+    let project = access::project_id(ctx, caller, project_id, action).await?;
+    ctx.store.project_user(project, user_did).await?.ok_or(AppError::NotFound(Thing::User))
 }
 
-pub async fn get(state: &AppState, caller: &Caller, project_id: &str, user_did: &str) -> ApiResult<ProjectUser> {
-    user_of(state, caller, project_id, user_did, Action::ReadUsers).await
+pub async fn get(ctx: &Context, caller: &Caller, project_id: &str, user_did: &str) -> AppResult<ProjectUser> {
+    user_of(ctx, caller, project_id, user_did, Action::ReadUsers).await
 }
 
 /// Merges `patch` into the user's `meta` (a `null` removes a key). A change
 /// made meanwhile by someone else is merged with, never overwritten.
 pub async fn update_meta(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     project_id: &str,
     user_did: &str,
     patch: &Map<String, Value>,
-) -> ApiResult<ProjectUser> {
-    let mut user = user_of(state, caller, project_id, user_did, Action::WriteUsers).await?;
+) -> AppResult<ProjectUser> {
+    let mut user = user_of(ctx, caller, project_id, user_did, Action::WriteUsers).await?;
     for _ in 0..5 {
         let meta = merge_keys(&user.meta, patch);
         if meta.to_string().len() > MAX_META_BYTES {
-            return Err(ApiError::bad_request("meta_too_large", "A user's meta is at most 16 KiB of JSON."));
+            return Err(AppError::invalid("meta_too_large", "A user's meta is at most 16 KiB of JSON."));
         }
         let at = time::after(user.updated_at);
-        match state.store.update_user_meta(user.project_id, user_did, &meta, user.updated_at, at).await {
+        match ctx.store.update_user_meta(user.project_id, user_did, &meta, user.updated_at, at).await {
             Ok(updated) => return Ok(updated),
             Err(StoreError::Stale) => {
-                user = state.store.project_user(user.project_id, user_did).await?.ok_or_else(user_not_found)?;
+                user =
+                    ctx.store.project_user(user.project_id, user_did).await?.ok_or(AppError::NotFound(Thing::User))?;
             }
-            Err(StoreError::NotFound) => return Err(user_not_found()),
+            Err(StoreError::NotFound) => return Err(AppError::NotFound(Thing::User)),
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::new(StatusCode::CONFLICT, "conflict", "The user is being changed by others; try again."))
+    Err(AppError::conflict("conflict", "The user is being changed by others; try again."))
 }
 
 /// Removes the user and everything they stored in the project.
-pub async fn delete(state: &AppState, caller: &Caller, project_id: &str, user_did: &str) -> ApiResult<()> {
-    let user = user_of(state, caller, project_id, user_did, Action::WriteUsers).await?;
-    state.store.delete_user(user.project_id, user_did).await.map_err(not_found_as(user_not_found))
+pub async fn delete(ctx: &Context, caller: &Caller, project_id: &str, user_did: &str) -> AppResult<()> {
+    let user = user_of(ctx, caller, project_id, user_did, Action::WriteUsers).await?;
+    ctx.store.delete_user(user.project_id, user_did).await.map_err(AppError::or_not_found(Thing::User))
 }
 
 /// Users over time: everyone, and those active in the last 1, 7 and 30 days
@@ -170,11 +167,11 @@ pub struct Stats {
     pub series: Vec<(NaiveDate, u64)>,
 }
 
-pub async fn stats(state: &AppState, caller: &Caller, project_id: &str) -> ApiResult<Stats> {
-    let project = access::project_id(state, caller, project_id, Action::ReadUsers).await?;
+pub async fn stats(ctx: &Context, caller: &Caller, project_id: &str) -> AppResult<Stats> {
+    let project = access::project_id(ctx, caller, project_id, Action::ReadUsers).await?;
     let today = time::now().date_naive();
     let first = today - Duration::days(29);
-    let store = &state.store;
+    let store = &ctx.store;
     let daily = store.daily_active(project, first).await?;
     let series = first
         .iter_days()

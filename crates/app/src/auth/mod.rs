@@ -1,0 +1,11 @@
+//! Accounts signing in, and the OAuth 2.0 / OpenID Connect provider.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod claims;
+pub mod key_usage;
+pub mod oauth_provider;
+pub mod purge;
+pub mod revocations;
+pub mod throttle;
+pub mod verified_tokens;

@@ -1,0 +1,46 @@
+//! What the use-cases read of the configuration (the server's `Config`
+//! parses it from flags, variables and the file; others build it directly).
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// The settings the use-cases act on.
+#[derive(Clone)]
+pub struct Settings {
+    /// The server's public URL, without a trailing slash: the token issuer,
+    /// the `did:web` host, the base of file and client-metadata URLs.
+    pub public_url: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub auth_code_ttl: Duration,
+    /// Whether every authorization request must carry a PKCE challenge.
+    pub require_pkce: bool,
+    pub throttles: Throttles,
+    /// Where schema suggestions come from; `None` turns them off.
+    pub ai: Option<AiConfig>,
+}
+
+/// How many failures the throttles allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttles {
+    pub sign_in_per_account: u32,
+    pub sign_in_per_address: u32,
+    pub keys_per_address: u32,
+}
+
+impl Default for Throttles {
+    fn default() -> Self {
+        Self { sign_in_per_account: 5, sign_in_per_address: 20, keys_per_address: 20 }
+    }
+}
+
+/// An OpenAI-compatible chat-completions API.
+#[derive(Clone)]
+pub struct AiConfig {
+    /// Without a trailing slash; `/chat/completions` is added.
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub timeout: Duration,
+}

@@ -8,6 +8,7 @@ use axum::extract::FromRequestParts as _;
 use axum::http::Request;
 use basic_admin_app::auth::api_keys::secret_hash;
 use basic_admin_app::auth::claims::{ACCESS_TYP, AccessClaims};
+use basic_admin_core::model::Slug;
 use basic_admin_core::model::api_key::PresentedKey;
 use basic_admin_core::store::{ApiKey, NewAccount, NewProject, NewTeam};
 use basic_admin_core::time;
@@ -105,13 +106,19 @@ async fn seed_key(state: &AppState) -> String {
         created_at: now,
     };
     store.create_account(new_account).await.unwrap();
-    let new_team = NewTeam { id: team, name: "Bench".into(), slug: "bench".into(), owner: account, created_at: now };
+    let new_team = NewTeam {
+        id: team,
+        name: "Bench".into(),
+        slug: Slug::parse("bench").unwrap(),
+        owner: account,
+        created_at: now,
+    };
     store.create_team(new_team).await.unwrap();
     let new_project = NewProject {
         id: project,
         team_id: team,
         name: "Bench".into(),
-        slug: "bench".into(),
+        slug: Slug::parse("bench").unwrap(),
         website: None,
         profile: serde_json::json!({}),
         settings: serde_json::json!({}),

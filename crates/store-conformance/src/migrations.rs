@@ -2,6 +2,7 @@
 //! before them. A backend's test gives each check a way to run the
 //! migration's SQL again over what the check stored.
 
+use basic_admin_core::model::Slug;
 use basic_admin_core::store::{ApiKey, NewAccount, NewProject, NewTeam, Store};
 use basic_admin_core::time;
 use serde_json::json;
@@ -42,13 +43,19 @@ async fn project(store: &dyn Store) -> Uuid {
         created_at: now,
     };
     store.create_account(account).await.unwrap();
-    let new_team = NewTeam { id: team, name: "T".into(), slug: format!("t-{}", team.simple()), owner, created_at: now };
+    let new_team = NewTeam {
+        id: team,
+        name: "T".into(),
+        slug: Slug::parse(&format!("t-{}", team.simple())).unwrap(),
+        owner,
+        created_at: now,
+    };
     store.create_team(new_team).await.unwrap();
     let new_project = NewProject {
         id: project,
         team_id: team,
         name: "P".into(),
-        slug: format!("p-{}", project.simple()),
+        slug: Slug::parse(&format!("p-{}", project.simple())).unwrap(),
         website: None,
         profile: json!({}),
         settings: json!({}),

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use basic_admin_core::authz::TeamRole;
+use basic_admin_core::model::Slug;
 use basic_admin_core::store::{
     Invite, InviteeKind, Member, NewProject, NewTeam, Project, ProjectChanges, ProjectStore, StoreError, StoreResult,
     Team, TeamMembership, TeamProject, TeamStore,
@@ -14,7 +15,7 @@ fn team(row: &impl Row) -> StoreResult<Team> {
     Ok(Team {
         id: row.id("id")?,
         name: row.text("name")?,
-        slug: row.text("slug")?,
+        slug: slug(row, "slug")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })
@@ -28,6 +29,12 @@ fn member(row: &impl Row) -> StoreResult<Member> {
         role_name: row.opt_text("role_name")?,
         created_at: row.time("created_at")?,
     })
+}
+
+/// A stored slug: written only once parsed, so anything else is a fault.
+fn slug(row: &impl Row, column: &str) -> StoreResult<Slug> {
+    let text = row.text(column)?;
+    Slug::parse(&text).map_err(|_| StoreError::Other(format!("stored slug {text:?} is not a slug")))
 }
 
 /// A stored role: written from the same vocabulary, so anything else is a fault.
@@ -60,7 +67,7 @@ fn project(row: &impl Row) -> StoreResult<Project> {
         id: row.id("id")?,
         team_id: row.id("team_id")?,
         name: row.text("name")?,
-        slug: row.text("slug")?,
+        slug: slug(row, "slug")?,
         website: row.opt_text("website")?,
         profile: row.json("profile")?,
         settings: row.json("settings")?,
@@ -88,7 +95,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
                    RETURNING id, name, slug, created_at, updated_at")
                 .id(new.id)
                 .text(new.name)
-                .text(new.slug)
+                .text(new.slug.into_inner())
                 .time(new.created_at),
             )
             .await?;
@@ -147,7 +154,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
         &self,
         id: Uuid,
         name: Option<String>,
-        slug: Option<String>,
+        slug: Option<Slug>,
         at: Timestamp,
     ) -> StoreResult<Team> {
         let row = self
@@ -157,7 +164,7 @@ impl<D: Db> TeamStore for SqlStore<D> {
                    WHERE id = $1 RETURNING id, name, slug, created_at, updated_at")
                 .id(id)
                 .opt_text(name)
-                .opt_text(slug)
+                .opt_text(slug.map(Slug::into_inner))
                 .time(at),
             )
             .await?;
@@ -341,7 +348,7 @@ impl<D: Db> ProjectStore for SqlStore<D> {
                 .id(new.id)
                 .id(new.team_id)
                 .text(new.name)
-                .text(new.slug)
+                .text(new.slug.into_inner())
                 .opt_text(new.website)
                 .json(&new.profile)
                 .json(&new.settings)
@@ -379,7 +386,7 @@ impl<D: Db> ProjectStore for SqlStore<D> {
             let team = Team {
                 id: project.team_id,
                 name: row.text("team_name")?,
-                slug: row.text("team_slug")?,
+                slug: slug(row, "team_slug")?,
                 created_at: row.time("team_created_at")?,
                 updated_at: row.time("team_updated_at")?,
             };
@@ -409,7 +416,7 @@ impl<D: Db> ProjectStore for SqlStore<D> {
                    RETURNING id, team_id, name, slug, website, profile, settings, created_at, updated_at")
                 .id(id)
                 .opt_text(changes.name)
-                .opt_text(changes.slug)
+                .opt_text(changes.slug.map(Slug::into_inner))
                 .boolean(changes.website.is_some())
                 .opt_text(changes.website.flatten())
                 .opt_json(changes.profile.as_ref())

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use basic_admin_core::store::{
     Connection, IdentityKey, IdentityKeyStore, Item, ItemStore, ProjectUser, ProjectUserStore, StoreError, StoreResult,
+    UserStatus,
 };
 use basic_admin_core::time::Timestamp;
 use chrono::NaiveDate;
@@ -20,7 +21,10 @@ fn user(row: &impl Row) -> StoreResult<ProjectUser> {
         project_id: row.id("project_id")?,
         user_did: row.text("user_did")?,
         pds_url: row.text("pds_url")?,
-        status: row.text("status")?,
+        status: {
+            let status = row.text("status")?;
+            UserStatus::parse(&status).ok_or_else(|| StoreError::Other(format!("unknown user status {status:?}")))?
+        },
         meta: row.json("meta")?,
         account_id: row.opt_id("account_id")?,
         scopes: row.text("scopes")?,

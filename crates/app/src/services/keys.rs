@@ -204,11 +204,16 @@ mod tests {
 
     const FROM: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 9));
 
-    #[tokio::test]
-    async fn verify_tells_a_live_key_from_a_wrong_one_and_slows_guessing() {
+    async fn project_of_owner() -> (Fixture, Caller, String) {
         let f = Fixture::new().await;
         let owner = f.developer("owner").await;
         let project = f.project(&owner, "keys").await.to_string();
+        (f, owner, project)
+    }
+
+    #[tokio::test]
+    async fn verify_tells_a_live_key_from_a_wrong_one_and_slows_guessing() {
+        let (f, owner, project) = project_of_owner().await;
         let (key, secret) = create(&f.ctx, &owner, &project, "server", "read", true).await.unwrap();
 
         let verdict = verify(&f.ctx, &owner, &project, &secret, None, FROM).await.unwrap();
@@ -235,9 +240,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_key_manages_only_keys_whose_roles_it_holds() {
-        let f = Fixture::new().await;
-        let owner = f.developer("owner").await;
-        let project = f.project(&owner, "keys").await.to_string();
+        let (f, owner, project) = project_of_owner().await;
         let (_, secret) = create(&f.ctx, &owner, &project, "manager", "keys:write", true).await.unwrap();
         let manager = f.key_caller(&secret).await;
 
@@ -254,9 +257,7 @@ mod tests {
 
     #[tokio::test]
     async fn regenerating_stops_the_old_secret_at_once() {
-        let f = Fixture::new().await;
-        let owner = f.developer("owner").await;
-        let project = f.project(&owner, "keys").await.to_string();
+        let (f, owner, project) = project_of_owner().await;
         let (key, old) = create(&f.ctx, &owner, &project, "server", "read", true).await.unwrap();
         f.key_caller(&old).await; // now cached
         let (_, new) = regenerate(&f.ctx, &owner, &project, &key.id.to_string()).await.unwrap();

@@ -49,7 +49,7 @@ pub async fn create(
         id: Uuid::new_v4(),
         team_id: team.id,
         name,
-        slug: slug.into_inner(),
+        slug,
         website: None,
         profile: json!({}),
         settings: json!({}),
@@ -101,7 +101,7 @@ const MAX_ATTEMPTS: usize = 32;
 pub async fn update(ctx: &Context, caller: &Caller, project_id: &str, changes: Changes) -> AppResult<Project> {
     let ProjectAccess { mut project, .. } = access::project(ctx, caller, project_id, Action::UpdateProject).await?;
     let name = changes.name.as_deref().map(slugs::name).transpose()?;
-    let slug = changes.slug.as_deref().map(slugs::parse).transpose()?.map(|s| s.into_inner());
+    let slug = changes.slug.as_deref().map(slugs::parse).transpose()?;
     let website = match changes.website {
         Some(Some(w)) if !w.trim().is_empty() => {
             check_website(w.trim())?;

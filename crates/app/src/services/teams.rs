@@ -30,7 +30,7 @@ pub async fn create(ctx: &Context, caller: &Caller, name: &str, slug: &str) -> A
     let owner = caller.developer()?.account_id;
     let name = slugs::name(name)?;
     let slug = slugs::parse(slug)?;
-    let new = NewTeam { id: Uuid::new_v4(), name, slug: slug.into_inner(), owner, created_at: time::now() };
+    let new = NewTeam { id: Uuid::new_v4(), name, slug, owner, created_at: time::now() };
     ctx.store.create_team(new).await.map_err(|e| match e {
         StoreError::Unique(Constraint::TeamSlug) => slugs::taken("team"),
         other => other.into(),
@@ -79,7 +79,7 @@ pub async fn update(
 ) -> AppResult<Team> {
     let TeamAccess { team, .. } = access::team(ctx, caller, team_id, Action::UpdateTeam).await?;
     let name = name.map(slugs::name).transpose()?;
-    let slug = slug.map(slugs::parse).transpose()?.map(|s| s.into_inner());
+    let slug = slug.map(slugs::parse).transpose()?;
     if name.is_none() && slug.is_none() {
         return Err(AppError::invalid("nothing_to_update", "Give a new name, a new slug, or both."));
     }

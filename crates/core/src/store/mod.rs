@@ -23,7 +23,9 @@ pub use projects::{
 };
 pub use schemas::{SchemaStore, SchemaVersion};
 pub use uploads::{Upload, UploadStore, set_profile_key};
-pub use users::{Connection, IdentityKey, IdentityKeyStore, Item, ItemStore, ProjectUser, ProjectUserStore};
+pub use users::{
+    Connection, IdentityKey, IdentityKeyStore, Item, ItemStore, ProjectUser, ProjectUserStore, UserStatus,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

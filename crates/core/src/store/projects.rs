@@ -4,13 +4,14 @@ use uuid::Uuid;
 
 use super::StoreResult;
 use crate::authz::TeamRole;
+use crate::model::Slug;
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Team {
     pub id: Uuid,
     pub name: String,
-    pub slug: String,
+    pub slug: Slug,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -19,7 +20,7 @@ pub struct Team {
 pub struct NewTeam {
     pub id: Uuid,
     pub name: String,
-    pub slug: String,
+    pub slug: Slug,
     /// Made the team's `owner`, in the same transaction.
     pub owner: Uuid,
     pub created_at: Timestamp,
@@ -89,7 +90,7 @@ pub struct Project {
     pub id: Uuid,
     pub team_id: Uuid,
     pub name: String,
-    pub slug: String,
+    pub slug: Slug,
     pub website: Option<String>,
     pub profile: Value,
     pub settings: Value,
@@ -109,7 +110,7 @@ pub struct NewProject {
     pub id: Uuid,
     pub team_id: Uuid,
     pub name: String,
-    pub slug: String,
+    pub slug: Slug,
     pub website: Option<String>,
     pub profile: Value,
     pub settings: Value,
@@ -120,7 +121,7 @@ pub struct NewProject {
 #[derive(Debug, Clone, Default)]
 pub struct ProjectChanges {
     pub name: Option<String>,
-    pub slug: Option<String>,
+    pub slug: Option<Slug>,
     pub website: Option<Option<String>>,
     pub profile: Option<Value>,
 }
@@ -134,13 +135,8 @@ pub trait TeamStore {
     /// The teams `account_id` belongs to, oldest membership first.
     async fn teams_of(&self, account_id: Uuid) -> StoreResult<Vec<TeamMembership>>;
     /// Conflicts: `teams_slug_key`. `NotFound` if there is no such team.
-    async fn update_team(
-        &self,
-        id: Uuid,
-        name: Option<String>,
-        slug: Option<String>,
-        at: Timestamp,
-    ) -> StoreResult<Team>;
+    async fn update_team(&self, id: Uuid, name: Option<String>, slug: Option<Slug>, at: Timestamp)
+    -> StoreResult<Team>;
     /// Deletes the team with its members and invites, unless it still has
     /// projects: `Conflict("projects_team_id_fkey")` then.
     async fn delete_team(&self, id: Uuid) -> StoreResult<()>;

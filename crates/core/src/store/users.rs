@@ -6,6 +6,28 @@ use uuid::Uuid;
 use super::StoreResult;
 use crate::time::Timestamp;
 
+/// Where a project user stands. Connecting (again) makes a user active,
+/// the only standing there is today; the wire shows it as `"active"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    Active,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(UserStatus::Active),
+            _ => None,
+        }
+    }
+}
+
 /// A user of a project's app, as connected through `user/connect`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectUser {
@@ -14,7 +36,7 @@ pub struct ProjectUser {
     pub user_did: String,
     /// Where the user's data server (and identity provider) lives.
     pub pds_url: String,
-    pub status: String,
+    pub status: UserStatus,
     /// Free data the developer keeps about the user.
     pub meta: Value,
     /// The account, when the user signed in with this server.

@@ -83,11 +83,11 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<D
         .map(|p| ListedProject {
             id: p.project.id,
             name: p.project.name,
-            slug: p.project.slug,
+            slug: p.project.slug.into_inner(),
             profile: p.project.profile,
             team_id: p.team.id,
             team_name: p.team.name,
-            team_slug: p.team.slug,
+            team_slug: p.team.slug.into_inner(),
             created_at: p.project.created_at,
         })
         .collect();
@@ -136,8 +136,12 @@ async fn create(
     Json(body): Json<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<Data<CreatedProject>>)> {
     let project = projects::create(&state.app, &caller, &body.name, &body.team_id, body.slug.as_deref()).await?;
-    let data =
-        CreatedProject { id: project.id, name: project.name, slug: project.slug, created_at: project.created_at };
+    let data = CreatedProject {
+        id: project.id,
+        name: project.name,
+        slug: project.slug.into_inner(),
+        created_at: project.created_at,
+    };
     Ok((StatusCode::CREATED, Json(Data { data })))
 }
 
@@ -183,7 +187,7 @@ impl From<Project> for ProjectView {
         Self {
             id: p.id,
             name: p.name,
-            slug: p.slug,
+            slug: p.slug.into_inner(),
             website: p.website,
             profile: p.profile,
             team_id: p.team_id,
@@ -327,7 +331,7 @@ async fn profile(State(state): State<AppState>, Path(path): Path<ProjectPath>) -
         auth: AuthSettings { redirect_uris: settings::redirect_uris(&p.settings) },
         id: p.id,
         name: p.name,
-        slug: p.slug,
+        slug: p.slug.into_inner(),
         website: p.website,
         profile: p.profile,
         created_at: p.created_at,

@@ -71,7 +71,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<D
         .map(|t| TeamSummary {
             id: t.team.id,
             name: t.team.name,
-            slug: t.team.slug,
+            slug: t.team.slug.into_inner(),
             owner: t.owner_id,
             role_name: role_label(t.member.roles, t.member.role_name),
             roles: t.member.roles.to_string(),
@@ -126,7 +126,8 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<Data<CreatedTeam>>)> {
     let team = teams::create(&state.app, &caller, &body.name, &body.slug).await?;
     let owner = caller.developer()?.account_id;
-    let data = CreatedTeam { id: team.id, name: team.name, slug: team.slug, owner, created_at: team.created_at };
+    let data =
+        CreatedTeam { id: team.id, name: team.name, slug: team.slug.into_inner(), owner, created_at: team.created_at };
     Ok((StatusCode::CREATED, Json(Data { data })))
 }
 
@@ -194,7 +195,7 @@ struct TeamProjectView {
 impl From<Project> for TeamProjectView {
     fn from(p: Project) -> Self {
         let icon_url = p.profile["icon_url"].as_str().map(str::to_owned);
-        Self { id: p.id, name: p.name, slug: p.slug, profile: ProjectIcon { icon_url } }
+        Self { id: p.id, name: p.name, slug: p.slug.into_inner(), profile: ProjectIcon { icon_url } }
     }
 }
 
@@ -273,7 +274,7 @@ async fn get(
     let data = TeamDetailView {
         id: detail.team.id,
         name: detail.team.name,
-        slug: detail.team.slug,
+        slug: detail.team.slug.into_inner(),
         owner_id: detail.owner_id,
         created_at: detail.team.created_at,
         members: detail.members.into_iter().map(Into::into).collect(),
@@ -332,7 +333,8 @@ async fn update(
     let team: Team =
         teams::update(&state.app, &caller, &path.team_id, body.name.as_deref(), body.slug.as_deref()).await?;
     let owner_id = teams::owner_of(&state.app, team.id).await?;
-    let data = TeamView { id: team.id, name: team.name, slug: team.slug, owner_id, created_at: team.created_at };
+    let data =
+        TeamView { id: team.id, name: team.name, slug: team.slug.into_inner(), owner_id, created_at: team.created_at };
     Ok(Json(Data { data }))
 }
 

@@ -57,7 +57,7 @@ impl From<ProjectUser> for UserView {
             profile: users::profile(&u),
             user_did: u.user_did,
             pds_url: u.pds_url,
-            status: u.status,
+            status: u.status.as_str().to_owned(),
             meta: u.meta,
             last_seen_at: u.last_seen_at,
             created_at: u.created_at,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use basic_admin_core::model::Slug;
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
 use basic_admin_core::store::{NewAccount, NewProject, NewTeam};
 use basic_admin_core::time;
@@ -98,7 +99,7 @@ async fn seed_project(app: &TestApp, redirect_uris: &[&str]) -> Uuid {
         .create_team(NewTeam {
             id: team_id,
             name: "Team".into(),
-            slug: slug.clone(),
+            slug: Slug::parse(&slug).unwrap(),
             owner: owner.id,
             created_at: time::now(),
         })
@@ -110,7 +111,7 @@ async fn seed_project(app: &TestApp, redirect_uris: &[&str]) -> Uuid {
             id: project_id,
             team_id,
             name: "Todo App".into(),
-            slug: format!("p-{}", project_id.simple()),
+            slug: Slug::parse(&format!("p-{}", project_id.simple())).unwrap(),
             website: Some("https://todo.example".into()),
             profile: json!({}),
             settings: json!({"auth": {"redirect_uris": redirect_uris}}),

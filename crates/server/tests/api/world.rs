@@ -6,6 +6,7 @@
 use basic_admin_app::auth::api_keys::secret_hash;
 use basic_admin_app::auth::claims::{ACCESS_TYP, AccessClaims};
 use basic_admin_core::did;
+use basic_admin_core::model::Slug;
 use basic_admin_core::model::api_key::PresentedKey;
 use basic_admin_core::store::{
     ApiKey, Connection, Invite, Item, Member, NewAccount, NewProject, NewTeam, SchemaVersion,
@@ -242,7 +243,7 @@ pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place 
         .create_team(NewTeam {
             id: team,
             name: "Team".into(),
-            slug: format!("team-{}", team.simple()),
+            slug: Slug::parse(&format!("team-{}", team.simple())).unwrap(),
             owner: people.owner.id,
             created_at: now,
         })
@@ -264,7 +265,7 @@ pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place 
         .create_team(NewTeam {
             id: outsiders_team,
             name: "Other".into(),
-            slug,
+            slug: Slug::parse(&slug).unwrap(),
             owner: people.outsider.id,
             created_at: now,
         })
@@ -277,7 +278,7 @@ pub async fn place(app: &TestApp, people: &People, with_project: bool) -> Place 
                 id: project,
                 team_id: team,
                 name: "App".into(),
-                slug: format!("app-{}", project.simple()),
+                slug: Slug::parse(&format!("app-{}", project.simple())).unwrap(),
                 website: None,
                 profile: json!({}),
                 settings: json!({"auth": {"redirect_uris": ["https://app.example/cb"]}}),

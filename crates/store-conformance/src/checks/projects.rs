@@ -1,4 +1,5 @@
 use basic_admin_core::authz::TeamRole;
+use basic_admin_core::model::Slug;
 use basic_admin_core::store::{
     Constraint, Invite, InviteeKind, Member, NewProject, NewTeam, ProjectChanges, Store, StoreError,
 };
@@ -14,7 +15,13 @@ pub(super) async fn account(store: &dyn Store) -> Uuid {
 }
 
 pub(super) fn new_team(owner: Uuid, slug: &str) -> NewTeam {
-    NewTeam { id: Uuid::new_v4(), name: "Team".into(), slug: slug.into(), owner, created_at: time::now() }
+    NewTeam {
+        id: Uuid::new_v4(),
+        name: "Team".into(),
+        slug: Slug::parse(slug).unwrap(),
+        owner,
+        created_at: time::now(),
+    }
 }
 
 pub(super) fn new_project(team_id: Uuid, slug: &str) -> NewProject {
@@ -22,7 +29,7 @@ pub(super) fn new_project(team_id: Uuid, slug: &str) -> NewProject {
         id: Uuid::new_v4(),
         team_id,
         name: "App".into(),
-        slug: slug.into(),
+        slug: Slug::parse(slug).unwrap(),
         website: Some("https://app.example".into()),
         profile: json!({"icon_url": "https://x/y.png"}),
         settings: json!({"auth": {"redirect_uris": ["https://app.example/cb"]}}),
@@ -199,7 +206,7 @@ pub async fn projects_update_and_settings_change_only_if_unchanged(store: &dyn S
     assert_eq!(updated.profile, project.profile, "untouched");
     assert_eq!(updated.updated_at, at);
     let other = store.create_project(new_project(team.id, "taken")).await.unwrap();
-    let clash = ProjectChanges { slug: Some("taken".into()), ..ProjectChanges::default() };
+    let clash = ProjectChanges { slug: Some(Slug::parse("taken").unwrap()), ..ProjectChanges::default() };
     let later = at + Duration::milliseconds(1);
     assert_unique(store.update_project(project.id, clash, at, later).await, Constraint::ProjectSlug);
     let stale = store.update_project(project.id, changes, project.updated_at, later).await.unwrap();

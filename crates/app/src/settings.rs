@@ -13,6 +13,11 @@ pub struct Settings {
     pub public_url: String,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// How long after its rotation a refresh token presented again still
+    /// gets its (current) successor rather than revoking the sign-in: two
+    /// tabs or processes sharing one token refresh at nearly the same time.
+    /// Zero turns it off.
+    pub refresh_grace: Duration,
     pub auth_code_ttl: Duration,
     /// Whether every authorization request must carry a PKCE challenge.
     pub require_pkce: bool,

@@ -42,6 +42,7 @@ impl Fixture {
             public_url: PUBLIC_URL.into(),
             access_token_ttl: Duration::from_secs(3600),
             refresh_token_ttl: Duration::from_secs(86400),
+            refresh_grace: Duration::from_secs(30),
             auth_code_ttl: Duration::from_secs(60),
             require_pkce: false,
             throttles: Throttles::default(),

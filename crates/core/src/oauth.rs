@@ -15,7 +15,16 @@ pub const ADMIN: &str = "admin";
 pub const OPENID: &str = "openid";
 pub const PROFILE: &str = "profile";
 pub const EMAIL: &str = "email";
-pub const KNOWN_SCOPES: [&str; 4] = [OPENID, PROFILE, EMAIL, ADMIN];
+/// Full access to the user's own data in the app the token was issued to
+/// (the newer SDK asks for it); never to developer endpoints.
+pub const APP_ADMIN: &str = "app:admin";
+pub const KNOWN_SCOPES: [&str; 5] = [OPENID, PROFILE, EMAIL, ADMIN, APP_ADMIN];
+
+/// Authorization codes and refresh tokens start with these, so that a
+/// token request that names no grant type (the SDK's 0.5.0 sends
+/// `{"code": …}` for both) is told apart without a lookup.
+pub const CODE_PREFIX: &str = "code_";
+pub const REFRESH_PREFIX: &str = "refresh_";
 
 const MAX_SCOPES: usize = 20;
 const MAX_SCOPE_LEN: usize = 64;

@@ -103,6 +103,8 @@ options! {
         "Lifetime of access and id tokens, in seconds [default: 3600]";
     refresh_token_ttl_days: "DAYS", "BASIC_REFRESH_TOKEN_TTL_DAYS", Some("30"),
         "Lifetime of refresh tokens, in days [default: 30]";
+    refresh_grace_secs: "SECS", "BASIC_REFRESH_GRACE_SECS", Some("30"),
+        "Seconds in which a just-rotated refresh token presented again (by a second tab or process) gets the same successor instead of revoking the sign-in; 0 turns this off [default: 30]";
     auth_code_ttl_secs: "SECS", "BASIC_AUTH_CODE_TTL_SECS", Some("60"),
         "Lifetime of authorization codes, in seconds, at most 60 [default: 60]";
     key_usage_flush_secs: "SECS", "BASIC_KEY_USAGE_FLUSH_SECS", Some("5"),
@@ -153,6 +155,8 @@ pub struct Config {
     pub db_max_connections: u32,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// How long a rotated refresh token still gets its successor (0: not at all).
+    pub refresh_grace: Duration,
     pub auth_code_ttl: Duration,
     /// How long a key's `last_used` may lag.
     pub key_usage_flush: Duration,
@@ -197,6 +201,7 @@ impl Config {
             public_url: self.public_url.clone(),
             access_token_ttl: self.access_token_ttl,
             refresh_token_ttl: self.refresh_token_ttl,
+            refresh_grace: self.refresh_grace,
             auth_code_ttl: self.auth_code_ttl,
             require_pkce: self.require_pkce,
             throttles: self.throttles,
@@ -242,6 +247,8 @@ impl Config {
             access_token_ttl: given(p.access_token_ttl_secs).parse_with(secs)?,
             refresh_token_ttl: given(p.refresh_token_ttl_days)
                 .parse_with(|v| positive::<u64>(v).map(|d| Duration::from_secs(d * 86_400)))?,
+            refresh_grace: given(p.refresh_grace_secs)
+                .parse_with(|v| whole(v).map(|s| Duration::from_secs(s.into())))?,
             auth_code_ttl: given(p.auth_code_ttl_secs).parse_with(|v| match positive::<u64>(v)? {
                 secs @ 1..=60 => Ok(Duration::from_secs(secs)),
                 _ => Err("at most 60 seconds".into()),
@@ -425,6 +432,7 @@ impl fmt::Debug for Config {
         values.insert("db_max_connections", self.db_max_connections.to_string());
         values.insert("access_token_ttl", format!("{:?}", self.access_token_ttl));
         values.insert("refresh_token_ttl", format!("{:?}", self.refresh_token_ttl));
+        values.insert("refresh_grace", format!("{:?}", self.refresh_grace));
         values.insert("auth_code_ttl", format!("{:?}", self.auth_code_ttl));
         values.insert("key_usage_flush", format!("{:?}", self.key_usage_flush));
         values.insert("rate_limit_auth_per_minute", self.rate_limit_auth_per_minute.to_string());

@@ -218,7 +218,7 @@ impl<D: Db> OAuthStore for SqlStore<D> {
             None => {
                 let earlier = tx
                     .fetch_optional(
-                        q("SELECT t.token_hash, t.family_id, t.created_at, t.expires_at, \
+                        q("SELECT t.token_hash, t.family_id, t.created_at, t.expires_at, t.rotated_at, \
                                   (t.rotated_at IS NOT NULL OR f.revoked_at IS NOT NULL) AS spent \
                            FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id \
                            WHERE t.token_hash = $1")
@@ -229,7 +229,10 @@ impl<D: Db> OAuthStore for SqlStore<D> {
                     Some(row) if row.boolean("spent")? => {
                         let token = refresh_token(&row)?;
                         let family = family_by_id(&mut tx, token.family_id).await?;
-                        RefreshUse::Reused(token, family)
+                        match (family.revoked_at, row.opt_time("rotated_at")?) {
+                            (None, Some(rotated_at)) => RefreshUse::Superseded { token, family, rotated_at },
+                            _ => RefreshUse::Reused(token, family),
+                        }
                     }
                     // Expired, or never issued.
                     _ => RefreshUse::Unknown,
@@ -238,6 +241,20 @@ impl<D: Db> OAuthStore for SqlStore<D> {
         };
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn live_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<RefreshToken>> {
+        let row = self
+            .db
+            .fetch_optional(
+                q("SELECT t.token_hash, t.family_id, t.created_at, t.expires_at \
+                   FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id \
+                   WHERE t.token_hash = $1 AND t.rotated_at IS NULL AND t.expires_at > $2 AND f.revoked_at IS NULL")
+                .text(token_hash)
+                .time(now),
+            )
+            .await?;
+        row.map(|row| refresh_token(&row)).transpose()
     }
 
     async fn revoke_token_family(&self, id: Uuid) -> StoreResult<()> {

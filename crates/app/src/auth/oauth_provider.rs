@@ -6,7 +6,7 @@ use std::time::Duration;
 use basic_admin_core::did;
 use basic_admin_core::model::Account;
 use basic_admin_core::oauth::{self, Client, Scopes};
-use basic_admin_core::store::{AuthCode, CodeUse, RefreshToken, RefreshUse, TokenFamily};
+use basic_admin_core::store::{AuthCode, CodeUse, Connection, RefreshToken, RefreshUse, TokenFamily};
 use basic_admin_core::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,8 +14,9 @@ use uuid::Uuid;
 
 use super::claims::{ACCESS_TYP, AccessClaims, ID_TYP, IdClaims};
 use crate::Context;
-use crate::crypto::{random_token, token_hash};
+use crate::crypto::{derived_token, random_token, token_hash};
 use crate::error::AppError;
+use secrecy::ExposeSecret as _;
 
 /// The query of `GET /auth/authorize`, carried unchanged through the pages.
 /// Every field is optional here so that a missing one gets a precise error.
@@ -76,18 +77,13 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
     format!("{uri}{separator}{query}")
 }
 
-/// The client a `client_id` names: the CLI, or a project by UUID, hex id or
-/// client-metadata URL.
+/// The client a `client_id` names: the CLI, or a project by UUID, hex id,
+/// client-metadata URL or `did:web` (as the app SDK names it).
 pub async fn resolve_client(ctx: &Context, client_id: &str) -> Result<Option<Client>, AppError> {
     if client_id == oauth::CLI_CLIENT_ID {
         return Ok(Some(Client::cli()));
     }
-    let metadata_prefix = format!("{}/projects/", ctx.settings.public_url);
-    let id_text = client_id
-        .strip_prefix(&metadata_prefix)
-        .and_then(|rest| rest.strip_suffix("/client-metadata.json"))
-        .unwrap_or(client_id);
-    let Ok(id) = Uuid::try_parse(id_text) else {
+    let Some(id) = project_client_id(&ctx.settings.public_url, client_id) else {
         return Ok(None);
     };
     let Some(project) = ctx.store.project_by_id(id).await? else {
@@ -101,6 +97,19 @@ pub async fn resolve_client(ctx: &Context, client_id: &str) -> Result<Option<Cli
         website: project.website,
         first_party: false,
     }))
+}
+
+/// The project a client id names, in any of its forms.
+fn project_client_id(public_url: &str, client_id: &str) -> Option<Uuid> {
+    if let Some(id) = did::project_of_client_did(client_id, public_url) {
+        return Some(id);
+    }
+    let metadata_prefix = format!("{public_url}/projects/");
+    let id_text = client_id
+        .strip_prefix(&metadata_prefix)
+        .and_then(|rest| rest.strip_suffix("/client-metadata.json"))
+        .unwrap_or(client_id);
+    Uuid::try_parse(id_text).ok()
 }
 
 /// The longest `nonce` kept with a code and copied into the id token.
@@ -168,7 +177,7 @@ pub async fn check(ctx: &Context, p: &AuthorizeParams) -> Result<AuthorizeReques
 /// Grants a code for `account`: the URL to send the browser to.
 pub async fn grant(ctx: &Context, account: &Account, request: &AuthorizeRequest) -> Result<String, AppError> {
     let now = time::now();
-    let code = random_token();
+    let code = format!("{}{}", oauth::CODE_PREFIX, random_token());
     let family = TokenFamily {
         id: Uuid::new_v4(),
         account_id: account.id,
@@ -222,20 +231,49 @@ pub struct TokenResponse {
     /// Seconds until the access token expires.
     pub expires_in: i64,
     pub refresh_token: String,
+    /// The refresh token again, under the name the app SDK's 0.5.0 reads.
+    pub refresh: String,
     /// Space-separated.
     pub scope: String,
     pub id_token: String,
 }
 
+/// How much of the standard request a code exchange must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exchange {
+    /// `grant_type=authorization_code` with `client_id` and `redirect_uri`.
+    Standard,
+    /// `{"code": …}` alone, as the app SDK's 0.5.0 sends it: the code names
+    /// its client and redirect URI itself (and still needs its PKCE
+    /// verifier when it was issued with a challenge).
+    Bare,
+}
+
 pub async fn token(ctx: &Context, request: TokenRequest) -> Result<TokenResponse, AppError> {
     match request.grant_type.as_deref() {
-        Some("authorization_code") => exchange_code(ctx, request).await,
+        Some("authorization_code") => exchange_code(ctx, request, Exchange::Standard).await,
         Some("refresh_token") => refresh(ctx, request).await,
         Some(other) => {
             Err(oauth_error("unsupported_grant_type", format!("The grant type {other:?} is not supported.")))
         }
-        None => Err(oauth_error("invalid_request", "grant_type is required.")),
+        None => match request.code.as_deref() {
+            Some(code) if code.starts_with(oauth::REFRESH_PREFIX) => refresh(ctx, request).await,
+            Some(_) => exchange_code(ctx, request, Exchange::Bare).await,
+            None => Err(oauth_error("invalid_request", "grant_type is required.")),
+        },
     }
+}
+
+/// A new refresh token.
+fn new_refresh_token() -> String {
+    format!("{}{}", oauth::REFRESH_PREFIX, random_token())
+}
+
+/// The successor of a refresh token: derived from it, so that presenting
+/// it again within the grace window finds the same one without storing it.
+fn successor(ctx: &Context, presented: &str) -> String {
+    let derived = derived_token(ctx.master_key.expose_secret(), "refresh token successor", presented);
+    format!("{}{derived}", oauth::REFRESH_PREFIX)
 }
 
 async fn revoke(ctx: &Context, family: Uuid) -> Result<(), AppError> {
@@ -244,9 +282,11 @@ async fn revoke(ctx: &Context, family: Uuid) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn exchange_code(ctx: &Context, r: TokenRequest) -> Result<TokenResponse, AppError> {
+async fn exchange_code(ctx: &Context, r: TokenRequest, exchange: Exchange) -> Result<TokenResponse, AppError> {
     let code = r.code.as_deref().ok_or_else(|| oauth_error("invalid_request", "code is required."))?;
-    let client_id = r.client_id.as_deref().ok_or_else(|| oauth_error("invalid_request", "client_id is required."))?;
+    if exchange == Exchange::Standard && r.client_id.is_none() {
+        return Err(oauth_error("invalid_request", "client_id is required."));
+    }
     let now = time::now();
     let (code, family) = match ctx.store.use_auth_code(&token_hash(code), now).await? {
         CodeUse::Fresh(code, family) => (code, family),
@@ -263,11 +303,17 @@ async fn exchange_code(ctx: &Context, r: TokenRequest) -> Result<TokenResponse, 
     if code.expires_at <= now {
         return Err(oauth_error("invalid_grant", "This code has expired."));
     }
-    let client = resolve_client(ctx, client_id).await?;
-    if client.is_none_or(|c| c.id != family.client_id) {
-        return Err(oauth_error("invalid_grant", "This code was issued to another client."));
+    if let Some(client_id) = r.client_id.as_deref() {
+        let client = resolve_client(ctx, client_id).await?;
+        if client.is_none_or(|c| c.id != family.client_id) {
+            return Err(oauth_error("invalid_grant", "This code was issued to another client."));
+        }
     }
-    if r.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
+    let redirect_ok = match r.redirect_uri.as_deref() {
+        Some(uri) => uri == code.redirect_uri,
+        None => exchange == Exchange::Bare,
+    };
+    if !redirect_ok {
         return Err(oauth_error("invalid_grant", "redirect_uri must be the one the code was issued for."));
     }
     match (&code.code_challenge, r.code_verifier.as_deref()) {
@@ -283,7 +329,7 @@ async fn exchange_code(ctx: &Context, r: TokenRequest) -> Result<TokenResponse, 
         }
         (None, None) => {}
     }
-    let refresh = random_token();
+    let refresh = new_refresh_token();
     ctx.store
         .insert_refresh_token(RefreshToken {
             token_hash: token_hash(&refresh),
@@ -303,7 +349,7 @@ async fn refresh(ctx: &Context, r: TokenRequest) -> Result<TokenResponse, AppErr
         .or(r.code.as_deref())
         .ok_or_else(|| oauth_error("invalid_request", "refresh_token is required."))?;
     let now = time::now();
-    let next = random_token();
+    let next = successor(ctx, presented);
     let expires_at = now + chrono_duration(ctx.settings.refresh_token_ttl);
     let family = match ctx
         .store
@@ -311,7 +357,15 @@ async fn refresh(ctx: &Context, r: TokenRequest) -> Result<TokenResponse, AppErr
         .await?
     {
         RefreshUse::Rotated(_, family) => family,
-        RefreshUse::Reused(_, family) => {
+        // Another tab or process refreshed with the same token a moment
+        // ago: the same successor, while it is still the current one.
+        RefreshUse::Superseded { family, rotated_at, .. }
+            if now - rotated_at <= chrono_duration(ctx.settings.refresh_grace)
+                && ctx.store.live_refresh_token(&token_hash(&next), now).await?.is_some() =>
+        {
+            family
+        }
+        RefreshUse::Superseded { family, .. } | RefreshUse::Reused(_, family) => {
             revoke(ctx, family.id).await?;
             tracing::warn!(family = %family.id, "a rotated refresh token was presented again; its sign-in is revoked");
             return Err(oauth_error(
@@ -373,14 +427,38 @@ async fn issue(
         name: shown.profile.then(|| account.name.clone()),
         preferred_username: if shown.profile { account.username.clone() } else { None },
     };
+    if let Some(project) = project_client_id(&ctx.settings.public_url, &family.client_id)
+        && !oauth::is_first_party(&family.client_id)
+    {
+        connect_app_user(ctx, project, &account, &access.sub, &family.scope).await;
+    }
     Ok(TokenResponse {
         access_token: ctx.keys.sign(ACCESS_TYP, &access).await,
         token_type: "Bearer".into(),
         expires_in: ttl,
+        refresh: refresh_token.clone(),
         refresh_token,
         scope: family.scope.clone(),
         id_token: ctx.keys.sign(ID_TYP, &id).await,
     })
+}
+
+/// Signing in to a project's app makes the account a user of the project
+/// (and counts the day's activity), as `user/connect` does. Should that
+/// fail, signing in does not: the app's first data call connects again.
+async fn connect_app_user(ctx: &Context, project: Uuid, account: &Account, did: &str, scopes: &str) {
+    let connection = Connection {
+        id: Uuid::new_v4(),
+        project_id: project,
+        user_did: did.to_owned(),
+        pds_url: ctx.settings.public_url.clone(),
+        account_id: Some(account.id),
+        scopes: scopes.to_owned(),
+        at: time::now(),
+    };
+    if let Err(e) = ctx.store.connect_user(connection).await {
+        tracing::warn!(%project, error = %e, "could not record the app user on sign-in");
+    }
 }
 
 fn chrono_duration(d: Duration) -> chrono::Duration {

@@ -30,6 +30,18 @@ pub fn token_hash_bytes(bytes: &[u8]) -> String {
     text
 }
 
+/// A secret derived from `input` under `key` for one `purpose`
+/// (HMAC-SHA-256, base64url): the same input gives the same secret, and no
+/// one without the key can compute it.
+pub fn derived_token(key: &[u8], purpose: &str, input: &str) -> String {
+    use hmac::{Hmac, Mac as _};
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(purpose.as_bytes());
+    mac.update(&[0]);
+    mac.update(input.as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
 /// Equality that takes the same time wherever the first difference is.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq as _;
@@ -48,6 +60,12 @@ mod tests {
         assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(constant_time_eq(b"same", b"same"));
         assert!(!constant_time_eq(b"same", b"sane"));
+        let derived = derived_token(b"key", "purpose", "input");
+        assert_eq!(derived.len(), 43);
+        assert_eq!(derived, derived_token(b"key", "purpose", "input"), "stable");
+        assert_ne!(derived, derived_token(b"other", "purpose", "input"));
+        assert_ne!(derived, derived_token(b"key", "other", "input"));
+        assert_ne!(derived, derived_token(b"key", "purposei", "nput"), "purpose and input stay apart");
         assert!(!constant_time_eq(b"same", b"same!"));
     }
 }

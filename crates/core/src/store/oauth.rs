@@ -71,7 +71,14 @@ pub struct RefreshToken {
 pub enum RefreshUse {
     /// It was current: it is now rotated, and its successor stored.
     Rotated(RefreshToken, TokenFamily),
-    /// It had been rotated already (or its family revoked): a reuse.
+    /// It had been rotated already, at `rotated_at`, and its sign-in is
+    /// live: a reuse, or a second tab that had not seen the rotation.
+    Superseded {
+        token: RefreshToken,
+        family: TokenFamily,
+        rotated_at: Timestamp,
+    },
+    /// Its sign-in is revoked.
     Reused(RefreshToken, TokenFamily),
     Unknown,
 }
@@ -95,8 +102,9 @@ pub trait OAuthStore {
     async fn insert_refresh_token(&self, token: RefreshToken) -> StoreResult<()>;
     /// Rotates the token with this hash: marks it used and stores its
     /// successor (`next_hash`, same family), atomically: of two concurrent
-    /// uses, exactly one is `Rotated`. A token of a revoked family is `Reused`;
-    /// an expired or unknown one is `Unknown`.
+    /// uses, exactly one is `Rotated`. A token rotated before is
+    /// `Superseded`, one of a revoked family `Reused`; an expired or unknown
+    /// one is `Unknown`.
     async fn rotate_refresh_token(
         &self,
         token_hash: &str,
@@ -104,6 +112,9 @@ pub trait OAuthStore {
         next_expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<RefreshUse>;
+    /// The token with this hash if it is current: not rotated, not expired
+    /// by `now`, its family not revoked.
+    async fn live_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<RefreshToken>>;
     /// Revokes a family, at the database's own time: nodes compare it with
     /// the database's clock, never with their own (see the next method).
     async fn revoke_token_family(&self, id: Uuid) -> StoreResult<()>;

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::caller::AuthError;
 use crate::auth::{Caller, session};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
@@ -31,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(limited(Group::Auth, OpenApiRouter::new().routes(routes!(token))))
         .routes(routes!(userinfo))
         .routes(routes!(userinfo_legacy))
+        .routes(routes!(session_state))
         .routes(routes!(openid_configuration))
         .routes(routes!(jwks))
 }
@@ -182,16 +184,71 @@ async fn userinfo(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     }))
 }
 
-/// Redirect to /userinfo (backwards compatibility)
+/// User information, under its older spelling
+///
+/// Answers as `/auth/userinfo` does, rather than redirecting: the app SDK's
+/// 0.5.0 calls this spelling from the browser, where a redirect across the
+/// CORS boundary loses its bearer token.
 #[utoipa::path(
     get,
     path = "/auth/userInfo",
     tag = "auth",
-    responses((status = 301, description = "Permanent redirect to /auth/userinfo")),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The signed-in account", body = UserInfo),
+        (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
+    )
 )]
 #[deprecated(note = "use GET /auth/userinfo")]
-async fn userinfo_legacy() -> Response {
-    (StatusCode::MOVED_PERMANENTLY, [(LOCATION, "/auth/userinfo")]).into_response()
+async fn userinfo_legacy(state: State<AppState>, caller: Caller) -> ApiResult<Json<UserInfo>> {
+    userinfo(state, caller).await
+}
+
+/// The state of a sign-in, as the app SDK checks it.
+#[derive(Serialize, ToSchema)]
+struct SessionState {
+    /// Always `true`: a sign-in that is not active is answered 401.
+    active: bool,
+    /// Space-separated.
+    scope: String,
+    client_id: String,
+    account_did: String,
+    /// When the access token expires (RFC 3339).
+    expires_at: String,
+}
+
+/// Whether the bearer's sign-in is still active
+///
+/// A revoked sign-in or an expired token is answered 401 with
+/// `reauth_required: true`: refreshing cannot help, the user must sign in
+/// again (an expired access token may still be refreshed first).
+#[utoipa::path(
+    get,
+    path = "/auth/session",
+    tag = "auth",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The sign-in is active", body = SessionState),
+        (status = 401, description = "`invalid_token`, with `reauth_required: true`", body = ErrorBody),
+        (status = 403, description = "An API key has no sign-in", body = ErrorBody),
+    )
+)]
+async fn session_state(caller: Result<Caller, AuthError>) -> ApiResult<Json<SessionState>> {
+    let caller = caller.map_err(|AuthError(e)| match e.status {
+        StatusCode::UNAUTHORIZED => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", e.message).with("reauth_required", true)
+        }
+        _ => e,
+    })?;
+    let claims = &caller.account()?.claims;
+    let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default();
+    Ok(Json(SessionState {
+        active: true,
+        scope: claims.scope.clone(),
+        client_id: claims.client_id.clone(),
+        account_did: claims.sub.clone(),
+        expires_at: basic_admin_core::time::format(&expires_at),
+    }))
 }
 
 /// The OpenID Connect discovery document (also served at `/.well-known/openid-configuration`).

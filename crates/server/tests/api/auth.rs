@@ -4,15 +4,13 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use basic_admin_core::model::Slug;
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
-use basic_admin_core::store::{NewAccount, NewProject, NewTeam};
-use basic_admin_core::time;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use crate::flows::{self, Browser, authorize_query, consent_redirect, query_param, token_form};
+use crate::flows::{
+    self, Browser, authorize_query, challenge, consent_redirect, query_param, seed_project, token_form,
+};
 use crate::harness::{Setup, TestApp, json, on_both_backends};
 
 on_both_backends!(
@@ -24,7 +22,6 @@ on_both_backends!(
     authorize_rejects_bad_clients_and_redirects_here,
     authorize_sends_other_errors_back_to_the_client,
     codes_are_single_use_and_bound,
-    rotated_refresh_tokens_revoke_their_chain_when_reused,
     token_endpoint_rejects_bad_requests,
     wrong_passwords_are_refused_alike_and_throttled,
     forms_need_their_csrf_token,
@@ -38,6 +35,14 @@ on_both_backends!(
 on_both_backends!(with short_codes; expired_codes_are_refused);
 on_both_backends!(with developer_route; only_admin_tokens_reach_developer_routes);
 on_both_backends!(with short_tokens; expired_access_tokens_are_401s);
+on_both_backends!(with no_refresh_grace; rotated_refresh_tokens_revoke_their_chain_when_reused);
+
+/// Reuse detection on its own: no window for a second tab.
+fn no_refresh_grace() -> Setup {
+    let mut setup = Setup::default();
+    setup.flags.refresh_grace_secs = Some("0".into());
+    setup
+}
 
 fn short_codes() -> Setup {
     let mut setup = Setup::default();
@@ -79,49 +84,6 @@ async fn userinfo(app: &TestApp, token: &str) -> (u16, Value) {
     json(app.get("/auth/userinfo").bearer_auth(token).send().await.unwrap()).await
 }
 
-/// A project whose app signs its users in here, with these redirect URIs.
-async fn seed_project(app: &TestApp, redirect_uris: &[&str]) -> Uuid {
-    let store = &app.state.app.store;
-    let owner = store
-        .create_account(NewAccount {
-            id: Uuid::new_v4(),
-            email: format!("owner-{}@example.com", Uuid::new_v4()),
-            username: None,
-            name: "Owner".into(),
-            password_hash: "unused".into(),
-            created_at: time::now(),
-        })
-        .await
-        .unwrap();
-    let team_id = Uuid::new_v4();
-    let slug = format!("t-{}", team_id.simple());
-    store
-        .create_team(NewTeam {
-            id: team_id,
-            name: "Team".into(),
-            slug: Slug::parse(&slug).unwrap(),
-            owner: owner.id,
-            created_at: time::now(),
-        })
-        .await
-        .unwrap();
-    let project_id = Uuid::new_v4();
-    store
-        .create_project(NewProject {
-            id: project_id,
-            team_id,
-            name: "Todo App".into(),
-            slug: Slug::parse(&format!("p-{}", project_id.simple())).unwrap(),
-            website: Some("https://todo.example".into()),
-            profile: json!({}),
-            settings: json!({"auth": {"redirect_uris": redirect_uris}}),
-            created_at: time::now(),
-        })
-        .await
-        .unwrap();
-    project_id
-}
-
 async fn the_cli_flow_works_as_the_cli_performs_it(app: TestApp) {
     let mut browser = Browser::new(&app);
     let query = authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "profile,admin", &[]);
@@ -151,10 +113,11 @@ async fn the_cli_flow_works_as_the_cli_performs_it(app: TestApp) {
         assert!(tokens[field].as_str().is_some_and(|t| t.len() > 20), "{field}");
     }
 
-    // It then reads the user through the old spelling, following the redirect.
-    let moved = app.get("/auth/userInfo").send().await.unwrap();
-    assert_eq!(moved.status(), 301);
-    assert_eq!(moved.headers()["location"], "/auth/userinfo");
+    // The old spelling answers the same, without a redirect (which would lose the bearer).
+    let access = tokens["access_token"].as_str().unwrap();
+    let (status, old) = json(app.get("/auth/userInfo").bearer_auth(access).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{old}");
+    assert_eq!(old, userinfo(&app, access).await.1);
     let (status, me) = userinfo(&app, tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["email"], "dev@example.com");
@@ -203,10 +166,6 @@ async fn refusing_consent_tells_the_client(app: TestApp) {
     assert_eq!(query_param(&location, "error").as_deref(), Some("access_denied"));
     assert_eq!(query_param(&location, "state").as_deref(), Some("state-123"));
     assert_eq!(query_param(&location, "code"), None);
-}
-
-fn challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 async fn a_project_app_signs_in_with_pkce(app: TestApp) {
@@ -413,8 +372,10 @@ async fn rotated_refresh_tokens_revoke_their_chain_when_reused(app: TestApp) {
 }
 
 async fn token_endpoint_rejects_bad_requests(app: TestApp) {
-    let cases: [(&[(&str, &str)], &str); 4] = [
-        (&[("code", "x")], "invalid_request"),
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        // A code alone is the app SDK's exchange (see sdk.rs): this one is unknown.
+        (&[("code", "x")], "invalid_grant"),
+        (&[("client_id", CLI_CLIENT_ID)], "invalid_request"),
         (&[("grant_type", "password"), ("username", "a"), ("password", "b")], "unsupported_grant_type"),
         (&[("grant_type", "authorization_code"), ("client_id", CLI_CLIENT_ID)], "invalid_request"),
         (&[("grant_type", "refresh_token")], "invalid_request"),

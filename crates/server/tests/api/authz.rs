@@ -70,7 +70,8 @@ fn rows() -> Vec<Row> {
             ..row("post", "/auth/token", "admin", [400; 11])
         },
         row("get", "/auth/userinfo", "admin", [a, i, 200, 200, 200, 200, 200, 200, 403, 403, 403]),
-        row("get", "/auth/userInfo", "admin", [301; 11]),
+        row("get", "/auth/userInfo", "admin", [a, i, 200, 200, 200, 200, 200, 200, 403, 403, 403]),
+        row("get", "/auth/session", "admin", [a, i, 200, 200, 200, 200, 200, 200, 403, 403, 403]),
         row("get", "/auth/.well-known/openid-configuration", "admin", public),
         row("get", "/auth/.well-known/jwks.json", "admin", public),
         Row { query: "?slug=free-slug", ..row("get", "/team/slug", "admin", public) },

@@ -3,10 +3,17 @@
 
 use std::collections::HashMap;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use basic_admin_core::model::Slug;
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
-use serde_json::Value;
+use basic_admin_core::store::{NewAccount, NewProject, NewTeam};
+use basic_admin_core::time;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use uuid::Uuid;
 
-use crate::harness::Remote;
+use crate::harness::{Remote, TestApp};
 
 /// Keeps cookies and does not follow redirects, so each step can be checked.
 pub struct Browser<'a> {
@@ -173,4 +180,51 @@ pub async fn developer_tokens(app: &Remote, email: &str) -> Value {
     .await;
     assert_eq!(status, 200, "{tokens}");
     tokens
+}
+
+/// A project whose app signs its users in here, with these redirect URIs.
+pub async fn seed_project(app: &TestApp, redirect_uris: &[&str]) -> Uuid {
+    let store = &app.state.app.store;
+    let owner = store
+        .create_account(NewAccount {
+            id: Uuid::new_v4(),
+            email: format!("owner-{}@example.com", Uuid::new_v4()),
+            username: None,
+            name: "Owner".into(),
+            password_hash: "unused".into(),
+            created_at: time::now(),
+        })
+        .await
+        .unwrap();
+    let team_id = Uuid::new_v4();
+    let slug = format!("t-{}", team_id.simple());
+    store
+        .create_team(NewTeam {
+            id: team_id,
+            name: "Team".into(),
+            slug: Slug::parse(&slug).unwrap(),
+            owner: owner.id,
+            created_at: time::now(),
+        })
+        .await
+        .unwrap();
+    let project_id = Uuid::new_v4();
+    store
+        .create_project(NewProject {
+            id: project_id,
+            team_id,
+            name: "Todo App".into(),
+            slug: Slug::parse(&format!("p-{}", project_id.simple())).unwrap(),
+            website: Some("https://todo.example".into()),
+            profile: json!({}),
+            settings: json!({"auth": {"redirect_uris": redirect_uris}}),
+            created_at: time::now(),
+        })
+        .await
+        .unwrap();
+    project_id
+}
+
+pub fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }

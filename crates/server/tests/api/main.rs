@@ -26,6 +26,7 @@ mod projects;
 mod root;
 mod s3;
 mod schemas;
+mod sdk;
 mod security;
 mod teams;
 mod uploads;

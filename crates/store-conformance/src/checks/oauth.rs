@@ -99,9 +99,15 @@ pub async fn refresh_tokens_rotate_and_reuse_is_seen(store: &dyn Store) {
     let outcome = store.rotate_refresh_token("r2", "r3", now + Duration::days(30), now).await.unwrap();
     assert!(matches!(outcome, RefreshUse::Rotated(ref t, _) if t.token_hash == "r2"));
 
-    // r1 again: a reuse, and nothing new is stored.
-    let outcome = store.rotate_refresh_token("r1", "r4", now + Duration::days(30), now).await.unwrap();
-    assert_eq!(outcome, RefreshUse::Reused(first, family.clone()));
+    // r1 again: superseded (when, is told), and nothing new is stored.
+    let later = now + Duration::seconds(5);
+    let outcome = store.rotate_refresh_token("r1", "r4", now + Duration::days(30), later).await.unwrap();
+    assert_eq!(outcome, RefreshUse::Superseded { token: first, family: family.clone(), rotated_at: now });
+    assert!(store.live_refresh_token("r1", later).await.unwrap().is_none(), "a rotated token is not live");
+    assert!(store.live_refresh_token("r2", later).await.unwrap().is_none(), "nor its rotated successor");
+    let current = store.live_refresh_token("r3", later).await.unwrap().expect("the last one is live");
+    assert_eq!((current.token_hash.as_str(), current.family_id), ("r3", family.id));
+    assert!(store.live_refresh_token("r3", now + Duration::days(31)).await.unwrap().is_none(), "expired");
     assert_eq!(
         store.rotate_refresh_token("r4", "r5", now + Duration::days(30), now).await.unwrap(),
         RefreshUse::Unknown
@@ -109,6 +115,7 @@ pub async fn refresh_tokens_rotate_and_reuse_is_seen(store: &dyn Store) {
 
     // Once the family is revoked, even the current token counts as reused.
     store.revoke_token_family(family.id).await.unwrap();
+    assert!(store.live_refresh_token("r3", later).await.unwrap().is_none(), "revoked");
     assert!(matches!(
         store.rotate_refresh_token("r3", "r6", now + Duration::days(30), now).await.unwrap(),
         RefreshUse::Reused(..)

@@ -1,7 +1,8 @@
 use async_trait::async_trait;
+use basic_admin_core::model::ItemId;
 use basic_admin_core::store::{
-    Connection, IdentityKey, IdentityKeyStore, Item, ItemStore, ProjectUser, ProjectUserStore, StoreError, StoreResult,
-    UserStatus,
+    Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ProjectUser, ProjectUserStore, StoreError,
+    StoreResult, UserStatus,
 };
 use basic_admin_core::time::Timestamp;
 use chrono::NaiveDate;
@@ -36,14 +37,18 @@ fn user(row: &impl Row) -> StoreResult<ProjectUser> {
     })
 }
 
-const ITEM_COLUMNS: &str = "id, project_id, user_did, table_name, value, created_at, updated_at";
+const ITEM_COLUMNS: &str = "id, project_id, user_did, table_name, seq, value, created_at, updated_at";
 
 fn item(row: &impl Row) -> StoreResult<Item> {
     Ok(Item {
-        id: row.id("id")?,
+        id: {
+            let id = row.text("id")?;
+            ItemId::parse(&id).map_err(|_| StoreError::Other(format!("stored item id {id:?} is not an id")))?
+        },
         project_id: row.id("project_id")?,
         user_did: row.text("user_did")?,
         table: row.text("table_name")?,
+        seq: row.int("seq")?,
         value: row.json("value")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
@@ -181,22 +186,22 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
 
 #[async_trait]
 impl<D: Db> ItemStore for SqlStore<D> {
-    async fn create_item(&self, i: Item) -> StoreResult<()> {
-        self.db
-            .execute(
-                q("INSERT INTO user_items (id, project_id, user_did, table_name, value, created_at, updated_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .id(i.id)
-                .id(i.project_id)
-                .text(i.user_did)
-                .text(i.table)
-                .json(&i.value)
-                .time(i.created_at)
-                .time(i.updated_at),
-            )
-            .await
-            .map(drop)
-            .map_err(unknown_user)
+    async fn create_item(&self, i: Item) -> StoreResult<Item> {
+        let sql = format!(
+            "INSERT INTO user_items (id, project_id, user_did, table_name, value, created_at, updated_at, seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(seq), 0) + 1 FROM user_items \
+                     WHERE project_id = $2 AND user_did = $3 AND table_name = $4)) \
+             RETURNING {ITEM_COLUMNS}"
+        );
+        let query = Query::dynamic(sql)
+            .text(i.id.as_str())
+            .id(i.project_id)
+            .text(i.user_did)
+            .text(i.table)
+            .json(&i.value)
+            .time(i.created_at)
+            .time(i.updated_at);
+        item(&self.db.write_one(query).await.map_err(unknown_user)?)
     }
 
     async fn items(
@@ -204,23 +209,39 @@ impl<D: Db> ItemStore for SqlStore<D> {
         project_id: Uuid,
         user_did: &str,
         table: &str,
-        after: Option<Uuid>,
+        after: Option<&ItemCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Item>> {
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 \
-             AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5"
+             AND (seq > $4 OR (seq = $4 AND id > $5)) ORDER BY seq, id LIMIT $6"
         );
-        let query = Query::dynamic(sql).id(project_id).text(user_did).text(table).opt_id(after).int(i64::from(limit));
+        let query = Query::dynamic(sql)
+            .id(project_id)
+            .text(user_did)
+            .text(table)
+            // Without a cursor: from before the first (`seq` starts at 1).
+            .int(after.map_or(-1, |c| c.seq))
+            .text(after.map_or("", |c| c.id.as_str()))
+            .int(i64::from(limit));
         self.db.fetch_all(query).await?.iter().map(item).collect()
     }
 
-    async fn item(&self, project_id: Uuid, user_did: &str, table: &str, id: Uuid) -> StoreResult<Option<Item>> {
+    async fn item(&self, project_id: Uuid, user_did: &str, table: &str, id: &ItemId) -> StoreResult<Option<Item>> {
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4"
         );
-        let query = Query::dynamic(sql).id(project_id).text(user_did).text(table).id(id);
+        let query = Query::dynamic(sql).id(project_id).text(user_did).text(table).text(id.as_str());
         self.db.fetch_optional(query).await?.as_ref().map(item).transpose()
+    }
+
+    async fn item_count(&self, project_id: Uuid, user_did: &str, table: &str) -> StoreResult<u64> {
+        let query =
+            q("SELECT COUNT(*) AS n FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3")
+                .id(project_id)
+                .text(user_did)
+                .text(table);
+        count(&self.db.fetch_one(query).await?)
     }
 
     async fn replace_item(
@@ -239,23 +260,23 @@ impl<D: Db> ItemStore for SqlStore<D> {
             .id(i.project_id)
             .text(i.user_did.clone())
             .text(i.table.clone())
-            .id(i.id)
+            .text(i.id.as_str())
             .json(value)
             .opt_time(expected)
             .time(at);
         match self.db.write_optional(query).await? {
             Some(row) => item(&row),
-            None if self.item(i.project_id, &i.user_did, &i.table, i.id).await?.is_some() => Err(StoreError::Stale),
+            None if self.item(i.project_id, &i.user_did, &i.table, &i.id).await?.is_some() => Err(StoreError::Stale),
             None => Err(StoreError::NotFound),
         }
     }
 
-    async fn delete_item(&self, project_id: Uuid, user_did: &str, table: &str, id: Uuid) -> StoreResult<()> {
+    async fn delete_item(&self, project_id: Uuid, user_did: &str, table: &str, id: &ItemId) -> StoreResult<()> {
         let query = q("DELETE FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4")
             .id(project_id)
             .text(user_did)
             .text(table)
-            .id(id);
+            .text(id.as_str());
         if self.db.execute(query).await? == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 }

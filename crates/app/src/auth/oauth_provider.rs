@@ -6,7 +6,7 @@ use std::time::Duration;
 use basic_admin_core::did;
 use basic_admin_core::model::Account;
 use basic_admin_core::oauth::{self, Client, Scopes};
-use basic_admin_core::store::{AuthCode, CodeUse, Connection, RefreshToken, RefreshUse, TokenFamily};
+use basic_admin_core::store::{AuthCode, CodeUse, RefreshToken, RefreshUse, TokenFamily};
 use basic_admin_core::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,6 +16,7 @@ use super::claims::{ACCESS_TYP, AccessClaims, ID_TYP, IdClaims};
 use crate::Context;
 use crate::crypto::{derived_token, random_token, token_hash};
 use crate::error::AppError;
+use crate::services::users;
 use secrecy::ExposeSecret as _;
 
 /// The query of `GET /auth/authorize`, carried unchanged through the pages.
@@ -447,16 +448,7 @@ async fn issue(
 /// (and counts the day's activity), as `user/connect` does. Should that
 /// fail, signing in does not: the app's first data call connects again.
 async fn connect_app_user(ctx: &Context, project: Uuid, account: &Account, did: &str, scopes: &str) {
-    let connection = Connection {
-        id: Uuid::new_v4(),
-        project_id: project,
-        user_did: did.to_owned(),
-        pds_url: ctx.settings.public_url.clone(),
-        account_id: Some(account.id),
-        scopes: scopes.to_owned(),
-        at: time::now(),
-    };
-    if let Err(e) = ctx.store.connect_user(connection).await {
+    if let Err(e) = users::connect_signed_in(ctx, project, account.id, did, scopes).await {
         tracing::warn!(%project, error = %e, "could not record the app user on sign-in");
     }
 }

@@ -1,24 +1,30 @@
 //! A project user's data: records in the tables of the project's latest
-//! published schema, checked against it on every write.
+//! published schema, checked against it on every write. Developers and keys
+//! reach any user's tables ([`table`]); a signed-in app user reaches their
+//! own ([`own_table`]).
 
 use basic_admin_core::authz::Action;
+use basic_admin_core::json::merge_keys;
+use basic_admin_core::model::ItemId;
 use basic_admin_core::schema::{DataVerdict, check_item, check_required};
-use basic_admin_core::store::{Item, StoreError};
+use basic_admin_core::store::{Constraint, Item, ItemCursor, StoreError};
 use basic_admin_core::time;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::access;
-use crate::Caller;
-use crate::Context;
+use super::{access, users};
 use crate::cache::LatestSchema;
 use crate::error::{AppError, AppResult, Thing};
-use basic_admin_core::json::merge_keys;
+use crate::{Caller, Context};
 
 /// The largest item, serialized.
 pub const MAX_ITEM_BYTES: usize = 256 * 1024;
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
+/// Items one answer of the app's list holds (the SDK reads one answer).
+pub const APP_LIST_LIMIT: u32 = 10_000;
+/// Items one user may keep in one table.
+pub const MAX_ITEMS_PER_TABLE: u64 = 100_000;
 
 /// Where a request's items live: a project, one of its users, one table of
 /// its schema (and that schema).
@@ -27,6 +33,14 @@ pub struct Table {
     pub user_did: String,
     pub name: String,
     schema: LatestSchema,
+    /// The signed-in user, when they reach their own table: connected to
+    /// the project on their first data call if they were not yet.
+    owner: Option<Owner>,
+}
+
+struct Owner {
+    account_id: Uuid,
+    scopes: String,
 }
 
 /// The project's latest schema, from memory when it can (publishing a
@@ -38,6 +52,24 @@ async fn latest_schema(ctx: &Context, project: Uuid) -> AppResult<LatestSchema> 
     let generation = ctx.caches.generation();
     let latest = ctx.store.latest_schema(project).await?.map(|v| v.schema);
     Ok(ctx.caches.put_latest_schema(project, latest, generation))
+}
+
+/// The schema, if it has `table`.
+async fn schema_with(ctx: &Context, project: Uuid, table: &str) -> AppResult<LatestSchema> {
+    let schema = latest_schema(ctx, project).await?;
+    let Some(published) = schema.as_ref() else {
+        return Err(AppError::invalid(
+            "no_schema",
+            "This project has no published schema yet: publish one before storing data.",
+        ));
+    };
+    if published["tables"].get(table).is_none_or(Value::is_null) {
+        return Err(AppError::invalid(
+            "unknown_table",
+            format!("The project's schema (version {}) has no table {table:?}.", published["version"]),
+        ));
+    }
+    Ok(schema)
 }
 
 /// The table `table` of the user `user_did`, if the caller may `action` it.
@@ -52,20 +84,53 @@ pub async fn table(
     action: Action,
 ) -> AppResult<Table> {
     let project = access::project_id(ctx, caller, project_id, action).await?;
-    let schema = latest_schema(ctx, project).await?;
-    let Some(published) = schema.as_ref() else {
-        return Err(AppError::invalid(
-            "no_schema",
-            "This project has no published schema yet: publish one before storing data.",
+    let schema = schema_with(ctx, project, table).await?;
+    Ok(Table { project_id: project, user_did: user_did.to_owned(), name: table.to_owned(), schema, owner: None })
+}
+
+/// The signed-in app user's own table `table`: the caller's token must be
+/// issued to this project's app (else the project is not found), and
+/// `account`, when the path names one, must be the token's own account.
+pub async fn own_table(
+    ctx: &Context,
+    caller: &Caller,
+    project_id: &str,
+    account: Option<&str>,
+    table: &str,
+) -> AppResult<Table> {
+    let Caller::Account(signed_in) = caller else {
+        return Err(AppError::forbidden(
+            "forbidden",
+            "These are a signed-in user's own data: API keys reach users' data under /project/{id}/user/{user_id}/db.",
         ));
     };
-    if published["tables"].get(table).is_none_or(Value::is_null) {
-        return Err(AppError::invalid(
-            "unknown_table",
-            format!("The project's schema (version {}) has no table {table:?}.", published["version"]),
-        ));
+    let project = access::parse_id(project_id, Thing::Project)?;
+    if signed_in.claims.client_id != project.to_string() {
+        return Err(AppError::NotFound(Thing::Project));
     }
-    Ok(Table { project_id: project, user_did: user_did.to_owned(), name: table.to_owned(), schema })
+    if account.is_some_and(|a| Uuid::try_parse(a).ok() != Some(signed_in.account_id)) {
+        return Err(AppError::NotFound(Thing::User));
+    }
+    let schema = schema_with(ctx, project, table).await?;
+    Ok(Table {
+        project_id: project,
+        user_did: signed_in.claims.sub.clone(),
+        name: table.to_owned(),
+        schema,
+        owner: Some(Owner { account_id: signed_in.account_id, scopes: signed_in.claims.scope.clone() }),
+    })
+}
+
+/// When the project has no such user: their own table's owner is connected
+/// now (and `Ok(true)` says to go on); anyone else's is a 404.
+async fn user_missing(table: &Table, ctx: &Context) -> AppResult<bool> {
+    match &table.owner {
+        Some(owner) => {
+            users::connect_signed_in(ctx, table.project_id, owner.account_id, &table.user_did, &owner.scopes).await?;
+            Ok(true)
+        }
+        None => Err(AppError::NotFound(Thing::User)),
+    }
 }
 
 /// A 404 for something of the user's that is not there: the item's, or the
@@ -73,7 +138,10 @@ pub async fn table(
 async fn not_found(table: &Table, ctx: &Context) -> AppError {
     match ctx.store.project_user(table.project_id, &table.user_did).await {
         Ok(Some(_)) => AppError::NotFound(Thing::Item),
-        Ok(None) => AppError::NotFound(Thing::User),
+        Ok(None) => match user_missing(table, ctx).await {
+            Ok(_) => AppError::NotFound(Thing::Item),
+            Err(e) => e,
+        },
         Err(e) => e.into(),
     }
 }
@@ -81,7 +149,7 @@ async fn not_found(table: &Table, ctx: &Context) -> AppError {
 /// A record as the API shows it: the value with its `id`.
 pub fn record(item: &Item) -> Value {
     let mut record = Map::with_capacity(item.value.as_object().map_or(0, Map::len) + 1);
-    record.insert("id".into(), json!(item.id));
+    record.insert("id".into(), json!(item.id.as_str()));
     if let Some(fields) = item.value.as_object() {
         record.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
@@ -90,6 +158,20 @@ pub fn record(item: &Item) -> Value {
 
 fn not_an_object() -> AppError {
     AppError::invalid("invalid_value", "value must be a JSON object of the table's fields.")
+}
+
+fn invalid_id(e: impl std::fmt::Display) -> AppError {
+    AppError::invalid("invalid_id", format!("This is not an item id: {e}."))
+}
+
+/// The id a new record gets: the one its value names (a string of 1 to 128
+/// characters), else a new one.
+fn chosen_id(fields: &mut Map<String, Value>) -> AppResult<ItemId> {
+    match fields.remove("id") {
+        None | Some(Value::Null) => Ok(ItemId::generate()),
+        Some(Value::String(text)) => ItemId::parse(&text).map_err(invalid_id),
+        Some(_) => Err(invalid_id("an id is a string")),
+    }
 }
 
 fn within_size(fields: &Map<String, Value>) -> AppResult<()> {
@@ -120,21 +202,34 @@ fn judged(verdict: DataVerdict) -> AppResult<()> {
     Err(AppError::invalid("invalid_data", format!("{message}.")).with("errors", verdict.errors))
 }
 
-/// `value` as stored: an object without `id` (the server owns ids), within
-/// the size limit, with every required field of the table.
-fn complete_value(table: &Table, value: Value) -> AppResult<Value> {
-    let Value::Object(mut fields) = value else { return Err(not_an_object()) };
+/// `value` as stored: an object (its `id` is the record's, not a field),
+/// within the size limit, with every required field of the table.
+fn complete_value(table: &Table, mut fields: Map<String, Value>) -> AppResult<Value> {
     fields.remove("id");
     within_size(&fields)?;
     fits(table, &fields, true)?;
     Ok(Value::Object(fields))
 }
 
+/// `POST`: a new record, with the id its value names or a new one.
 pub async fn create(table: &Table, ctx: &Context, value: Value) -> AppResult<Item> {
-    let value = complete_value(table, value)?;
+    let Value::Object(mut fields) = value else { return Err(not_an_object()) };
+    let id = chosen_id(&mut fields)?;
+    insert(table, ctx, id, fields).await
+}
+
+async fn insert(table: &Table, ctx: &Context, id: ItemId, fields: Map<String, Value>) -> AppResult<Item> {
+    let value = complete_value(table, fields)?;
+    if ctx.store.item_count(table.project_id, &table.user_did, &table.name).await? >= MAX_ITEMS_PER_TABLE {
+        return Err(AppError::conflict(
+            "table_full",
+            format!("A user keeps at most {MAX_ITEMS_PER_TABLE} items in one table: delete some first."),
+        ));
+    }
     let now = time::now();
     let item = Item {
-        id: Uuid::now_v7(),
+        id,
+        seq: 0,
         project_id: table.project_id,
         user_did: table.user_did.clone(),
         table: table.name.clone(),
@@ -142,8 +237,21 @@ pub async fn create(table: &Table, ctx: &Context, value: Value) -> AppResult<Ite
         created_at: now,
         updated_at: now,
     };
-    ctx.store.create_item(item.clone()).await.map_err(AppError::or_not_found(Thing::User))?;
-    Ok(item)
+    let mut connected = false;
+    loop {
+        match ctx.store.create_item(item.clone()).await {
+            Ok(stored) => return Ok(stored),
+            Err(StoreError::Unique(Constraint::Item)) => {
+                return Err(AppError::conflict(
+                    "item_exists",
+                    "This table has an item with this id already: change it with PUT or PATCH.",
+                ));
+            }
+            Err(StoreError::NotFound) if !connected => connected = user_missing(table, ctx).await?,
+            Err(StoreError::NotFound) => return Err(AppError::NotFound(Thing::User)),
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// One page of a table, oldest first.
@@ -153,6 +261,8 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+/// A page of `limit` items (1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when not
+/// given) after `cursor`, or `only` the item with that id.
 pub async fn list(
     table: &Table,
     ctx: &Context,
@@ -160,38 +270,47 @@ pub async fn list(
     cursor: Option<&str>,
     only: Option<&str>,
 ) -> AppResult<Page> {
-    if let Some(id) = only {
-        let item = match Uuid::try_parse(id) {
-            Ok(id) => get_item(table, ctx, id).await?,
-            Err(_) => None,
-        };
-        return Ok(Page { items: item.into_iter().collect(), next_cursor: None });
-    }
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(AppError::invalid("invalid_limit", format!("limit is 1 to {MAX_LIMIT}.")));
     }
+    page(table, ctx, limit, cursor, only).await
+}
+
+/// The app's list: [`APP_LIST_LIMIT`] items an answer.
+pub async fn list_own(table: &Table, ctx: &Context, cursor: Option<&str>, only: Option<&str>) -> AppResult<Page> {
+    page(table, ctx, APP_LIST_LIMIT, cursor, only).await
+}
+
+async fn page(table: &Table, ctx: &Context, limit: u32, cursor: Option<&str>, only: Option<&str>) -> AppResult<Page> {
+    if let Some(id) = only {
+        let item = match ItemId::parse(id) {
+            Ok(id) => find(table, ctx, &id).await?,
+            Err(_) => None,
+        };
+        return Ok(Page { items: item.into_iter().collect(), next_cursor: None });
+    }
     let after = cursor
-        .map(|c| Uuid::try_parse(c).map_err(|_| AppError::invalid("invalid_cursor", "This is not a cursor.")))
+        .map(|c| ItemCursor::decode(c).ok_or_else(|| AppError::invalid("invalid_cursor", "This is not a cursor.")))
         .transpose()?;
-    let mut items = ctx.store.items(table.project_id, &table.user_did, &table.name, after, limit + 1).await?;
+    let mut items = ctx.store.items(table.project_id, &table.user_did, &table.name, after.as_ref(), limit + 1).await?;
     // An empty table, or no such user?
     if items.is_empty() && ctx.store.project_user(table.project_id, &table.user_did).await?.is_none() {
-        return Err(AppError::NotFound(Thing::User));
+        user_missing(table, ctx).await?;
     }
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
-    let next_cursor = more.then(|| items.last().map(|i| i.id.simple().to_string())).flatten();
+    let next_cursor = more.then(|| items.last().map(|i| ItemCursor::after(i).encode())).flatten();
     Ok(Page { items, next_cursor })
 }
 
-async fn get_item(table: &Table, ctx: &Context, id: Uuid) -> AppResult<Option<Item>> {
+async fn find(table: &Table, ctx: &Context, id: &ItemId) -> AppResult<Option<Item>> {
     Ok(ctx.store.item(table.project_id, &table.user_did, &table.name, id).await?)
 }
 
 pub async fn get(table: &Table, ctx: &Context, item_id: &str) -> AppResult<Item> {
-    let found = match Uuid::try_parse(item_id) {
-        Ok(id) => get_item(table, ctx, id).await?,
+    let found = match ItemId::parse(item_id) {
+        Ok(id) => find(table, ctx, &id).await?,
         Err(_) => None,
     };
     match found {
@@ -203,9 +322,32 @@ pub async fn get(table: &Table, ctx: &Context, item_id: &str) -> AppResult<Item>
 /// `PUT`: the value replaced whole (required fields checked).
 pub async fn replace(table: &Table, ctx: &Context, item_id: &str, value: Value) -> AppResult<Item> {
     let current = get(table, ctx, item_id).await?;
-    let value = complete_value(table, value)?;
+    replace_found(table, ctx, &current, value).await
+}
+
+async fn replace_found(table: &Table, ctx: &Context, current: &Item, value: Value) -> AppResult<Item> {
+    let Value::Object(fields) = value else { return Err(not_an_object()) };
+    let value = complete_value(table, fields)?;
     let at = time::after(current.updated_at);
-    ctx.store.replace_item(&current, &value, None, at).await.map_err(AppError::or_not_found(Thing::Item))
+    ctx.store.replace_item(current, &value, None, at).await.map_err(AppError::or_not_found(Thing::Item))
+}
+
+/// `PUT` as the app SDK means it: the value replaced whole, or a new record
+/// with this id when there is none.
+pub async fn put(table: &Table, ctx: &Context, item_id: &str, value: Value) -> AppResult<Item> {
+    let id = ItemId::parse(item_id).map_err(invalid_id)?;
+    let Value::Object(fields) = value else { return Err(not_an_object()) };
+    for _ in 0..3 {
+        if let Some(current) = find(table, ctx, &id).await? {
+            return replace_found(table, ctx, &current, Value::Object(fields)).await;
+        }
+        match insert(table, ctx, id.clone(), fields.clone()).await {
+            // Made meanwhile by another request: replace it after all.
+            Err(AppError::Conflict { code: "item_exists", .. }) => continue,
+            done => return done,
+        }
+    }
+    Err(AppError::conflict("conflict", "The item is being changed by others; try again."))
 }
 
 /// `PATCH`: the given fields set (a `null` removes one), the others kept.
@@ -236,8 +378,8 @@ pub async fn patch(table: &Table, ctx: &Context, item_id: &str, value: Value) ->
 }
 
 pub async fn delete(table: &Table, ctx: &Context, item_id: &str) -> AppResult<()> {
-    let deleted = match Uuid::try_parse(item_id) {
-        Ok(id) => ctx.store.delete_item(table.project_id, &table.user_did, &table.name, id).await,
+    let deleted = match ItemId::parse(item_id) {
+        Ok(id) => ctx.store.delete_item(table.project_id, &table.user_did, &table.name, &id).await,
         Err(_) => Err(StoreError::NotFound),
     };
     match deleted {
@@ -272,8 +414,14 @@ mod tests {
         let wrong_type = create(&t, &f.ctx, json!({"title": 3})).await;
         assert!(matches!(wrong_type, Err(AppError::Invalid { code: "invalid_data", .. })));
 
-        let item = create(&t, &f.ctx, json!({"title": "milk", "id": "ignored"})).await.unwrap();
-        assert_eq!(item.value, json!({"title": "milk"}), "the server owns ids");
+        let item = create(&t, &f.ctx, json!({"title": "milk", "id": "milk-1"})).await.unwrap();
+        assert_eq!((item.id.as_str(), &item.value), ("milk-1", &json!({"title": "milk"})), "the client's id");
+        let again = create(&t, &f.ctx, json!({"title": "more milk", "id": "milk-1"})).await;
+        assert!(matches!(again, Err(AppError::Conflict { code: "item_exists", .. })));
+        for bad in [json!(""), json!("a/b"), json!(7), json!("x".repeat(129))] {
+            let refused = create(&t, &f.ctx, json!({"title": "x", "id": bad})).await;
+            assert!(matches!(refused, Err(AppError::Invalid { code: "invalid_id", .. })), "{refused:?}");
+        }
         let id = item.id.to_string();
         let emptied = patch(&t, &f.ctx, &id, json!({"title": null})).await;
         assert!(matches!(emptied, Err(AppError::Invalid { code: "invalid_data", .. })));
@@ -313,5 +461,62 @@ mod tests {
         let absent = get(&nobody, &f.ctx, &Uuid::now_v7().to_string()).await;
         assert!(matches!(absent, Err(AppError::NotFound(Thing::User))));
         assert!(matches!(delete(&nobody, &f.ctx, "not-a-uuid").await, Err(AppError::NotFound(Thing::User))));
+    }
+
+    /// A project of its own, named `name`, and a user signed in to its app.
+    async fn signed_in_app(f: &Fixture, name: &str) -> (Uuid, Caller) {
+        let owner = f.developer(&format!("{name}-owner")).await;
+        let project = f.project(&owner, name).await;
+        f.publish(&owner, project, json!({"todos": {"title": {"type": "string"}}})).await;
+        let Caller::Account(mut user) = f.developer(&format!("{name}-user")).await else { unreachable!() };
+        user.claims.client_id = project.to_string();
+        user.claims.scope = "openid".into();
+        (project, Caller::Account(user))
+    }
+
+    #[tokio::test]
+    async fn an_app_user_reaches_their_own_tables_only() {
+        let f = Fixture::new().await;
+        let (project, user) = signed_in_app(&f, "app").await;
+        let Caller::Account(signed_in) = &user else { unreachable!() };
+        let id = project.to_string();
+        let own = own_table(&f.ctx, &user, &id, Some(&signed_in.account_id.to_string()), "todos").await.unwrap();
+        assert_eq!(own.user_did, signed_in.claims.sub);
+        let someone = own_table(&f.ctx, &user, &id, Some(&Uuid::new_v4().to_string()), "todos").await;
+        assert!(matches!(someone, Err(AppError::NotFound(Thing::User))));
+        let (other_project, _) = signed_in_app(&f, "other").await;
+        let elsewhere = own_table(&f.ctx, &user, &other_project.to_string(), None, "todos").await;
+        assert!(matches!(elsewhere, Err(AppError::NotFound(Thing::Project))), "a token of another app");
+        let developer = f.developer("dev").await;
+        let not_theirs = own_table(&f.ctx, &developer, &id, None, "todos").await;
+        assert!(matches!(not_theirs, Err(AppError::NotFound(Thing::Project))), "a developer's token is the CLI's");
+
+        // Their first call connects them: an empty list, then their records.
+        assert!(f.ctx.store.project_user(project, &own.user_did).await.unwrap().is_none());
+        assert!(list_own(&own, &f.ctx, None, None).await.unwrap().items.is_empty());
+        let user_record = f.ctx.store.project_user(project, &own.user_did).await.unwrap().expect("connected");
+        assert_eq!(user_record.account_id, Some(signed_in.account_id));
+        create(&own, &f.ctx, json!({"title": "mine"})).await.unwrap();
+        assert_eq!(list_own(&own, &f.ctx, None, None).await.unwrap().items.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn put_creates_or_replaces_and_a_first_write_connects() {
+        let f = Fixture::new().await;
+        let (project, user) = signed_in_app(&f, "app").await;
+        let own = own_table(&f.ctx, &user, &project.to_string(), None, "todos").await.unwrap();
+        let made = put(&own, &f.ctx, "todo-1", json!({"title": "new"})).await.unwrap();
+        assert_eq!((made.id.as_str(), &made.value), ("todo-1", &json!({"title": "new"})));
+        let replaced = put(&own, &f.ctx, "todo-1", json!({"title": "changed"})).await.unwrap();
+        assert_eq!((replaced.created_at, &replaced.value), (made.created_at, &json!({"title": "changed"})));
+        let both = tokio::join!(
+            put(&own, &f.ctx, "todo-2", json!({"title": "a"})),
+            put(&own, &f.ctx, "todo-2", json!({"title": "b"}))
+        );
+        assert!(both.0.is_ok() && both.1.is_ok(), "two puts of one new id both land: {both:?}");
+        assert!(matches!(put(&own, &f.ctx, "", json!({})).await, Err(AppError::Invalid { code: "invalid_id", .. })));
+        let page = list_own(&own, &f.ctx, None, None).await.unwrap();
+        let ids: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["todo-1", "todo-2"], "creation order");
     }
 }

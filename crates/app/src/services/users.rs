@@ -101,6 +101,28 @@ pub async fn connect(ctx: &Context, project_id: &str, token: &str, from: IpAddr)
     Ok(ctx.store.connect_user(connection).await?)
 }
 
+/// Records that an account signed in here uses the project's app: the user
+/// is created or refreshed and counted active today (as `user/connect`
+/// does, without a token to check: the caller has checked it).
+pub async fn connect_signed_in(
+    ctx: &Context,
+    project: Uuid,
+    account_id: Uuid,
+    did: &str,
+    scopes: &str,
+) -> AppResult<ProjectUser> {
+    let connection = Connection {
+        id: Uuid::new_v4(),
+        project_id: project,
+        user_did: did.to_owned(),
+        pds_url: ctx.settings.public_url.clone(),
+        account_id: Some(account_id),
+        scopes: scopes.to_owned(),
+        at: time::now(),
+    };
+    Ok(ctx.store.connect_user(connection).await?)
+}
+
 pub async fn list(ctx: &Context, caller: &Caller, project_id: &str) -> AppResult<Vec<ProjectUser>> {
     let project = access::project_id(ctx, caller, project_id, Action::ReadUsers).await?;
     Ok(ctx.store.project_users(project).await?)

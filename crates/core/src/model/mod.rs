@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod api_key;
+pub mod item_id;
 pub mod slug;
 
 pub use account::{Account, AccountFieldError, Email, Username};
+pub use item_id::{ItemId, ItemIdError};
 pub use slug::{Slug, SlugError, slugify};

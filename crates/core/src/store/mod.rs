@@ -24,7 +24,7 @@ pub use projects::{
 pub use schemas::{SchemaStore, SchemaVersion};
 pub use uploads::{Upload, UploadStore, set_profile_key};
 pub use users::{
-    Connection, IdentityKey, IdentityKeyStore, Item, ItemStore, ProjectUser, ProjectUserStore, UserStatus,
+    Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ProjectUser, ProjectUserStore, UserStatus,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +59,8 @@ pub enum Constraint {
     TeamMember,
     ProjectSlug,
     SchemaVersion,
+    /// An item's id within its user's table.
+    Item,
     /// One not named above, by the name the database gave.
     Other(String),
 }
@@ -74,6 +76,7 @@ impl Constraint {
             "team_members_pkey" | "team_members_team_id_account_id_key" => Constraint::TeamMember,
             "projects_slug_key" => Constraint::ProjectSlug,
             "schema_versions_project_id_version_key" => Constraint::SchemaVersion,
+            "user_items_pkey" | "user_items_project_id_user_did_table_name_id_key" => Constraint::Item,
             other => Constraint::Other(other.to_owned()),
         }
     }
@@ -88,6 +91,7 @@ impl std::fmt::Display for Constraint {
             Constraint::TeamMember => "a team's member",
             Constraint::ProjectSlug => "a project's slug",
             Constraint::SchemaVersion => "a schema's version",
+            Constraint::Item => "an item's id",
             Constraint::Other(name) => name,
         })
     }

@@ -4,6 +4,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::StoreResult;
+use crate::model::ItemId;
 use crate::time::Timestamp;
 
 /// Where a project user stands. Connecting (again) makes a user active,
@@ -67,8 +68,11 @@ pub struct Connection {
 /// One record of a user's data in one table of a project.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
-    /// Time-ordered (UUID v7): the order of ids is the order of creation.
-    pub id: Uuid,
+    /// Unique within its table and user.
+    pub id: ItemId,
+    /// Its place in its table: lists go by it (and by id, for two written
+    /// at the same moment). Given by the store when the item is created.
+    pub seq: i64,
     pub project_id: Uuid,
     pub user_did: String,
     pub table: String,
@@ -106,20 +110,63 @@ pub trait ProjectUserStore {
     async fn daily_active(&self, project_id: Uuid, since: NaiveDate) -> StoreResult<Vec<(NaiveDate, u64)>>;
 }
 
+/// Where a list of items goes on: after this item (lists go by `seq`,
+/// then id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemCursor {
+    pub seq: i64,
+    pub id: ItemId,
+}
+
+impl ItemCursor {
+    pub fn after(item: &Item) -> Self {
+        Self { seq: item.seq, id: item.id.clone() }
+    }
+
+    /// As clients carry it: `<seq>.<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.seq, self.id)
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let (seq, id) = text.split_once('.')?;
+        Some(Self { seq: seq.parse().ok().filter(|s| *s >= 0)?, id: ItemId::parse(id).ok()? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_travel_as_text_and_come_back_the_same() {
+        let cursor = ItemCursor { seq: 42, id: ItemId::parse("todo.1 ✓").unwrap() };
+        assert_eq!(cursor.encode(), "42.todo.1 ✓");
+        assert_eq!(ItemCursor::decode(&cursor.encode()), Some(cursor));
+        for bad in ["", "42", "x.todo", "-1.todo", "42.", "42.a/b"] {
+            assert_eq!(ItemCursor::decode(bad), None, "{bad}");
+        }
+    }
+}
+
 #[async_trait]
 pub trait ItemStore {
-    /// `NotFound` when the project has no such user.
-    async fn create_item(&self, item: Item) -> StoreResult<()>;
+    /// Stores the item as the last of its table (its `seq` is the store's
+    /// to give): the item as stored. `NotFound` when the project has no
+    /// such user; `Unique(Item)` when the table holds an item with this id.
+    async fn create_item(&self, item: Item) -> StoreResult<Item>;
     /// Up to `limit` items of one table, in creation order, after `after`.
     async fn items(
         &self,
         project_id: Uuid,
         user_did: &str,
         table: &str,
-        after: Option<Uuid>,
+        after: Option<&ItemCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Item>>;
-    async fn item(&self, project_id: Uuid, user_did: &str, table: &str, id: Uuid) -> StoreResult<Option<Item>>;
+    async fn item(&self, project_id: Uuid, user_did: &str, table: &str, id: &ItemId) -> StoreResult<Option<Item>>;
+    /// How many items one user has in one table.
+    async fn item_count(&self, project_id: Uuid, user_did: &str, table: &str) -> StoreResult<u64>;
     /// Replaces the value if the item is still as read at `expected` (its
     /// `updated_at`; `None`: whatever it is): `Conflict` otherwise,
     /// `NotFound` if gone.
@@ -131,7 +178,7 @@ pub trait ItemStore {
         at: Timestamp,
     ) -> StoreResult<Item>;
     /// `NotFound` if there is no such item.
-    async fn delete_item(&self, project_id: Uuid, user_did: &str, table: &str, id: Uuid) -> StoreResult<()>;
+    async fn delete_item(&self, project_id: Uuid, user_did: &str, table: &str, id: &ItemId) -> StoreResult<()>;
 }
 
 /// A project's Ed25519 identity key.

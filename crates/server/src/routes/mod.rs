@@ -1,6 +1,7 @@
 //! One module per tag of the contract. Each declares its routes together with
 //! their OpenAPI description, so the document cannot drift from the router.
 
+mod app_data;
 mod auth;
 mod auth_pages;
 mod cached_documents;
@@ -8,6 +9,7 @@ mod docs;
 mod federation;
 mod keys;
 mod projects;
+mod records;
 mod root;
 mod schemas;
 mod teams;
@@ -33,6 +35,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(schemas::routes())
         .merge(keys::routes())
         .merge(users::routes())
+        .merge(app_data::routes())
         .merge(uploads::routes())
         .merge(federation::routes())
         .merge(utils::routes())

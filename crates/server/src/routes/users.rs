@@ -7,10 +7,11 @@ use basic_admin_core::time::rfc3339;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, IntoResponses, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::records::{ItemBody, ItemWriteErrors, ItemsPage, Record};
 use super::{Data, ProjectPath, Removed, Success};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -296,15 +297,6 @@ struct ItemsQuery {
     id: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-struct ItemsPage {
-    /// Records: each value's fields and its `id`, oldest first.
-    #[schema(value_type = Vec<Object>)]
-    data: Vec<Value>,
-    /// Where the next page starts; `null` on the last page.
-    next_cursor: Option<String>,
-}
-
 /// Get user database table
 ///
 /// The user's items in one table, oldest first, a page at a time.
@@ -329,37 +321,6 @@ async fn list_items(
     let t = items::table(&state.app, &caller, &p.id, &p.user_id, &p.table_id, Action::ReadData).await?;
     let page = items::list(&t, &state.app, q.limit, q.cursor.as_deref(), q.id.as_deref()).await?;
     Ok(Json(ItemsPage { data: page.items.iter().map(items::record).collect(), next_cursor: page.next_cursor }))
-}
-
-#[derive(Deserialize, ToSchema)]
-struct ItemBody {
-    /// The record's fields (an `id` in it is ignored: the server owns ids).
-    /// Needed (the contract leaves it optional; without it, 400).
-    #[schema(value_type = Object, required = false)]
-    value: Option<Value>,
-}
-
-impl ItemBody {
-    fn value(self) -> ApiResult<Value> {
-        self.value.ok_or_else(|| ApiError::bad_request("missing_value", "Give the record's fields in `value`."))
-    }
-}
-
-/// What a write of a record may answer besides the access errors.
-#[derive(IntoResponses)]
-#[allow(dead_code)] // Documentation only: handlers answer ApiError.
-enum ItemWriteErrors {
-    #[response(status = 400, description = "No schema, no such table, or the value does not fit")]
-    Invalid(ErrorBody),
-    #[response(status = 413, description = "Larger than 256 KiB")]
-    TooLarge(ErrorBody),
-}
-
-#[derive(Serialize, ToSchema)]
-struct Record {
-    /// The value's fields and its `id`.
-    #[schema(value_type = Object)]
-    data: Value,
 }
 
 /// Create item in user database

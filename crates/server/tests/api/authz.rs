@@ -32,6 +32,9 @@ struct Row {
     with_project: bool,
     /// Send a small PNG as `multipart/form-data` (uploads).
     multipart: bool,
+    /// The app user calls with a token issued to the project's app (the
+    /// app's own data routes), not to another client.
+    as_app: bool,
 }
 
 fn none(_: &People, _: Who) -> Option<Value> {
@@ -39,7 +42,19 @@ fn none(_: &People, _: Who) -> Option<Value> {
 }
 
 const fn row(method: &'static str, path: &'static str, key_role: &'static str, expect: [u16; 11]) -> Row {
-    Row { method, path, query: "", body: none, expect, key_role, with_project: true, multipart: false }
+    Row { method, path, query: "", body: none, expect, key_role, with_project: true, multipart: false, as_app: false }
+}
+
+/// A row of the app's own data routes: the app user reaches their records;
+/// developers' tokens are not the app's (404); keys never (403).
+fn own_data(method: &'static str, path: &'static str, body: fn(&People, Who) -> Option<Value>) -> Row {
+    let (a, i) = (401, 401);
+    let expect = [a, i, 200, 404, 404, 404, 404, 404, 403, 403, 403];
+    Row { body, as_app: true, ..row(method, path, "admin", expect) }
+}
+
+fn new_value(_: &People, _: Who) -> Option<Value> {
+    Some(json!({"value": {"title": "Mine"}}))
 }
 
 fn rows() -> Vec<Row> {
@@ -230,6 +245,19 @@ fn rows() -> Vec<Row> {
             ..row("put", "/project/{id}/user/{user_id}/db/{table_id}/{item_id}", "data:write", member_project)
         },
         row("delete", "/project/{id}/user/{user_id}/db/{table_id}/{item_id}", "data:write", member_project),
+        // The app's own data, as the SDK reaches it.
+        own_data("get", "/account/{id}/db/{table}", none),
+        own_data("post", "/account/{id}/db/{table}", new_value),
+        own_data("get", "/account/{id}/db/{table}/{item_id}", none),
+        own_data("put", "/account/{id}/db/{table}/{item_id}", new_value),
+        own_data("patch", "/account/{id}/db/{table}/{item_id}", new_value),
+        own_data("delete", "/account/{id}/db/{table}/{item_id}", none),
+        own_data("get", "/project/{id}/db/{account_id}/{table}", none),
+        own_data("post", "/project/{id}/db/{account_id}/{table}", new_value),
+        own_data("get", "/project/{id}/db/{account_id}/{table}/{item_id}", none),
+        own_data("put", "/project/{id}/db/{account_id}/{table}/{item_id}", new_value),
+        own_data("patch", "/project/{id}/db/{account_id}/{table}/{item_id}", new_value),
+        own_data("delete", "/project/{id}/db/{account_id}/{table}/{item_id}", none),
         Row {
             body: |_, _| Some(json!({"schema": {"tables": {"notes": {"fields": {"body": {"type": "string"}}}}}})),
             ..row("patch", "/project/{id}/schema", "schema:write", member_project)
@@ -269,6 +297,8 @@ fn fill(text: &str, place: &Place, data: &AppData, people: &People, invite: Uuid
         .replace("{key_id}", &place.key.to_string())
         .replace("{user_id}", &data.user_did.replace('%', "%25"))
         .replace("{table_id}", "todos")
+        .replace("{table}", "todos")
+        .replace("{account_id}", &people.app_user.id.to_string())
         .replace("{item_id}", &data.item.to_string())
 }
 
@@ -295,7 +325,7 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
     let place = world::place(app, people, row.with_project).await;
     let data = match row.with_project {
         true => world::app_data(app, people, place.project).await,
-        false => AppData { user_did: String::new(), item: Uuid::nil() },
+        false => AppData { user_did: String::new(), item: basic_admin_core::model::ItemId::generate() },
     };
     let mut invite = place.invite;
     let invite_token = basic_admin_app::crypto::random_token();
@@ -329,6 +359,7 @@ async fn run(app: &TestApp, people: &People, row: &Row, who: Who) -> (u16, bool)
             let elsewhere = world::place(app, people, true).await;
             Some(world::key(app, elsewhere.project, "admin").await)
         }
+        Who::AppUser if row.as_app => Some(world::token_for(app, people.app_user.id, "openid", &own.to_string()).await),
         _ => None,
     }
     .map(|key| format!("Bearer {key}"))

@@ -1,15 +1,22 @@
-//! The sign-in pages in a real browser: headless Chromium driven by
-//! `browser-tests/login.mjs` (playwright-core). Needs Chromium and
-//! `npm ci --prefix browser-tests`; skipped (and said so) without them, unless
-//! `BROWSER_TESTS=1` makes it mandatory, as in CI. Screenshots of every page
-//! go to `test-output/browser/`.
+//! Real browsers: headless Chromium driven by playwright-core, through the
+//! sign-in pages (`browser-tests/login.mjs`) and through an app built with
+//! the published Basic SDK 0.5.0 (`browser-tests/sdk-050.mjs`). Needs
+//! Chromium and `npm ci --prefix browser-tests`; skipped (and said so)
+//! without them, unless `BROWSER_TESTS=1` makes them mandatory, as in CI.
+//! Screenshots of every step go to `test-output/browser/` and
+//! `test-output/sdk-050/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
 
-use crate::flows::token_form;
+use basic_admin_core::store::SchemaVersion;
+use basic_admin_core::time;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::flows::{seed_project, token_form};
 use crate::harness::{Backend, Setup, TestApp, TestDb, skipped};
 
 fn workspace() -> PathBuf {
@@ -20,8 +27,9 @@ fn chromium() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_up_sign_in_and_consent_in_chromium() {
+/// Whether the browser tests can run here; says SKIPPED (or fails, when
+/// `BROWSER_TESTS=1`) when they cannot.
+fn can_run(test: &str) -> bool {
     let scripts = workspace().join("browser-tests");
     let missing: Vec<&str> = [
         (!Path::new(&chromium()).exists()).then_some("Chromium (apt-get install chromium)"),
@@ -34,23 +42,36 @@ async fn sign_up_sign_in_and_consent_in_chromium() {
     .collect();
     if !missing.is_empty() {
         assert!(std::env::var("BROWSER_TESTS").as_deref() != Ok("1"), "BROWSER_TESTS=1 but missing: {missing:?}");
-        skipped(&format!("browser::sign_up_sign_in_and_consent_in_chromium (missing {})", missing.join(", ")));
-        return;
+        skipped(&format!("browser::{test} (missing {})", missing.join(", ")));
+        return false;
     }
+    true
+}
 
-    let db = TestDb::create(Backend::Sqlite, "browser").await.unwrap();
-    let app = TestApp::start(db, Setup::default()).await;
-    let shots = workspace().join("test-output/browser");
-    let (base, script) = (app.base.clone(), scripts.join("login.mjs"));
+/// Runs `node browser-tests/<script> args…`: its output, or a failure with it.
+async fn node(script: &str, args: Vec<String>) -> String {
+    let script = workspace().join("browser-tests").join(script);
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg(script).arg(base).arg(&shots).env("CHROMIUM", chromium()).output()
+        Command::new("node").arg(script).args(args).env("CHROMIUM", chromium()).output()
     })
     .await
     .unwrap()
     .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the browser journey failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_sign_in_and_consent_in_chromium() {
+    if !can_run("sign_up_sign_in_and_consent_in_chromium") {
+        return;
+    }
+    let db = TestDb::create(Backend::Sqlite, "browser").await.unwrap();
+    let app = TestApp::start(db, Setup::default()).await;
+    let shots = workspace().join("test-output/browser").display().to_string();
+    let stdout = node("login.mjs", vec![app.base.clone(), shots]).await;
 
     // The code the browser landed with is a real one.
     let code = stdout.lines().find_map(|l| l.strip_prefix("CODE ")).expect("the script prints the code");
@@ -66,5 +87,52 @@ async fn sign_up_sign_in_and_consent_in_chromium() {
         ["01-sign-in", "02-sign-up", "03-consent-after-sign-up", "04-wrong-password", "05-consent", "06-callback"]
     {
         assert!(workspace().join(format!("test-output/browser/{name}.png")).is_file(), "screenshot {name}");
+    }
+}
+
+/// Seconds an access token lives in the SDK journey: short, so that the SDK
+/// must refresh one.
+const SDK_TOKEN_TTL: u64 = 4;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_built_with_the_published_sdk_signs_in_and_keeps_records() {
+    if !can_run("an_app_built_with_the_published_sdk_signs_in_and_keeps_records") {
+        return;
+    }
+    let db = TestDb::create(Backend::Sqlite, "sdk-050").await.unwrap();
+    let mut setup = Setup::default();
+    setup.flags.access_token_ttl_secs = Some(SDK_TOKEN_TTL.to_string());
+    let app = TestApp::start(db, setup).await;
+    let project = seed_project(&app, &["https://todo.example/"]).await;
+    let schema = json!({"project_id": project, "version": 1,
+        "tables": {"todos": {"type": "collection", "fields": {"title": {"type": "string"}}}}});
+    let version = SchemaVersion {
+        id: Uuid::new_v4(),
+        project_id: project,
+        version: 1,
+        schema: schema.clone(),
+        created_at: time::now(),
+    };
+    app.state.app.store.publish_schema(version).await.unwrap();
+
+    let shots = workspace().join("test-output/sdk-050");
+    let args = vec![
+        app.base.clone(),
+        project.to_string(),
+        schema.to_string(),
+        shots.display().to_string(),
+        SDK_TOKEN_TTL.to_string(),
+    ];
+    let stdout = node("sdk-050.mjs", args).await;
+
+    // What the browser did is on the server: the user, and no records left.
+    let account = stdout.lines().find_map(|l| l.strip_prefix("ACCOUNT ")).expect("the script prints the account");
+    let users = app.state.app.store.project_users(project).await.unwrap();
+    assert_eq!(users.len(), 1, "signing in made the user the project's");
+    assert_eq!(users[0].account_id.map(|a| a.to_string()).as_deref(), Some(account));
+    let left = app.state.app.store.items(project, &users[0].user_did, "todos", None, 10).await.unwrap();
+    assert!(left.is_empty(), "the journey deleted what it added: {left:?}");
+    for name in ["01-app-signed-out", "05-app-signed-in", "06-records", "07-after-reload", "08-records-after-refresh"] {
+        assert!(shots.join(format!("{name}.png")).is_file(), "screenshot {name}");
     }
 }

@@ -35,7 +35,7 @@ async fn items_are_created_read_changed_and_deleted(app: TestApp) {
         app.call(member, "POST", &table, Some(json!({"value": {"title": "Milk", "done": false, "id": "mine"}}))).await;
     assert_eq!(status, 200, "{created}");
     let id = created["data"]["id"].as_str().unwrap().to_owned();
-    assert_ne!(id, "mine", "the server owns ids");
+    assert_eq!(id, "mine", "the id the client chose");
     assert_eq!(created["data"], json!({"id": id, "title": "Milk", "done": false}));
     let item = format!("{table}/{id}");
     let (status, read) = app.call(&people.viewer.token, "GET", &item, None).await;

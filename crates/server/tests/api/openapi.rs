@@ -25,7 +25,21 @@ const WITHHELD: [(&str, &str, &str); 1] = [
 
 /// Operations beyond the admin contract: what the app SDK calls on the
 /// server that keeps its users' data (README, "Running a Basic app").
-const FOR_APPS: [&str; 1] = ["GET /auth/session"];
+const FOR_APPS: [&str; 13] = [
+    "GET /auth/session",
+    "GET /account/{}/db/{}",
+    "POST /account/{}/db/{}",
+    "GET /account/{}/db/{}/{}",
+    "PUT /account/{}/db/{}/{}",
+    "PATCH /account/{}/db/{}/{}",
+    "DELETE /account/{}/db/{}/{}",
+    "GET /project/{}/db/{}/{}",
+    "POST /project/{}/db/{}/{}",
+    "GET /project/{}/db/{}/{}/{}",
+    "PUT /project/{}/db/{}/{}/{}",
+    "PATCH /project/{}/db/{}/{}/{}",
+    "DELETE /project/{}/db/{}/{}/{}",
+];
 
 /// Statuses of the contract we answer otherwise, and why (README, "Where we differ").
 const ANSWERED_OTHERWISE: [(&str, &str); 1] = [

@@ -1,7 +1,8 @@
 //! The app SDK's calls, exactly as `sdk-protocol.md` lists them: the
 //! published 0.5.0 (bare `{"code"}` token requests, `refresh`, `userInfo`)
 //! and the newer line (`did:web` client ids, PKCE, `/auth/session`, several
-//! tabs sharing one refresh token).
+//! tabs sharing one refresh token), and the records a signed-in user keeps
+//! over REST.
 
 use std::time::Duration;
 
@@ -16,6 +17,9 @@ on_both_backends!(
     bare_requests_still_need_their_pkce_verifier,
     newer_sdk_signs_in_with_a_did_client_and_checks_its_session,
     two_tabs_refreshing_with_one_token_get_the_same_successor,
+    the_newer_sdk_keeps_its_records_over_rest,
+    sdk_050_data_paths_name_the_signed_in_account,
+    only_the_apps_own_users_reach_its_data_routes,
 );
 on_both_backends!(with short_grace; a_rotated_token_presented_after_the_window_revokes_the_sign_in);
 
@@ -207,4 +211,118 @@ async fn a_rotated_token_presented_after_the_window_revokes_the_sign_in(app: Tes
     assert_eq!(status, 400, "the whole sign-in is revoked");
     let (status, session) = get(&app, "/auth/session", first["access_token"].as_str().unwrap()).await;
     assert_eq!((status, &session["reauth_required"]), (401, &json!(true)));
+}
+
+/// A project with the world's first schema, and a new account signed in to
+/// its app (not yet a user of the project): the project and the token.
+async fn app_with_user(app: &TestApp) -> (crate::world::People, crate::world::Place, crate::world::Actor, String) {
+    let people = crate::world::people(app).await;
+    let place = crate::world::place(app, &people, true).await;
+    crate::world::app_data(app, &people, place.project).await;
+    let user = crate::world::actor(app, "sdkuser", "openid").await;
+    let token = crate::world::token_for(app, user.id, "openid", &place.project.to_string()).await;
+    (people, place, user, token)
+}
+
+async fn the_newer_sdk_keeps_its_records_over_rest(app: TestApp) {
+    let (people, place, user, token) = app_with_user(&app).await;
+    let todos = format!("/account/{}/db/todos", place.project);
+    let call = |method: &'static str, path: String, body: Option<Value>| {
+        let (app, token) = (&app, token.clone());
+        async move { app.call(&token, method, &path, body).await }
+    };
+
+    let (status, empty) = call("GET", todos.clone(), None).await;
+    assert_eq!((status, empty["data"].clone(), empty["next_cursor"].clone()), (200, json!([]), Value::Null));
+    let did =
+        format!("did:web:{}:users:{}", basic_admin_core::did::web_host(&app.state.config.public_url), user.id.simple());
+    assert!(app.state.app.store.project_user(place.project, &did).await.unwrap().is_some(), "connected on first call");
+
+    let (status, made) = call("POST", todos.clone(), Some(json!({"value": {"id": "todo-1", "title": "Milk"}}))).await;
+    assert_eq!((status, made["data"].clone()), (200, json!({"id": "todo-1", "title": "Milk"})));
+    let (status, server_made) = call("POST", todos.clone(), Some(json!({"value": {"title": "Bread"}}))).await;
+    assert_eq!(status, 200, "{server_made}");
+    let made_id = server_made["data"]["id"].as_str().unwrap().to_owned();
+    assert!(Uuid::try_parse(&made_id).is_ok(), "the server makes a UUID: {made_id}");
+    let (status, taken) = call("POST", todos.clone(), Some(json!({"value": {"id": "todo-1", "title": "x"}}))).await;
+    assert_eq!((status, taken["error"].as_str()), (409, Some("item_exists")));
+
+    let (status, one) = call("GET", format!("{todos}?id=todo-1"), None).await;
+    assert_eq!((status, one["data"][0]["title"].as_str()), (200, Some("Milk")));
+    let (status, none) = call("GET", format!("{todos}?id=nothing"), None).await;
+    assert_eq!((status, none["data"].clone()), (200, json!([])));
+
+    let (status, put_new) = call("PUT", format!("{todos}/todo-2"), Some(json!({"value": {"title": "Eggs"}}))).await;
+    assert_eq!((status, put_new["data"].clone()), (200, json!({"id": "todo-2", "title": "Eggs"})));
+    let (status, put_again) =
+        call("PUT", format!("{todos}/todo-2"), Some(json!({"value": {"title": "Six eggs"}}))).await;
+    assert_eq!((status, put_again["data"]["title"].as_str()), (200, Some("Six eggs")));
+    let (status, patched) =
+        call("PATCH", format!("{todos}/todo-1"), Some(json!({"value": {"title": "Oat milk"}}))).await;
+    assert_eq!((status, patched["data"].clone()), (200, json!({"id": "todo-1", "title": "Oat milk"})));
+    let (status, _) = call("PATCH", format!("{todos}/nothing"), Some(json!({"value": {"title": "x"}}))).await;
+    assert_eq!(status, 404, "the SDK reads a 404 as null");
+
+    let (status, bad) = call("POST", todos.clone(), Some(json!({"value": {"title": 3}}))).await;
+    assert_eq!((status, bad["error"].as_str()), (400, Some("invalid_data")), "{bad}");
+    let (status, bad) = call("POST", format!("/account/{}/db/nope", place.project), Some(json!({"value": {}}))).await;
+    assert_eq!((status, bad["error"].as_str()), (400, Some("unknown_table")));
+    let (status, bad) = call("POST", todos.clone(), Some(json!({"value": {"id": "a/b", "title": "x"}}))).await;
+    assert_eq!((status, bad["error"].as_str()), (400, Some("invalid_id")));
+    let huge = "x".repeat(300 * 1024);
+    let (status, _) = call("POST", todos.clone(), Some(json!({"value": {"title": huge}}))).await;
+    assert_eq!(status, 413);
+
+    let (status, all) = call("GET", todos.clone(), None).await;
+    let ids: Vec<&str> = all["data"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!((status, ids), (200, vec!["todo-1", made_id.as_str(), "todo-2"]), "creation order");
+
+    // The developers' view holds the same records.
+    let developer = format!("/project/{}/user/{}/db/todos", place.project, did.replace('%', "%25"));
+    let (status, seen) = app.call(&people.owner.token, "GET", &developer, None).await;
+    assert_eq!((status, seen["data"].clone()), (200, all["data"].clone()));
+
+    let (status, _) = call("DELETE", format!("{todos}/todo-1"), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = call("DELETE", format!("{todos}/todo-1"), None).await;
+    assert_eq!(status, 404, "the SDK reads a 404 as false");
+    let (status, gone) = call("GET", format!("{todos}/todo-1"), None).await;
+    assert_eq!((status, gone["error"].as_str()), (404, Some("item_not_found")));
+}
+
+async fn sdk_050_data_paths_name_the_signed_in_account(app: TestApp) {
+    let (_, place, user, token) = app_with_user(&app).await;
+    let mine = format!("/project/{}/db/{}/todos", place.project, user.id);
+    let (status, made) = app.call(&token, "POST", &mine, Some(json!({"value": {"title": "Milk"}}))).await;
+    assert_eq!(status, 200, "{made}");
+    let id = made["data"]["id"].as_str().unwrap();
+    // 0.5.0's update sends the id beside the value.
+    let body = json!({"id": id, "value": {"title": "Oat milk"}});
+    let (status, patched) = app.call(&token, "PATCH", &format!("{mine}/{id}"), Some(body)).await;
+    assert_eq!((status, patched["data"]["title"].as_str()), (200, Some("Oat milk")));
+    let (status, listed) = app.call(&token, "GET", &mine, None).await;
+    assert_eq!((status, listed["data"].as_array().map(Vec::len)), (200, Some(1)));
+    let same = format!("/account/{}/db/todos", place.project);
+    assert_eq!(app.call(&token, "GET", &same, None).await.1["data"], listed["data"], "one store, two paths");
+    let (status, _) = app.call(&token, "DELETE", &format!("{mine}/{id}"), None).await;
+    assert_eq!(status, 200);
+
+    let someone = format!("/project/{}/db/{}/todos", place.project, Uuid::new_v4());
+    let (status, refused) = app.call(&token, "GET", &someone, None).await;
+    assert_eq!((status, refused["error"].as_str()), (404, Some("user_not_found")));
+}
+
+async fn only_the_apps_own_users_reach_its_data_routes(app: TestApp) {
+    let (people, place, user, _) = app_with_user(&app).await;
+    let todos = format!("/account/{}/db/todos", place.project);
+    let other = crate::world::place(&app, &people, true).await;
+    let elsewhere = crate::world::token_for(&app, user.id, "openid", &other.project.to_string()).await;
+    let (status, refused) = app.call(&elsewhere, "GET", &todos, None).await;
+    assert_eq!((status, refused["error"].as_str()), (404, Some("project_not_found")), "a token of another app");
+    let (status, _) = app.call(&people.owner.token, "GET", &todos, None).await;
+    assert_eq!(status, 404, "a developer's token is not the app's");
+    let key = crate::world::key(&app, place.project, "admin").await;
+    let (status, refused) = app.call(&key, "GET", &todos, None).await;
+    assert_eq!((status, refused["error"].as_str()), (403, Some("forbidden")));
+    assert_eq!(app.get(&todos).send().await.unwrap().status(), 401);
 }

@@ -6,6 +6,7 @@
 use basic_admin_app::auth::api_keys::secret_hash;
 use basic_admin_app::auth::claims::{ACCESS_TYP, AccessClaims};
 use basic_admin_core::did;
+use basic_admin_core::model::ItemId;
 use basic_admin_core::model::Slug;
 use basic_admin_core::model::api_key::PresentedKey;
 use basic_admin_core::store::{
@@ -188,7 +189,7 @@ pub struct Place {
 /// What a project's app keeps: a user (the app user) with one item in `todos`.
 pub struct AppData {
     pub user_did: String,
-    pub item: Uuid,
+    pub item: ItemId,
 }
 
 /// Publishes [`first_schema`] for `project`, connects the app user and gives
@@ -198,7 +199,7 @@ pub async fn app_data(app: &TestApp, people: &People, project: Uuid) -> AppData 
     let now = time::now();
     let user_did =
         format!("did:web:{}:users:{}", did::web_host(&app.state.config.public_url), people.app_user.id.simple());
-    let item = Uuid::now_v7();
+    let item = ItemId::generate();
     let schema = SchemaVersion {
         id: Uuid::new_v4(),
         project_id: project,
@@ -218,7 +219,8 @@ pub async fn app_data(app: &TestApp, people: &People, project: Uuid) -> AppData 
     };
     store.connect_user(connection).await.unwrap();
     let todo = Item {
-        id: item,
+        id: item.clone(),
+        seq: 0,
         project_id: project,
         user_did: user_did.clone(),
         table: "todos".into(),

@@ -1,4 +1,5 @@
-use basic_admin_core::store::{Connection, IdentityKey, Item, Store, StoreError};
+use basic_admin_core::model::ItemId;
+use basic_admin_core::store::{Connection, Constraint, IdentityKey, Item, ItemCursor, Store, StoreError};
 use basic_admin_core::time::{self, Timestamp};
 use chrono::Duration;
 use serde_json::json;
@@ -83,16 +84,11 @@ pub async fn user_meta_changes_only_if_unchanged(store: &dyn Store) {
 }
 
 fn item(project_id: Uuid, did: &str, table: &str, value: serde_json::Value) -> Item {
-    let now = time::now();
-    Item {
-        id: Uuid::now_v7(),
-        project_id,
-        user_did: did.into(),
-        table: table.into(),
-        value,
-        created_at: now,
-        updated_at: now,
-    }
+    item_at(project_id, did, table, value, ItemId::generate(), time::now())
+}
+
+fn item_at(project_id: Uuid, did: &str, table: &str, value: serde_json::Value, id: ItemId, now: Timestamp) -> Item {
+    Item { id, seq: 0, project_id, user_did: did.into(), table: table.into(), value, created_at: now, updated_at: now }
 }
 
 pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
@@ -102,23 +98,44 @@ pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
     let orphan = store.create_item(item(project, "did:web:nobody", "todos", json!({}))).await;
     assert!(matches!(orphan, Err(StoreError::NotFound)), "items need a user: {orphan:?}");
     let mut made = Vec::new();
+    let start = time::now();
     for n in 0..5 {
-        let todo = item(project, "did:web:i", "todos", json!({"title": format!("t{n}"), "done": false}));
-        store.create_item(todo.clone()).await.unwrap();
-        made.push(todo);
+        // Ids of the client's choosing, in no order of their own.
+        let id = ItemId::parse(&format!("{}-todo", 9 - n)).unwrap();
+        let at = start + Duration::milliseconds(n);
+        let todo = item_at(project, "did:web:i", "todos", json!({"title": format!("t{n}"), "done": false}), id, at);
+        let stored = store.create_item(todo.clone()).await.unwrap();
+        assert_eq!(stored, Item { seq: n + 1, ..todo }, "the store numbers a table's items from 1");
+        made.push(stored);
     }
     store.create_item(item(project, "did:web:i", "notes", json!({"body": "n"}))).await.unwrap();
-    store.create_item(item(project, "did:web:j", "todos", json!({"title": "theirs"}))).await.unwrap();
+    // Another user may choose the same id; one user's table may not hold it twice.
+    let same_id = item_at(project, "did:web:j", "todos", json!({"title": "theirs"}), made[0].id.clone(), start);
+    store.create_item(same_id).await.unwrap();
+    let twice = store.create_item(item_at(project, "did:web:i", "todos", json!({}), made[0].id.clone(), start)).await;
+    assert!(matches!(twice, Err(StoreError::Unique(Constraint::Item))), "{twice:?}");
+    assert_eq!(store.item_count(project, "did:web:i", "todos").await.unwrap(), 5);
+    assert_eq!(store.item_count(project, "did:web:j", "todos").await.unwrap(), 1);
+    // Made in the same instant, they list in the order they were made, whatever their ids.
+    let (a, b) = (ItemId::parse("tie-a").unwrap(), ItemId::parse("tie-b").unwrap());
+    store.create_item(item_at(project, "did:web:j", "ties", json!({}), b.clone(), start)).await.unwrap();
+    store.create_item(item_at(project, "did:web:j", "ties", json!({}), a.clone(), start)).await.unwrap();
+    let ties = store.items(project, "did:web:j", "ties", None, 10).await.unwrap();
+    assert_eq!(ties.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), [b.clone(), a.clone()]);
+    let after_b = store.items(project, "did:web:j", "ties", Some(&ItemCursor::after(&ties[0])), 10).await.unwrap();
+    assert_eq!(after_b.len(), 1);
+    assert_eq!(after_b[0].id, a);
 
     let all = store.items(project, "did:web:i", "todos", None, 100).await.unwrap();
     assert_eq!(all, made, "one user's table, in creation order, values as stored");
     let page = store.items(project, "did:web:i", "todos", None, 2).await.unwrap();
     assert_eq!(page, made[..2]);
-    let next = store.items(project, "did:web:i", "todos", Some(page[1].id), 2).await.unwrap();
+    let next = store.items(project, "did:web:i", "todos", Some(&ItemCursor::after(&page[1])), 2).await.unwrap();
     assert_eq!(next, made[2..4]);
-    assert_eq!(store.item(project, "did:web:i", "todos", made[0].id).await.unwrap().as_ref(), Some(&made[0]));
-    assert_eq!(store.item(project, "did:web:j", "todos", made[0].id).await.unwrap(), None, "another user's");
-    assert_eq!(store.item(project, "did:web:i", "notes", made[0].id).await.unwrap(), None, "another table's");
+    assert_eq!(store.item(project, "did:web:i", "todos", &made[0].id).await.unwrap().as_ref(), Some(&made[0]));
+    let theirs = store.item(project, "did:web:j", "todos", &made[0].id).await.unwrap().unwrap();
+    assert_eq!(theirs.value, json!({"title": "theirs"}), "another user's, with the same id");
+    assert_eq!(store.item(project, "did:web:i", "notes", &made[0].id).await.unwrap(), None, "another table's");
 
     let at = made[0].updated_at + Duration::milliseconds(3);
     let replaced = store.replace_item(&made[0], &json!({"title": "new"}), Some(made[0].updated_at), at).await.unwrap();
@@ -130,8 +147,8 @@ pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
     assert!(matches!(stale, Err(StoreError::Stale)), "{stale:?}");
     store.replace_item(&made[0], &json!({"title": "any"}), None, at).await.unwrap();
 
-    store.delete_item(project, "did:web:i", "todos", made[1].id).await.unwrap();
-    assert!(matches!(store.delete_item(project, "did:web:i", "todos", made[1].id).await, Err(StoreError::NotFound)));
+    store.delete_item(project, "did:web:i", "todos", &made[1].id).await.unwrap();
+    assert!(matches!(store.delete_item(project, "did:web:i", "todos", &made[1].id).await, Err(StoreError::NotFound)));
     assert_eq!(store.items(project, "did:web:i", "todos", None, 100).await.unwrap().len(), 4);
 
     // Deleting a user deletes their data, and only theirs.

@@ -68,7 +68,12 @@ bench() { # backend, database url
   key=$(field key)
   table=$(field table)
   item=$(field item)
+  local app_token own_table own_item
+  app_token=$(field app_token)
+  own_table=$(field own_table)
+  own_item=$(field own_item)
   local as_key="wrk.headers[\"Authorization\"] = \"Bearer $key\""
+  local as_user="wrk.headers[\"Authorization\"] = \"Bearer $app_token\""
   run "GET / (the ceiling)" "$BASE/"
   run "GET /project/{id}/schema (cached)" "$BASE/project/$project/schema"
   run "POST /project/{id}/key/verify (cached)" "$BASE/project/$project/key/verify" "$as_key
@@ -78,7 +83,15 @@ wrk.body = '{\"key\": \"$key\"}'"
   run "GET /project/{id} with an API key" "$BASE/project/$project" "$as_key"
   run "item get" "$BASE$item" "$as_key"
   run "table read (100 items)" "$BASE$table?limit=100" "$as_key"
+  # The app's own routes, with the user's token (before any create: the
+  # list answers the whole table).
+  run "own item get (app user)" "$BASE$own_item" "$as_user"
+  run "own table read (100 items, app user)" "$BASE$own_table" "$as_user"
   run "item create" "$BASE$table" "$as_key
+wrk.method = \"POST\"
+wrk.headers[\"Content-Type\"] = \"application/json\"
+wrk.body = '{\"value\": $RECORD}'"
+  run "own item create (app user)" "$BASE$own_table" "$as_user
 wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/json\"
 wrk.body = '{\"value\": $RECORD}'"

@@ -7,7 +7,9 @@ in to the project's app as its user, connects that user and stores one item
 and a 100-item table for them.
 
 Usage: bench/seed.py BASE_URL   →  prints JSON: {"token", "project_id", "key",
-"table", "item"} (`table`: the user's table path; `item`: one item's path)
+"table", "item", "app_token", "own_table", "own_item"} (`table`: the user's
+table path for developers and keys; `item`: one item's path; `own_…`: the
+same through the app's own routes, with the user's `app_token`)
 """
 import html
 import http.cookiejar
@@ -117,4 +119,7 @@ for n in range(100):
     assert status == 200, body
     if n == 0:
         item = f"{table}/{json.loads(body)['data']['id']}"
-print(json.dumps({"token": token, "project_id": project, "key": key, "table": table, "item": item}))
+own_table = f"/account/{project}/db/todos"
+own_item = f"{own_table}/{item.rsplit('/', 1)[1]}"
+print(json.dumps({"token": token, "project_id": project, "key": key, "table": table, "item": item,
+                  "app_token": app_token, "own_table": own_table, "own_item": own_item}))

@@ -22,6 +22,8 @@ pub struct Settings {
     /// Whether every authorization request must carry a PKCE challenge.
     pub require_pkce: bool,
     pub throttles: Throttles,
+    /// Records one app user may keep in one table.
+    pub max_records_per_table: u64,
     /// Where schema suggestions come from; `None` turns them off.
     pub ai: Option<AiConfig>,
 }

@@ -46,6 +46,7 @@ impl Fixture {
             auth_code_ttl: Duration::from_secs(60),
             require_pkce: false,
             throttles: Throttles::default(),
+            max_records_per_table: 3,
             ai: None,
         };
         Self { ctx: Context::new(store, settings, master_key, keys, blobs), _dir: dir }

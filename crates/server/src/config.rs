@@ -107,6 +107,8 @@ options! {
         "Seconds in which a just-rotated refresh token presented again (by a second tab or process) gets the same successor instead of revoking the sign-in; 0 turns this off [default: 30]";
     auth_code_ttl_secs: "SECS", "BASIC_AUTH_CODE_TTL_SECS", Some("60"),
         "Lifetime of authorization codes, in seconds, at most 60 [default: 60]";
+    max_records_per_table: "N", "BASIC_MAX_RECORDS_PER_TABLE", Some("100000"),
+        "Records one app user may keep in one table; a create beyond it answers 409 table_full [default: 100000]";
     key_usage_flush_secs: "SECS", "BASIC_KEY_USAGE_FLUSH_SECS", Some("5"),
         "How often the last use of API keys is written to the database, in seconds [default: 5]";
     rate_limit_auth_per_minute: "N", "BASIC_RATE_LIMIT_AUTH_PER_MINUTE", Some("60"),
@@ -158,6 +160,8 @@ pub struct Config {
     /// How long a rotated refresh token still gets its successor (0: not at all).
     pub refresh_grace: Duration,
     pub auth_code_ttl: Duration,
+    /// Records one app user may keep in one table.
+    pub max_records_per_table: u64,
     /// How long a key's `last_used` may lag.
     pub key_usage_flush: Duration,
     /// Requests per minute per client address; 0 is no limit.
@@ -202,6 +206,7 @@ impl Config {
             access_token_ttl: self.access_token_ttl,
             refresh_token_ttl: self.refresh_token_ttl,
             refresh_grace: self.refresh_grace,
+            max_records_per_table: self.max_records_per_table,
             auth_code_ttl: self.auth_code_ttl,
             require_pkce: self.require_pkce,
             throttles: self.throttles,
@@ -254,6 +259,7 @@ impl Config {
                 _ => Err("at most 60 seconds".into()),
             })?,
             key_usage_flush: given(p.key_usage_flush_secs).parse_with(secs)?,
+            max_records_per_table: given(p.max_records_per_table).parse_with(positive)?,
             rate_limit_auth_per_minute: given(p.rate_limit_auth_per_minute).parse_with(whole)?,
             rate_limit_schema_utils_per_minute: given(p.rate_limit_schema_utils_per_minute).parse_with(whole)?,
             throttles: Throttles {
@@ -433,6 +439,7 @@ impl fmt::Debug for Config {
         values.insert("access_token_ttl", format!("{:?}", self.access_token_ttl));
         values.insert("refresh_token_ttl", format!("{:?}", self.refresh_token_ttl));
         values.insert("refresh_grace", format!("{:?}", self.refresh_grace));
+        values.insert("max_records_per_table", self.max_records_per_table.to_string());
         values.insert("auth_code_ttl", format!("{:?}", self.auth_code_ttl));
         values.insert("key_usage_flush", format!("{:?}", self.key_usage_flush));
         values.insert("rate_limit_auth_per_minute", self.rate_limit_auth_per_minute.to_string());

@@ -23,8 +23,6 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
 /// Items one answer of the app's list holds (the SDK reads one answer).
 pub const APP_LIST_LIMIT: u32 = 10_000;
-/// Items one user may keep in one table.
-pub const MAX_ITEMS_PER_TABLE: u64 = 100_000;
 
 /// Where a request's items live: a project, one of its users, one table of
 /// its schema (and that schema).
@@ -220,10 +218,11 @@ pub async fn create(table: &Table, ctx: &Context, value: Value) -> AppResult<Ite
 
 async fn insert(table: &Table, ctx: &Context, id: ItemId, fields: Map<String, Value>) -> AppResult<Item> {
     let value = complete_value(table, fields)?;
-    if ctx.store.item_count(table.project_id, &table.user_did, &table.name).await? >= MAX_ITEMS_PER_TABLE {
+    let most = ctx.settings.max_records_per_table;
+    if ctx.store.item_count(table.project_id, &table.user_did, &table.name).await? >= most {
         return Err(AppError::conflict(
             "table_full",
-            format!("A user keeps at most {MAX_ITEMS_PER_TABLE} items in one table: delete some first."),
+            format!("A user keeps at most {most} records in one table: delete some first."),
         ));
     }
     let now = time::now();
@@ -431,6 +430,21 @@ mod tests {
 
         let patched = patch(&t, &f.ctx, &id, json!({"a": 1})).await.unwrap();
         assert_eq!(patched.value, json!({"title": "milk", "a": 1}));
+    }
+
+    #[tokio::test]
+    async fn a_full_table_takes_no_more_records() {
+        let f = Fixture::new().await;
+        let t = todos(&f).await;
+        for n in 0..f.ctx.settings.max_records_per_table {
+            create(&t, &f.ctx, json!({"title": format!("t{n}")})).await.unwrap();
+        }
+        let refused = create(&t, &f.ctx, json!({"title": "one more"})).await;
+        assert!(matches!(refused, Err(AppError::Conflict { code: "table_full", .. })), "{refused:?}");
+        let refused = put(&t, &f.ctx, "new-one", json!({"title": "one more"})).await;
+        assert!(matches!(refused, Err(AppError::Conflict { code: "table_full", .. })), "{refused:?}");
+        let first = list(&t, &f.ctx, None, None, None).await.unwrap().items[0].id.to_string();
+        put(&t, &f.ctx, &first, json!({"title": "replaced"})).await.expect("replacing adds nothing");
     }
 
     #[tokio::test]

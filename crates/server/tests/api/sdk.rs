@@ -23,6 +23,14 @@ on_both_backends!(
 );
 on_both_backends!(with short_grace; a_rotated_token_presented_after_the_window_revokes_the_sign_in);
 
+on_both_backends!(with small_tables; a_full_table_is_a_clear_409_and_nothing_more_is_stored);
+
+fn small_tables() -> Setup {
+    let mut setup = Setup::default();
+    setup.flags.max_records_per_table = Some("2".into());
+    setup
+}
+
 fn short_grace() -> Setup {
     let mut setup = Setup::default();
     setup.flags.refresh_grace_secs = Some("1".into());
@@ -325,4 +333,19 @@ async fn only_the_apps_own_users_reach_its_data_routes(app: TestApp) {
     let (status, refused) = app.call(&key, "GET", &todos, None).await;
     assert_eq!((status, refused["error"].as_str()), (403, Some("forbidden")));
     assert_eq!(app.get(&todos).send().await.unwrap().status(), 401);
+}
+
+async fn a_full_table_is_a_clear_409_and_nothing_more_is_stored(app: TestApp) {
+    let (_, place, _, token) = app_with_user(&app).await;
+    let todos = format!("/account/{}/db/todos", place.project);
+    for n in 0..2 {
+        let (status, _) = app.call(&token, "POST", &todos, Some(json!({"value": {"title": format!("t{n}")}}))).await;
+        assert_eq!(status, 200);
+    }
+    let (status, full) = app.call(&token, "POST", &todos, Some(json!({"value": {"title": "one more"}}))).await;
+    assert_eq!((status, full["error"].as_str()), (409, Some("table_full")), "{full}");
+    let (status, full) = app.call(&token, "PUT", &format!("{todos}/new"), Some(json!({"value": {"title": "x"}}))).await;
+    assert_eq!((status, full["error"].as_str()), (409, Some("table_full")));
+    let (_, listed) = app.call(&token, "GET", &todos, None).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2);
 }

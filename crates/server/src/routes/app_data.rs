@@ -147,7 +147,11 @@ async fn delete_in(state: &AppState, table: Table, item_id: &str) -> ApiResult<J
     tag = "app-data",
     params(OwnTable, OwnListQuery),
     security(("bearerAuth" = [])),
-    responses((status = 200, description = "The records", body = ItemsPage), OwnDataErrors)
+    responses(
+        (status = 200, description = "The records", body = ItemsPage),
+        (status = 400, description = "No schema, no such table, or a bad cursor", body = ErrorBody),
+        OwnDataErrors,
+    )
 )]
 async fn list(
     State(state): State<AppState>,
@@ -189,7 +193,11 @@ async fn create(
     tag = "app-data",
     params(OwnItem),
     security(("bearerAuth" = [])),
-    responses((status = 200, description = "The record", body = Record), OwnDataErrors)
+    responses(
+        (status = 200, description = "The record", body = Record),
+        (status = 400, description = "No schema, or no such table", body = ErrorBody),
+        OwnDataErrors,
+    )
 )]
 async fn get(State(state): State<AppState>, caller: Caller, Path(p): Path<OwnItem>) -> ApiResult<Json<Record>> {
     let t = table(&state, &caller, &p.id, None, &p.table).await?;
@@ -247,7 +255,11 @@ async fn patch(
     tag = "app-data",
     params(OwnItem),
     security(("bearerAuth" = [])),
-    responses((status = 200, description = "Deleted", body = Success), OwnDataErrors)
+    responses(
+        (status = 200, description = "Deleted", body = Success),
+        (status = 400, description = "No schema, or no such table", body = ErrorBody),
+        OwnDataErrors,
+    )
 )]
 async fn delete(State(state): State<AppState>, caller: Caller, Path(p): Path<OwnItem>) -> ApiResult<Json<Success>> {
     let t = table(&state, &caller, &p.id, None, &p.table).await?;
@@ -263,7 +275,11 @@ async fn delete(State(state): State<AppState>, caller: Caller, Path(p): Path<Own
     tag = "app-data",
     params(AccountTable, OwnListQuery),
     security(("bearerAuth" = [])),
-    responses((status = 200, description = "The records", body = ItemsPage), OwnDataErrors)
+    responses(
+        (status = 200, description = "The records", body = ItemsPage),
+        (status = 400, description = "No schema, no such table, or a bad cursor", body = ErrorBody),
+        OwnDataErrors,
+    )
 )]
 async fn list_050(
     State(state): State<AppState>,
@@ -302,7 +318,11 @@ async fn create_050(
     tag = "app-data",
     params(AccountItem),
     security(("bearerAuth" = [])),
-    responses((status = 200, description = "The record", body = Record), OwnDataErrors)
+    responses(
+        (status = 200, description = "The record", body = Record),
+        (status = 400, description = "No schema, or no such table", body = ErrorBody),
+        OwnDataErrors,
+    )
 )]
 async fn get_050(State(state): State<AppState>, caller: Caller, Path(p): Path<AccountItem>) -> ApiResult<Json<Record>> {
     let t = table(&state, &caller, &p.id, Some(&p.account_id), &p.table).await?;
@@ -358,7 +378,11 @@ async fn patch_050(
     tag = "app-data",
     params(AccountItem),
     security(("bearerAuth" = [])),
-    responses((status = 200, description = "Deleted", body = Success), OwnDataErrors)
+    responses(
+        (status = 200, description = "Deleted", body = Success),
+        (status = 400, description = "No schema, or no such table", body = ErrorBody),
+        OwnDataErrors,
+    )
 )]
 async fn delete_050(
     State(state): State<AppState>,

@@ -186,12 +186,29 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
 
 #[async_trait]
 impl<D: Db> ItemStore for SqlStore<D> {
-    async fn create_item(&self, i: Item) -> StoreResult<Item> {
+    async fn create_item(&self, i: Item, max_records: u64) -> StoreResult<Option<Item>> {
+        let mut tx = self.db.begin().await?;
+        let table = |sql: &'static str| q(sql).id(i.project_id).text(i.user_did.clone()).text(i.table.clone());
+        tx.execute(table(
+            "INSERT INTO user_tables (project_id, user_did, table_name, records, last_seq) \
+             VALUES ($1, $2, $3, 0, 0) ON CONFLICT (project_id, user_did, table_name) DO NOTHING",
+        ))
+        .await
+        .map_err(unknown_user)?;
+        let taken = tx
+            .fetch_optional(
+                table(
+                    "UPDATE user_tables SET records = records + 1, last_seq = last_seq + 1 \
+                     WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND records < $4 \
+                     RETURNING last_seq",
+                )
+                .int(i64::try_from(max_records).unwrap_or(i64::MAX)),
+            )
+            .await?;
+        let Some(taken) = taken else { return Ok(None) };
         let sql = format!(
             "INSERT INTO user_items (id, project_id, user_did, table_name, value, created_at, updated_at, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(seq), 0) + 1 FROM user_items \
-                     WHERE project_id = $2 AND user_did = $3 AND table_name = $4)) \
-             RETURNING {ITEM_COLUMNS}"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ITEM_COLUMNS}"
         );
         let query = Query::dynamic(sql)
             .text(i.id.as_str())
@@ -200,8 +217,11 @@ impl<D: Db> ItemStore for SqlStore<D> {
             .text(i.table)
             .json(&i.value)
             .time(i.created_at)
-            .time(i.updated_at);
-        item(&self.db.write_one(query).await.map_err(unknown_user)?)
+            .time(i.updated_at)
+            .int(taken.int("last_seq")?);
+        let created = item(&tx.fetch_one(query).await?)?;
+        tx.commit().await?;
+        Ok(Some(created))
     }
 
     async fn items(
@@ -272,12 +292,27 @@ impl<D: Db> ItemStore for SqlStore<D> {
     }
 
     async fn delete_item(&self, project_id: Uuid, user_did: &str, table: &str, id: &ItemId) -> StoreResult<()> {
-        let query = q("DELETE FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4")
-            .id(project_id)
-            .text(user_did)
-            .text(table)
-            .text(id.as_str());
-        if self.db.execute(query).await? == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        let mut tx = self.db.begin().await?;
+        let gone = tx
+            .execute(
+                q("DELETE FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4")
+                    .id(project_id)
+                    .text(user_did)
+                    .text(table)
+                    .text(id.as_str()),
+            )
+            .await?;
+        if gone == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.execute(
+            q("UPDATE user_tables SET records = records - 1 WHERE project_id = $1 AND user_did = $2 AND table_name = $3")
+                .id(project_id)
+                .text(user_did)
+                .text(table),
+        )
+        .await?;
+        tx.commit().await
     }
 }
 

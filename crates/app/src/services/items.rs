@@ -218,13 +218,6 @@ pub async fn create(table: &Table, ctx: &Context, value: Value) -> AppResult<Ite
 
 async fn insert(table: &Table, ctx: &Context, id: ItemId, fields: Map<String, Value>) -> AppResult<Item> {
     let value = complete_value(table, fields)?;
-    let most = ctx.settings.max_records_per_table;
-    if ctx.store.item_count(table.project_id, &table.user_did, &table.name).await? >= most {
-        return Err(AppError::conflict(
-            "table_full",
-            format!("A user keeps at most {most} records in one table: delete some first."),
-        ));
-    }
     let now = time::now();
     let item = Item {
         id,
@@ -238,8 +231,15 @@ async fn insert(table: &Table, ctx: &Context, id: ItemId, fields: Map<String, Va
     };
     let mut connected = false;
     loop {
-        match ctx.store.create_item(item.clone()).await {
-            Ok(stored) => return Ok(stored),
+        let most = ctx.settings.max_records_per_table;
+        match ctx.store.create_item(item.clone(), most).await {
+            Ok(Some(stored)) => return Ok(stored),
+            Ok(None) => {
+                return Err(AppError::conflict(
+                    "table_full",
+                    format!("A user keeps at most {most} records in one table: delete some first."),
+                ));
+            }
             Err(StoreError::Unique(Constraint::Item)) => {
                 return Err(AppError::conflict(
                     "item_exists",

@@ -70,8 +70,8 @@ pub struct Connection {
 pub struct Item {
     /// Unique within its table and user.
     pub id: ItemId,
-    /// Its place in its table: lists go by it (and by id, for two written
-    /// at the same moment). Given by the store when the item is created.
+    /// Its place in its table, given by the store when the item is created
+    /// (1, 2, 3… per user table): lists go by it.
     pub seq: i64,
     pub project_id: Uuid,
     pub user_did: String,
@@ -152,9 +152,10 @@ mod tests {
 #[async_trait]
 pub trait ItemStore {
     /// Stores the item as the last of its table (its `seq` is the store's
-    /// to give): the item as stored. `NotFound` when the project has no
-    /// such user; `Unique(Item)` when the table holds an item with this id.
-    async fn create_item(&self, item: Item) -> StoreResult<Item>;
+    /// to give), unless the table holds `max_records` already (`None`
+    /// then): the item as stored. `NotFound` when the project has no such
+    /// user; `Unique(Item)` when the table holds an item with this id.
+    async fn create_item(&self, item: Item, max_records: u64) -> StoreResult<Option<Item>>;
     /// Up to `limit` items of one table, in creation order, after `after`.
     async fn items(
         &self,
@@ -165,7 +166,8 @@ pub trait ItemStore {
         limit: u32,
     ) -> StoreResult<Vec<Item>>;
     async fn item(&self, project_id: Uuid, user_did: &str, table: &str, id: &ItemId) -> StoreResult<Option<Item>>;
-    /// How many items one user has in one table.
+    /// How many items one user has in one table (kept with every write,
+    /// not counted).
     async fn item_count(&self, project_id: Uuid, user_did: &str, table: &str) -> StoreResult<u64>;
     /// Replaces the value if the item is still as read at `expected` (its
     /// `updated_at`; `None`: whatever it is): `Conflict` otherwise,

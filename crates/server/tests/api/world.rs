@@ -228,7 +228,7 @@ pub async fn app_data(app: &TestApp, people: &People, project: Uuid) -> AppData 
         created_at: now,
         updated_at: now,
     };
-    store.create_item(todo).await.unwrap();
+    store.create_item(todo, 100).await.unwrap();
     AppData { user_did, item }
 }
 

@@ -83,6 +83,9 @@ pub async fn user_meta_changes_only_if_unchanged(store: &dyn Store) {
     assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
 }
 
+/// Room enough for every check's records.
+const MAX: u64 = 100;
+
 fn item(project_id: Uuid, did: &str, table: &str, value: serde_json::Value) -> Item {
     item_at(project_id, did, table, value, ItemId::generate(), time::now())
 }
@@ -95,7 +98,7 @@ pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
     let project = project(store).await;
     store.connect_user(connection(project, "did:web:i", time::now())).await.unwrap();
     store.connect_user(connection(project, "did:web:j", time::now())).await.unwrap();
-    let orphan = store.create_item(item(project, "did:web:nobody", "todos", json!({}))).await;
+    let orphan = store.create_item(item(project, "did:web:nobody", "todos", json!({})), MAX).await;
     assert!(matches!(orphan, Err(StoreError::NotFound)), "items need a user: {orphan:?}");
     let mut made = Vec::new();
     let start = time::now();
@@ -104,22 +107,27 @@ pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
         let id = ItemId::parse(&format!("{}-todo", 9 - n)).unwrap();
         let at = start + Duration::milliseconds(n);
         let todo = item_at(project, "did:web:i", "todos", json!({"title": format!("t{n}"), "done": false}), id, at);
-        let stored = store.create_item(todo.clone()).await.unwrap();
+        let stored = store.create_item(todo.clone(), MAX).await.unwrap().expect("room");
         assert_eq!(stored, Item { seq: n + 1, ..todo }, "the store numbers a table's items from 1");
         made.push(stored);
     }
-    store.create_item(item(project, "did:web:i", "notes", json!({"body": "n"}))).await.unwrap();
+    store.create_item(item(project, "did:web:i", "notes", json!({"body": "n"})), MAX).await.unwrap();
     // Another user may choose the same id; one user's table may not hold it twice.
     let same_id = item_at(project, "did:web:j", "todos", json!({"title": "theirs"}), made[0].id.clone(), start);
-    store.create_item(same_id).await.unwrap();
-    let twice = store.create_item(item_at(project, "did:web:i", "todos", json!({}), made[0].id.clone(), start)).await;
+    store.create_item(same_id, MAX).await.unwrap();
+    let twice =
+        store.create_item(item_at(project, "did:web:i", "todos", json!({}), made[0].id.clone(), start), MAX).await;
     assert!(matches!(twice, Err(StoreError::Unique(Constraint::Item))), "{twice:?}");
-    assert_eq!(store.item_count(project, "did:web:i", "todos").await.unwrap(), 5);
+    assert_eq!(store.item_count(project, "did:web:i", "todos").await.unwrap(), 5, "a refused create counts nothing");
+    // A full table takes no more, and says so.
+    let full = store.create_item(item(project, "did:web:i", "todos", json!({})), 5).await.unwrap();
+    assert_eq!(full, None);
+    assert_eq!(store.items(project, "did:web:i", "todos", None, 100).await.unwrap().len(), 5);
     assert_eq!(store.item_count(project, "did:web:j", "todos").await.unwrap(), 1);
     // Made in the same instant, they list in the order they were made, whatever their ids.
     let (a, b) = (ItemId::parse("tie-a").unwrap(), ItemId::parse("tie-b").unwrap());
-    store.create_item(item_at(project, "did:web:j", "ties", json!({}), b.clone(), start)).await.unwrap();
-    store.create_item(item_at(project, "did:web:j", "ties", json!({}), a.clone(), start)).await.unwrap();
+    store.create_item(item_at(project, "did:web:j", "ties", json!({}), b.clone(), start), MAX).await.unwrap();
+    store.create_item(item_at(project, "did:web:j", "ties", json!({}), a.clone(), start), MAX).await.unwrap();
     let ties = store.items(project, "did:web:j", "ties", None, 10).await.unwrap();
     assert_eq!(ties.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), [b.clone(), a.clone()]);
     let after_b = store.items(project, "did:web:j", "ties", Some(&ItemCursor::after(&ties[0])), 10).await.unwrap();
@@ -150,6 +158,10 @@ pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
     store.delete_item(project, "did:web:i", "todos", &made[1].id).await.unwrap();
     assert!(matches!(store.delete_item(project, "did:web:i", "todos", &made[1].id).await, Err(StoreError::NotFound)));
     assert_eq!(store.items(project, "did:web:i", "todos", None, 100).await.unwrap().len(), 4);
+    assert_eq!(store.item_count(project, "did:web:i", "todos").await.unwrap(), 4, "the count follows deletes");
+    // Room again after a delete; the next one is numbered after every earlier one.
+    let again = store.create_item(item(project, "did:web:i", "todos", json!({})), 5).await.unwrap().expect("room");
+    assert_eq!(again.seq, 6);
 
     // Deleting a user deletes their data, and only theirs.
     store.delete_user(project, "did:web:i").await.unwrap();

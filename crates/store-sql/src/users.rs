@@ -188,23 +188,23 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
 impl<D: Db> ItemStore for SqlStore<D> {
     async fn create_item(&self, i: Item, max_records: u64) -> StoreResult<Option<Item>> {
         let mut tx = self.db.begin().await?;
-        let table = |sql: &'static str| q(sql).id(i.project_id).text(i.user_did.clone()).text(i.table.clone());
-        tx.execute(table(
-            "INSERT INTO user_tables (project_id, user_did, table_name, records, last_seq) \
-             VALUES ($1, $2, $3, 0, 0) ON CONFLICT (project_id, user_did, table_name) DO NOTHING",
-        ))
-        .await
-        .map_err(unknown_user)?;
+        // One statement takes the table's next number and counts the
+        // record, or finds the table full (no row then).
         let taken = tx
             .fetch_optional(
-                table(
-                    "UPDATE user_tables SET records = records + 1, last_seq = last_seq + 1 \
-                     WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND records < $4 \
-                     RETURNING last_seq",
-                )
+                q("INSERT INTO user_tables (project_id, user_did, table_name, records, last_seq) \
+                   VALUES ($1, $2, $3, 1, 1) \
+                   ON CONFLICT (project_id, user_did, table_name) DO UPDATE \
+                   SET records = user_tables.records + 1, last_seq = user_tables.last_seq + 1 \
+                   WHERE user_tables.records < $4 \
+                   RETURNING last_seq")
+                .id(i.project_id)
+                .text(i.user_did.clone())
+                .text(i.table.clone())
                 .int(i64::try_from(max_records).unwrap_or(i64::MAX)),
             )
-            .await?;
+            .await
+            .map_err(unknown_user)?;
         let Some(taken) = taken else { return Ok(None) };
         let sql = format!(
             "INSERT INTO user_items (id, project_id, user_did, table_name, value, created_at, updated_at, seq) \

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use basic_admin_app::{AppError, Thing};
+use basic_admin_app::AppError;
 use basic_admin_core::store::StoreError;
 use serde_json::{Value, json};
 
@@ -129,13 +129,6 @@ impl From<AppError> for ApiError {
             AppError::Store(e) => e.into(),
             AppError::Internal(detail) => ApiError::internal(detail),
         }
-    }
-}
-
-/// A thing that was not found, as the use-cases name it.
-impl From<Thing> for ApiError {
-    fn from(thing: Thing) -> Self {
-        AppError::NotFound(thing).into()
     }
 }
 

@@ -431,7 +431,7 @@ async fn issue(
     if let Some(project) = project_client_id(&ctx.settings.public_url, &family.client_id)
         && !oauth::is_first_party(&family.client_id)
     {
-        connect_app_user(ctx, project, &account, &access.sub, &family.scope).await;
+        connect_app_user(ctx, project, &access).await;
     }
     Ok(TokenResponse {
         access_token: ctx.keys.sign(ACCESS_TYP, &access).await,
@@ -447,8 +447,8 @@ async fn issue(
 /// Signing in to a project's app makes the account a user of the project
 /// (and counts the day's activity), as `user/connect` does. Should that
 /// fail, signing in does not: the app's first data call connects again.
-async fn connect_app_user(ctx: &Context, project: Uuid, account: &Account, did: &str, scopes: &str) {
-    if let Err(e) = users::connect_signed_in(ctx, project, account.id, did, scopes).await {
+async fn connect_app_user(ctx: &Context, project: Uuid, access: &AccessClaims) {
+    if let Err(e) = users::connect_signed_in(ctx, project, access).await {
         tracing::warn!(%project, error = %e, "could not record the app user on sign-in");
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{access, users};
+use crate::auth::claims::AccessClaims;
 use crate::cache::LatestSchema;
 use crate::error::{AppError, AppResult, Thing};
 use crate::{Caller, Context};
@@ -31,14 +32,10 @@ pub struct Table {
     pub user_did: String,
     pub name: String,
     schema: LatestSchema,
-    /// The signed-in user, when they reach their own table: connected to
-    /// the project on their first data call if they were not yet.
-    owner: Option<Owner>,
-}
-
-struct Owner {
-    account_id: Uuid,
-    scopes: String,
+    /// The signed-in user's token, when they reach their own table: they
+    /// are connected to the project on their first data call if they were
+    /// not yet.
+    owner: Option<AccessClaims>,
 }
 
 /// The project's latest schema, from memory when it can (publishing a
@@ -115,18 +112,15 @@ pub async fn own_table(
         user_did: signed_in.claims.sub.clone(),
         name: table.to_owned(),
         schema,
-        owner: Some(Owner { account_id: signed_in.account_id, scopes: signed_in.claims.scope.clone() }),
+        owner: Some(signed_in.claims.clone()),
     })
 }
 
-/// When the project has no such user: their own table's owner is connected
-/// now (and `Ok(true)` says to go on); anyone else's is a 404.
-async fn user_missing(table: &Table, ctx: &Context) -> AppResult<bool> {
+/// When the project has no such user: the owner of their own table is
+/// connected now; anyone else's table is a 404.
+async fn user_missing(table: &Table, ctx: &Context) -> AppResult<()> {
     match &table.owner {
-        Some(owner) => {
-            users::connect_signed_in(ctx, table.project_id, owner.account_id, &table.user_did, &owner.scopes).await?;
-            Ok(true)
-        }
+        Some(claims) => users::connect_signed_in(ctx, table.project_id, claims).await.map(drop),
         None => Err(AppError::NotFound(Thing::User)),
     }
 }
@@ -137,7 +131,7 @@ async fn not_found(table: &Table, ctx: &Context) -> AppError {
     match ctx.store.project_user(table.project_id, &table.user_did).await {
         Ok(Some(_)) => AppError::NotFound(Thing::Item),
         Ok(None) => match user_missing(table, ctx).await {
-            Ok(_) => AppError::NotFound(Thing::Item),
+            Ok(()) => AppError::NotFound(Thing::Item),
             Err(e) => e,
         },
         Err(e) => e.into(),
@@ -229,27 +223,24 @@ async fn insert(table: &Table, ctx: &Context, id: ItemId, fields: Map<String, Va
         created_at: now,
         updated_at: now,
     };
-    let mut connected = false;
-    loop {
-        let most = ctx.settings.max_records_per_table;
-        match ctx.store.create_item(item.clone(), most).await {
-            Ok(Some(stored)) => return Ok(stored),
-            Ok(None) => {
-                return Err(AppError::conflict(
-                    "table_full",
-                    format!("A user keeps at most {most} records in one table: delete some first."),
-                ));
-            }
-            Err(StoreError::Unique(Constraint::Item)) => {
-                return Err(AppError::conflict(
-                    "item_exists",
-                    "This table has an item with this id already: change it with PUT or PATCH.",
-                ));
-            }
-            Err(StoreError::NotFound) if !connected => connected = user_missing(table, ctx).await?,
-            Err(StoreError::NotFound) => return Err(AppError::NotFound(Thing::User)),
-            Err(e) => return Err(e.into()),
-        }
+    let most = ctx.settings.max_records_per_table;
+    let mut created = ctx.store.create_item(item.clone(), most).await;
+    if matches!(created, Err(StoreError::NotFound)) {
+        // Not the project's user yet: only the owner of the table is connected, then tried again.
+        user_missing(table, ctx).await?;
+        created = ctx.store.create_item(item, most).await;
+    }
+    match created {
+        Ok(Some(stored)) => Ok(stored),
+        Ok(None) => Err(AppError::conflict(
+            "table_full",
+            format!("A user keeps at most {most} records in one table: delete some first."),
+        )),
+        Err(StoreError::Unique(Constraint::Item)) => Err(AppError::conflict(
+            "item_exists",
+            "This table has an item with this id already: change it with PUT or PATCH.",
+        )),
+        Err(e) => Err(AppError::or_not_found(Thing::User)(e)),
     }
 }
 

@@ -36,6 +36,19 @@ struct Identity {
     client_id: String,
 }
 
+impl Identity {
+    /// Who an access token of this server names.
+    fn of(claims: AccessClaims) -> Self {
+        Self {
+            account_id: claims.account_id(),
+            did: claims.sub,
+            pds_url: claims.iss,
+            scopes: claims.scope,
+            client_id: claims.client_id,
+        }
+    }
+}
+
 /// The issuer a JWT claims, read without checking it: only to say why a
 /// token is refused.
 fn claimed_issuer(token: &str) -> Option<String> {
@@ -52,13 +65,7 @@ fn claimed_issuer(token: &str) -> Option<String> {
 async fn identify(ctx: &Context, token: &str) -> AppResult<Identity> {
     match ctx.keys.verify::<AccessClaims>(token, ACCESS_TYP).await {
         Ok(claims) if ctx.revocations.contains(claims.sid) => Err(invalid_token("The token has been revoked.")),
-        Ok(claims) => Ok(Identity {
-            account_id: claims.account_id(),
-            did: claims.sub,
-            pds_url: claims.iss,
-            scopes: claims.scope,
-            client_id: claims.client_id,
-        }),
+        Ok(claims) => Ok(Identity::of(claims)),
         Err(e) => match claimed_issuer(token) {
             Some(issuer) if issuer != ctx.keys.issuer() => Err(invalid_token(&format!(
                 "Tokens issued by {issuer} cannot be verified here yet: only this server's own tokens are accepted."
@@ -89,35 +96,24 @@ pub async fn connect(ctx: &Context, project_id: &str, token: &str, from: IpAddr)
             return Err(refused);
         }
     };
-    let connection = Connection {
-        id: Uuid::new_v4(),
-        project_id: project.id,
-        user_did: identity.did,
-        pds_url: identity.pds_url,
-        account_id: identity.account_id,
-        scopes: identity.scopes,
-        at: time::now(),
-    };
-    Ok(ctx.store.connect_user(connection).await?)
+    record(ctx, project.id, identity).await
 }
 
-/// Records that an account signed in here uses the project's app: the user
-/// is created or refreshed and counted active today (as `user/connect`
-/// does, without a token to check: the caller has checked it).
-pub async fn connect_signed_in(
-    ctx: &Context,
-    project: Uuid,
-    account_id: Uuid,
-    did: &str,
-    scopes: &str,
-) -> AppResult<ProjectUser> {
+/// Records that the account of an access token the caller has checked
+/// uses the project's app (as `user/connect` does with the token it checks).
+pub async fn connect_signed_in(ctx: &Context, project: Uuid, claims: &AccessClaims) -> AppResult<ProjectUser> {
+    record(ctx, project, Identity::of(claims.clone())).await
+}
+
+/// The user is created or refreshed, and counted active today.
+async fn record(ctx: &Context, project: Uuid, who: Identity) -> AppResult<ProjectUser> {
     let connection = Connection {
         id: Uuid::new_v4(),
         project_id: project,
-        user_did: did.to_owned(),
-        pds_url: ctx.settings.public_url.clone(),
-        account_id: Some(account_id),
-        scopes: scopes.to_owned(),
+        user_did: who.did,
+        pds_url: who.pds_url,
+        account_id: who.account_id,
+        scopes: who.scopes,
         at: time::now(),
     };
     Ok(ctx.store.connect_user(connection).await?)

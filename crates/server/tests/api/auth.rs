@@ -515,6 +515,9 @@ async fn expired_access_tokens_are_401s(app: TestApp) {
     let (status, body) = userinfo(&app, &expired).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
     assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
+    // The SDK's session check tells it to sign in again.
+    let (status, session) = json(app.get("/auth/session").bearer_auth(&expired).send().await.unwrap()).await;
+    assert_eq!((status, &session["error"], &session["reauth_required"]), (401, &json!("invalid_token"), &json!(true)));
 }
 
 async fn discovery_and_keys_describe_the_provider(app: TestApp) {

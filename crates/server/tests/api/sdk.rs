@@ -199,8 +199,14 @@ async fn two_tabs_refreshing_with_one_token_get_the_same_successor(app: TestApp)
     let (status, _) = get(&app, "/auth/session", b["access_token"].as_str().unwrap()).await;
     assert_eq!(status, 200);
 
+    // Two CLI processes refreshing at once, the standard way: the same.
+    let standard = json!({"grant_type": "refresh_token", "refresh_token": b["refresh"]});
+    let ((c_status, c), (d_status, d)) = tokio::join!(token(&app, standard.clone()), token(&app, standard));
+    assert_eq!((c_status, d_status), (200, 200), "{c} {d}");
+    assert_eq!(c["refresh_token"], d["refresh_token"]);
+
     // The successor goes on as usual, and then the first token is spent for good.
-    let (status, next) = token(&app, json!({"code": a["refresh"]})).await;
+    let (status, next) = token(&app, json!({"code": c["refresh"]})).await;
     assert_eq!(status, 200, "{next}");
     let (status, late) = token(&app, shared).await;
     assert_eq!((status, late["error"].as_str()), (400, Some("invalid_grant")), "its successor has moved on");
@@ -242,8 +248,7 @@ async fn the_newer_sdk_keeps_its_records_over_rest(app: TestApp) {
 
     let (status, empty) = call("GET", todos.clone(), None).await;
     assert_eq!((status, empty["data"].clone(), empty["next_cursor"].clone()), (200, json!([]), Value::Null));
-    let did =
-        format!("did:web:{}:users:{}", basic_admin_core::did::web_host(&app.state.config.public_url), user.id.simple());
+    let did = crate::world::user_did(&app.state, user.id);
     assert!(app.state.app.store.project_user(place.project, &did).await.unwrap().is_some(), "connected on first call");
 
     let (status, made) = call("POST", todos.clone(), Some(json!({"value": {"id": "todo-1", "title": "Milk"}}))).await;
@@ -259,6 +264,12 @@ async fn the_newer_sdk_keeps_its_records_over_rest(app: TestApp) {
     assert_eq!((status, one["data"][0]["title"].as_str()), (200, Some("Milk")));
     let (status, none) = call("GET", format!("{todos}?id=nothing"), None).await;
     assert_eq!((status, none["data"].clone()), (200, json!([])));
+    let (status, bad) = call("GET", format!("{todos}?cursor=nope"), None).await;
+    assert_eq!((status, bad["error"].as_str()), (400, Some("invalid_cursor")));
+    let (status, bad) = call("PUT", format!("{todos}/{}", "x".repeat(129)), Some(json!({"value": {}}))).await;
+    assert_eq!((status, bad["error"].as_str()), (400, Some("invalid_id")));
+    let (status, bad) = call("POST", todos.clone(), Some(json!({"title": "no value"}))).await;
+    assert_eq!((status, bad["error"].as_str()), (400, Some("missing_value")));
 
     let (status, put_new) = call("PUT", format!("{todos}/todo-2"), Some(json!({"value": {"title": "Eggs"}}))).await;
     assert_eq!((status, put_new["data"].clone()), (200, json!({"id": "todo-2", "title": "Eggs"})));

@@ -99,6 +99,11 @@ impl People {
     }
 }
 
+/// The DID of the account `account_id` on this server.
+pub fn user_did(state: &AppState, account_id: Uuid) -> String {
+    format!("did:web:{}:users:{}", did::web_host(&state.config.public_url), account_id.simple())
+}
+
 /// A token for `account_id` as if it had signed in, with `scope`.
 pub async fn token(app: &TestApp, account_id: Uuid, scope: &str) -> String {
     token_for(app, account_id, scope, "test").await
@@ -114,7 +119,7 @@ pub async fn sign(state: &AppState, account_id: Uuid, scope: &str, client_id: &s
     let now = time::now().timestamp();
     let claims = AccessClaims {
         iss: state.app.keys.issuer().to_owned(),
-        sub: format!("did:web:{}:users:{}", did::web_host(&state.config.public_url), account_id.simple()),
+        sub: user_did(state, account_id),
         aud: client_id.into(),
         exp: now + 600,
         iat: now,
@@ -197,8 +202,7 @@ pub struct AppData {
 pub async fn app_data(app: &TestApp, people: &People, project: Uuid) -> AppData {
     let store = &app.state.app.store;
     let now = time::now();
-    let user_did =
-        format!("did:web:{}:users:{}", did::web_host(&app.state.config.public_url), people.app_user.id.simple());
+    let user_did = user_did(&app.state, people.app_user.id);
     let item = ItemId::generate();
     let schema = SchemaVersion {
         id: Uuid::new_v4(),

@@ -204,7 +204,7 @@ pub async fn invalidate(ctx: &Context, change: Change) {
 }
 
 /// Applies what other nodes broadcast (and re-reads the signing keys when
-/// they change), until the task is aborted. A backend with no other nodes
+/// they change; sync writes go to this node's sync connections), until the task is aborted. A backend with no other nodes
 /// (SQLite) needs no task. When the database cannot be subscribed to (at
 /// start, or after the subscription ended), it tries again every few
 /// seconds; meanwhile caches rely on their TTL.
@@ -216,13 +216,17 @@ pub async fn spawn_listener(ctx: &Context) -> Option<tokio::task::JoinHandle<()>
     let store = Arc::clone(&ctx.store);
     let caches = Arc::clone(&ctx.caches);
     let keys = Arc::clone(&ctx.keys);
+    let hub = Arc::clone(&ctx.sync);
     Some(tokio::spawn(async move {
         let mut subscribed = first;
         loop {
             match subscribed {
                 Ok(Some(mut messages)) => {
                     while let Some(message) = messages.recv().await {
-                        apply(&caches, &keys, Change::from_message(&message)).await;
+                        match crate::services::sync::heard(&message) {
+                            Some((project, user_did)) => hub.advanced(project, user_did),
+                            None => apply(&caches, &keys, Change::from_message(&message)).await,
+                        }
                     }
                     tracing::warn!("the subscription to other nodes ended; subscribing again");
                     // Whatever was said meanwhile is lost: forget everything.

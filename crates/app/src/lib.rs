@@ -33,6 +33,7 @@ use crate::auth::verified_tokens::VerifiedTokens;
 use crate::blobs::Blobs;
 use crate::cache::Caches;
 use crate::master_key::MasterKey;
+use crate::services::sync::SyncHub;
 use crate::settings::Settings;
 use crate::signing_keys::KeyRing;
 
@@ -60,6 +61,8 @@ pub struct Context {
     pub caches: Arc<Caches>,
     /// Uploaded files.
     pub blobs: Blobs,
+    /// Live sync's connections on this node, by user database.
+    pub sync: Arc<SyncHub>,
 }
 
 impl Context {
@@ -85,6 +88,7 @@ impl Context {
             verified: Arc::new(VerifiedTokens::default()),
             caches: Arc::new(Caches::default()),
             blobs,
+            sync: Arc::new(SyncHub::default()),
         }
     }
 }

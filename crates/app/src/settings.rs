@@ -24,6 +24,8 @@ pub struct Settings {
     pub throttles: Throttles,
     /// Records one app user may keep in one table.
     pub max_records_per_table: u64,
+    /// The limits of live sync connections.
+    pub sync: crate::services::sync::SyncLimits,
     /// Where schema suggestions come from; `None` turns them off.
     pub ai: Option<AiConfig>,
 }

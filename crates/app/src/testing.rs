@@ -47,6 +47,7 @@ impl Fixture {
             require_pkce: false,
             throttles: Throttles::default(),
             max_records_per_table: 3,
+            sync: Default::default(),
             ai: None,
         };
         Self { ctx: Context::new(store, settings, master_key, keys, blobs), _dir: dir }

@@ -13,4 +13,5 @@ pub mod oauth;
 pub mod schema;
 pub mod settings;
 pub mod store;
+pub mod sync;
 pub mod time;

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use basic_admin_app::services::sync::SyncLimits;
 use basic_admin_app::settings::Settings;
 pub use basic_admin_app::settings::{AiConfig, Throttles};
 use secrecy::SecretString;
@@ -109,6 +110,14 @@ options! {
         "Lifetime of authorization codes, in seconds, at most 60 [default: 60]";
     max_records_per_table: "N", "BASIC_MAX_RECORDS_PER_TABLE", Some("100000"),
         "Records one app user may keep in one table; a create beyond it answers 409 table_full [default: 100000]";
+    sync_max_message_bytes: "BYTES", "BASIC_SYNC_MAX_MESSAGE_BYTES", Some("4194304"),
+        "Largest message a sync client may send, in bytes; a larger one is refused with an error and the socket closed [default: 4194304]";
+    sync_max_changes: "N", "BASIC_SYNC_MAX_CHANGES", Some("1000"),
+        "Changes in one sync message (and held from partial messages until the set is complete) [default: 1000]";
+    sync_connections_per_user: "N", "BASIC_SYNC_CONNECTIONS_PER_USER", Some("20"),
+        "Open sync sockets one app user may have on one node [default: 20]";
+    sync_idle_secs: "SECS", "BASIC_SYNC_IDLE_SECS", Some("60"),
+        "Seconds a sync socket may stay silent (it is pinged at half of it) before it is closed [default: 60]";
     key_usage_flush_secs: "SECS", "BASIC_KEY_USAGE_FLUSH_SECS", Some("5"),
         "How often the last use of API keys is written to the database, in seconds [default: 5]";
     rate_limit_auth_per_minute: "N", "BASIC_RATE_LIMIT_AUTH_PER_MINUTE", Some("60"),
@@ -162,6 +171,8 @@ pub struct Config {
     pub auth_code_ttl: Duration,
     /// Records one app user may keep in one table.
     pub max_records_per_table: u64,
+    /// The limits of sync sockets.
+    pub sync: SyncLimits,
     /// How long a key's `last_used` may lag.
     pub key_usage_flush: Duration,
     /// Requests per minute per client address; 0 is no limit.
@@ -207,6 +218,7 @@ impl Config {
             refresh_token_ttl: self.refresh_token_ttl,
             refresh_grace: self.refresh_grace,
             max_records_per_table: self.max_records_per_table,
+            sync: self.sync,
             auth_code_ttl: self.auth_code_ttl,
             require_pkce: self.require_pkce,
             throttles: self.throttles,
@@ -260,6 +272,12 @@ impl Config {
             })?,
             key_usage_flush: given(p.key_usage_flush_secs).parse_with(secs)?,
             max_records_per_table: given(p.max_records_per_table).parse_with(positive)?,
+            sync: SyncLimits {
+                max_frame_bytes: given(p.sync_max_message_bytes).parse_with(positive)?,
+                max_changes: given(p.sync_max_changes).parse_with(positive)?,
+                connections_per_user: given(p.sync_connections_per_user).parse_with(positive)?,
+                idle_timeout: given(p.sync_idle_secs).parse_with(secs)?,
+            },
             rate_limit_auth_per_minute: given(p.rate_limit_auth_per_minute).parse_with(whole)?,
             rate_limit_schema_utils_per_minute: given(p.rate_limit_schema_utils_per_minute).parse_with(whole)?,
             throttles: Throttles {
@@ -441,6 +459,7 @@ impl fmt::Debug for Config {
         values.insert("refresh_grace", format!("{:?}", self.refresh_grace));
         values.insert("max_records_per_table", self.max_records_per_table.to_string());
         values.insert("auth_code_ttl", format!("{:?}", self.auth_code_ttl));
+        values.insert("sync", format!("{:?}", self.sync));
         values.insert("key_usage_flush", format!("{:?}", self.key_usage_flush));
         values.insert("rate_limit_auth_per_minute", self.rate_limit_auth_per_minute.to_string());
         values.insert("rate_limit_schema_utils_per_minute", self.rate_limit_schema_utils_per_minute.to_string());

@@ -1,12 +1,16 @@
-//! Request counts and latencies per route template and status, in the
-//! Prometheus text format at `GET /metrics`.
+//! Request counts and latencies per route template and status, and live
+//! sync's sockets, messages and push latency, in the Prometheus text format
+//! at `GET /metrics`.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus::{Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
 
 /// One registry per server, so that several servers in one process (tests)
 /// keep their counts apart.
@@ -15,6 +19,22 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    pub sync: SyncMetrics,
+}
+
+/// Live sync's figures.
+#[derive(Clone)]
+pub struct SyncMetrics {
+    /// Sockets open now.
+    pub sockets: IntGauge,
+    /// Messages by direction (`in`, `out`) and type.
+    pub messages: IntCounterVec,
+    /// Client changes stored.
+    pub changes_applied: IntCounter,
+    /// From a write being heard on this node to its push being sent.
+    pub push_latency: Histogram,
+    /// Sockets closed by the server, by reason (the error code, `idle`, `slow`).
+    pub closed: IntCounterVec,
 }
 
 impl Metrics {
@@ -36,7 +56,35 @@ impl Metrics {
         .expect("valid metric");
         registry.register(Box::new(requests.clone())).expect("registered once");
         registry.register(Box::new(latency.clone())).expect("registered once");
-        Self { registry, requests, latency }
+        let sync = SyncMetrics {
+            sockets: IntGauge::new("sync_sockets_open", "Live sync sockets open on this node.").expect("valid metric"),
+            messages: IntCounterVec::new(
+                Opts::new("sync_messages_total", "Live sync messages, by direction (in, out) and type."),
+                &["direction", "type"],
+            )
+            .expect("valid metric"),
+            changes_applied: IntCounter::new("sync_changes_applied_total", "Changes from sync clients stored.")
+                .expect("valid metric"),
+            push_latency: Histogram::with_opts(
+                HistogramOpts::new(
+                    "sync_push_latency_seconds",
+                    "From a write being heard on this node to the changes being sent to a device.",
+                )
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            )
+            .expect("valid metric"),
+            closed: IntCounterVec::new(
+                Opts::new("sync_sockets_closed_total", "Sync sockets the server closed, by reason."),
+                &["reason"],
+            )
+            .expect("valid metric"),
+        };
+        registry.register(Box::new(sync.sockets.clone())).expect("registered once");
+        registry.register(Box::new(sync.messages.clone())).expect("registered once");
+        registry.register(Box::new(sync.changes_applied.clone())).expect("registered once");
+        registry.register(Box::new(sync.push_latency.clone())).expect("registered once");
+        registry.register(Box::new(sync.closed.clone())).expect("registered once");
+        Self { registry, requests, latency, sync }
     }
 
     pub fn render(&self) -> String {

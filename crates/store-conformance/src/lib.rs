@@ -57,6 +57,9 @@ macro_rules! conformance_suite {
             items_belong_to_a_user_and_a_table_in_order,
             identity_keys_are_made_once_per_project,
             uploads_are_recorded_with_the_profile,
+            every_write_takes_the_next_revision_and_the_log_keeps_one_entry_per_record,
+            client_identities_are_given_once_per_user,
+            concurrent_writes_of_one_user_take_distinct_revisions,
         );
     };
     (@each $make:path; $($check:ident),* $(,)?) => {

@@ -14,6 +14,7 @@ mod keys;
 mod oauth;
 mod projects;
 mod schemas;
+mod sync;
 mod uploads;
 mod users;
 

@@ -4,11 +4,13 @@ use basic_admin_core::store::{
     Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ProjectUser, ProjectUserStore, StoreError,
     StoreResult, UserStatus,
 };
+use basic_admin_core::sync::{Edit, Stamp};
 use basic_admin_core::time::Timestamp;
 use chrono::NaiveDate;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::sync::{DynTx, log_all_deleted, log_edit, log_server_edit, next_revision};
 use crate::{Db, Query, Row, SqlStore, q};
 
 /// A user with their account's name and email (`u` joined with `a`).
@@ -56,7 +58,7 @@ fn item(row: &impl Row) -> StoreResult<Item> {
 }
 
 /// A write that names a user the project does not have.
-fn unknown_user(e: StoreError) -> StoreError {
+pub(crate) fn unknown_user(e: StoreError) -> StoreError {
     match e {
         StoreError::ForeignKey => StoreError::NotFound,
         other => other,
@@ -149,14 +151,20 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
     }
 
     async fn delete_user(&self, project_id: Uuid, user_did: &str) -> StoreResult<()> {
-        // Activity and items go with the user (ON DELETE CASCADE).
-        let deleted = self
-            .db
+        // Activity and items go with the user (ON DELETE CASCADE); their
+        // devices are told through tombstones.
+        let mut tx = self.db.begin().await?;
+        let rev = next_revision(&mut tx, project_id, user_did).await?;
+        let deleted = tx
             .execute(
                 q("DELETE FROM project_users WHERE project_id = $1 AND user_did = $2").id(project_id).text(user_did),
             )
             .await?;
-        if deleted == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        log_all_deleted(&mut tx, project_id, user_did, rev).await?;
+        tx.commit().await
     }
 
     async fn user_count(&self, project_id: Uuid) -> StoreResult<u64> {
@@ -188,24 +196,10 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
 impl<D: Db> ItemStore for SqlStore<D> {
     async fn create_item(&self, i: Item, max_records: u64) -> StoreResult<Option<Item>> {
         let mut tx = self.db.begin().await?;
-        // One statement takes the table's next number and counts the
-        // record, or finds the table full (no row then).
-        let taken = tx
-            .fetch_optional(
-                q("INSERT INTO user_tables (project_id, user_did, table_name, records, last_seq) \
-                   VALUES ($1, $2, $3, 1, 1) \
-                   ON CONFLICT (project_id, user_did, table_name) DO UPDATE \
-                   SET records = user_tables.records + 1, last_seq = user_tables.last_seq + 1 \
-                   WHERE user_tables.records < $4 \
-                   RETURNING last_seq")
-                .id(i.project_id)
-                .text(i.user_did.clone())
-                .text(i.table.clone())
-                .int(i64::try_from(max_records).unwrap_or(i64::MAX)),
-            )
-            .await
-            .map_err(unknown_user)?;
-        let Some(taken) = taken else { return Ok(None) };
+        log_server_edit(&mut tx, i.project_id, &i.user_did, &i.table, &i.id, &Edit::Created).await?;
+        let Some(seq) = take_seq(&mut tx, i.project_id, &i.user_did, &i.table, max_records).await? else {
+            return Ok(None);
+        };
         let sql = format!(
             "INSERT INTO user_items (id, project_id, user_did, table_name, value, created_at, updated_at, seq) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ITEM_COLUMNS}"
@@ -218,8 +212,8 @@ impl<D: Db> ItemStore for SqlStore<D> {
             .json(&i.value)
             .time(i.created_at)
             .time(i.updated_at)
-            .int(taken.int("last_seq")?);
-        let created = item(&tx.fetch_one(query).await?)?;
+            .int(seq);
+        let created = item(&tx.fetch_one(query).await.map_err(unknown_user)?)?;
         tx.commit().await?;
         Ok(Some(created))
     }
@@ -268,9 +262,13 @@ impl<D: Db> ItemStore for SqlStore<D> {
         &self,
         i: &Item,
         value: &Value,
+        edit: &Edit,
         expected: Option<Timestamp>,
         at: Timestamp,
     ) -> StoreResult<Item> {
+        let mut tx = self.db.begin().await?;
+        // The revision first: every write takes the user's locks in one order.
+        let rev = next_revision(&mut tx, i.project_id, &i.user_did).await?;
         let sql = format!(
             "UPDATE user_items SET value = $5, updated_at = $7 \
              WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4 \
@@ -284,36 +282,100 @@ impl<D: Db> ItemStore for SqlStore<D> {
             .json(value)
             .opt_time(expected)
             .time(at);
-        match self.db.write_optional(query).await? {
-            Some(row) => item(&row),
-            None if self.item(i.project_id, &i.user_did, &i.table, &i.id).await?.is_some() => Err(StoreError::Stale),
-            None => Err(StoreError::NotFound),
-        }
+        let Some(row) = tx.fetch_optional(query).await? else {
+            drop(tx);
+            return match self.item(i.project_id, &i.user_did, &i.table, &i.id).await? {
+                Some(_) => Err(StoreError::Stale),
+                None => Err(StoreError::NotFound),
+            };
+        };
+        let replaced = item(&row)?;
+        log_edit(&mut tx, i.project_id, &i.user_did, &i.table, &i.id, edit, Stamp { rev, by: None }).await?;
+        tx.commit().await?;
+        Ok(replaced)
     }
 
     async fn delete_item(&self, project_id: Uuid, user_did: &str, table: &str, id: &ItemId) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        let gone = tx
-            .execute(
-                q("DELETE FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4")
-                    .id(project_id)
-                    .text(user_did)
-                    .text(table)
-                    .text(id.as_str()),
-            )
-            .await?;
-        if gone == 0 {
+        let rev = next_revision(&mut tx, project_id, user_did).await?;
+        if !remove_item(&mut tx, project_id, user_did, table, id).await? {
             return Err(StoreError::NotFound);
         }
-        tx.execute(
-            q("UPDATE user_tables SET records = records - 1 WHERE project_id = $1 AND user_did = $2 AND table_name = $3")
-                .id(project_id)
-                .text(user_did)
-                .text(table),
-        )
-        .await?;
+        log_edit(&mut tx, project_id, user_did, table, id, &Edit::Deleted, Stamp { rev, by: None }).await?;
         tx.commit().await
     }
+}
+
+/// The item, as the transaction sees it.
+pub(crate) async fn item_by_id<R: Row + 'static>(
+    tx: &mut DynTx<R>,
+    project_id: Uuid,
+    user_did: &str,
+    table: &str,
+    id: &ItemId,
+) -> StoreResult<Option<Item>> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4"
+    );
+    let query = Query::dynamic(sql).id(project_id).text(user_did).text(table).text(id.as_str());
+    tx.fetch_optional(query).await?.as_ref().map(item).transpose()
+}
+
+/// Takes the table's next `seq` and counts one more record, in one
+/// statement, or finds the table full (`None`).
+pub(crate) async fn take_seq<R: Row + 'static>(
+    tx: &mut DynTx<R>,
+    project_id: Uuid,
+    user_did: &str,
+    table: &str,
+    max_records: u64,
+) -> StoreResult<Option<i64>> {
+    let taken = tx
+        .fetch_optional(
+            q("INSERT INTO user_tables (project_id, user_did, table_name, records, last_seq) \
+               VALUES ($1, $2, $3, 1, 1) \
+               ON CONFLICT (project_id, user_did, table_name) DO UPDATE \
+               SET records = user_tables.records + 1, last_seq = user_tables.last_seq + 1 \
+               WHERE user_tables.records < $4 \
+               RETURNING last_seq")
+            .id(project_id)
+            .text(user_did)
+            .text(table)
+            .int(i64::try_from(max_records).unwrap_or(i64::MAX)),
+        )
+        .await
+        .map_err(unknown_user)?;
+    taken.map(|row| row.int("last_seq")).transpose()
+}
+
+/// Deletes the item and counts it out of its table: whether there was one.
+pub(crate) async fn remove_item<R: Row + 'static>(
+    tx: &mut DynTx<R>,
+    project_id: Uuid,
+    user_did: &str,
+    table: &str,
+    id: &ItemId,
+) -> StoreResult<bool> {
+    let gone = tx
+        .execute(
+            q("DELETE FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 AND id = $4")
+                .id(project_id)
+                .text(user_did)
+                .text(table)
+                .text(id.as_str()),
+        )
+        .await?;
+    if gone == 0 {
+        return Ok(false);
+    }
+    tx.execute(
+        q("UPDATE user_tables SET records = records - 1 WHERE project_id = $1 AND user_did = $2 AND table_name = $3")
+            .id(project_id)
+            .text(user_did)
+            .text(table),
+    )
+    .await?;
+    Ok(true)
 }
 
 #[async_trait]

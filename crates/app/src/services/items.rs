@@ -8,11 +8,12 @@ use basic_admin_core::json::merge_keys;
 use basic_admin_core::model::ItemId;
 use basic_admin_core::schema::{DataVerdict, check_item, check_required};
 use basic_admin_core::store::{Constraint, Item, ItemCursor, StoreError};
+use basic_admin_core::sync::Edit;
 use basic_admin_core::time;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{access, users};
+use super::{access, sync, users};
 use crate::auth::claims::AccessClaims;
 use crate::cache::LatestSchema;
 use crate::error::{AppError, AppResult, Thing};
@@ -40,7 +41,7 @@ pub struct Table {
 
 /// The project's latest schema, from memory when it can (publishing a
 /// schema invalidates it on every node).
-async fn latest_schema(ctx: &Context, project: Uuid) -> AppResult<LatestSchema> {
+pub(crate) async fn latest_schema(ctx: &Context, project: Uuid) -> AppResult<LatestSchema> {
     if let Some(hit) = ctx.caches.latest_schema(project) {
         return Ok(hit);
     }
@@ -166,7 +167,7 @@ fn chosen_id(fields: &mut Map<String, Value>) -> AppResult<ItemId> {
     }
 }
 
-fn within_size(fields: &Map<String, Value>) -> AppResult<()> {
+pub(crate) fn within_size(fields: &Map<String, Value>) -> AppResult<()> {
     let size = serde_json::to_vec(fields).map_or(usize::MAX, |bytes| bytes.len());
     if size > MAX_ITEM_BYTES {
         return Err(AppError::TooLarge {
@@ -186,7 +187,7 @@ fn fits(table: &Table, fields: &Map<String, Value>, complete: bool) -> AppResult
     judged(check_item(schema_of(table), &table.name, fields, complete))
 }
 
-fn judged(verdict: DataVerdict) -> AppResult<()> {
+pub(crate) fn judged(verdict: DataVerdict) -> AppResult<()> {
     if verdict.valid {
         return Ok(());
     }
@@ -231,7 +232,10 @@ async fn insert(table: &Table, ctx: &Context, id: ItemId, fields: Map<String, Va
         created = ctx.store.create_item(item, most).await;
     }
     match created {
-        Ok(Some(stored)) => Ok(stored),
+        Ok(Some(stored)) => {
+            sync::changed(ctx, table.project_id, &table.user_did, None).await;
+            Ok(stored)
+        }
         Ok(None) => Err(AppError::conflict(
             "table_full",
             format!("A user keeps at most {most} records in one table: delete some first."),
@@ -319,7 +323,10 @@ async fn replace_found(table: &Table, ctx: &Context, current: &Item, value: Valu
     let Value::Object(fields) = value else { return Err(not_an_object()) };
     let value = complete_value(table, fields)?;
     let at = time::after(current.updated_at);
-    ctx.store.replace_item(current, &value, None, at).await.map_err(AppError::or_not_found(Thing::Item))
+    let replaced = ctx.store.replace_item(current, &value, &Edit::Created, None, at).await;
+    let replaced = replaced.map_err(AppError::or_not_found(Thing::Item))?;
+    sync::changed(ctx, table.project_id, &table.user_did, None).await;
+    Ok(replaced)
 }
 
 /// `PUT` as the app SDK means it: the value replaced whole, or a new record
@@ -358,8 +365,12 @@ pub async fn patch(table: &Table, ctx: &Context, item_id: &str, value: Value) ->
         // What is set was checked above; what the merge leaves must still be whole.
         judged(check_required(schema_of(table), &table.name, whole))?;
         let at = time::after(current.updated_at);
-        match ctx.store.replace_item(&current, &merged, Some(current.updated_at), at).await {
-            Ok(item) => return Ok(item),
+        let edit = Edit::Updated(changes.keys().cloned().collect());
+        match ctx.store.replace_item(&current, &merged, &edit, Some(current.updated_at), at).await {
+            Ok(item) => {
+                sync::changed(ctx, table.project_id, &table.user_did, None).await;
+                return Ok(item);
+            }
             Err(StoreError::Stale) => current = get(table, ctx, item_id).await?,
             Err(e) => return Err(AppError::or_not_found(Thing::Item)(e)),
         }
@@ -374,7 +385,11 @@ pub async fn delete(table: &Table, ctx: &Context, item_id: &str) -> AppResult<()
     };
     match deleted {
         Err(StoreError::NotFound) => Err(not_found(table, ctx).await),
-        other => other.map_err(AppError::from),
+        Ok(()) => {
+            sync::changed(ctx, table.project_id, &table.user_did, None).await;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod projects;
 pub mod schemas;
 pub mod slugs;
+pub mod sync;
 pub mod teams;
 pub mod uploads;
 pub mod users;

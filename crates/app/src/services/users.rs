@@ -169,10 +169,13 @@ pub async fn update_meta(
     Err(AppError::conflict("conflict", "The user is being changed by others; try again."))
 }
 
-/// Removes the user and everything they stored in the project.
+/// Removes the user and everything they stored in the project (their
+/// synced devices are told to delete their copies).
 pub async fn delete(ctx: &Context, caller: &Caller, project_id: &str, user_did: &str) -> AppResult<()> {
     let user = user_of(ctx, caller, project_id, user_did, Action::WriteUsers).await?;
-    ctx.store.delete_user(user.project_id, user_did).await.map_err(AppError::or_not_found(Thing::User))
+    ctx.store.delete_user(user.project_id, user_did).await.map_err(AppError::or_not_found(Thing::User))?;
+    super::sync::changed(ctx, user.project_id, user_did, None).await;
+    Ok(())
 }
 
 /// Users over time: everyone, and those active in the last 1, 7 and 30 days

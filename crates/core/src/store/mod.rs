@@ -7,6 +7,7 @@ mod keys;
 mod oauth;
 mod projects;
 mod schemas;
+mod sync;
 mod uploads;
 mod users;
 
@@ -22,6 +23,7 @@ pub use projects::{
     TeamProject, TeamStore,
 };
 pub use schemas::{SchemaStore, SchemaVersion};
+pub use sync::{Decide, LogPosition, LoggedRecord, Step, SyncBatch, SyncRefusal, SyncStore};
 pub use uploads::{Upload, UploadStore, set_profile_key};
 pub use users::{
     Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ProjectUser, ProjectUserStore, UserStatus,
@@ -110,6 +112,7 @@ pub trait Store:
     + ItemStore
     + IdentityKeyStore
     + UploadStore
+    + SyncStore
     + Send
     + Sync
     + 'static

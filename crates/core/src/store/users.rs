@@ -171,11 +171,12 @@ pub trait ItemStore {
     async fn item_count(&self, project_id: Uuid, user_did: &str, table: &str) -> StoreResult<u64>;
     /// Replaces the value if the item is still as read at `expected` (its
     /// `updated_at`; `None`: whatever it is): `Conflict` otherwise,
-    /// `NotFound` if gone.
+    /// `NotFound` if gone. The change log records it as `edit`.
     async fn replace_item(
         &self,
         item: &Item,
         value: &Value,
+        edit: &crate::sync::Edit,
         expected: Option<Timestamp>,
         at: Timestamp,
     ) -> StoreResult<Item>;

@@ -12,6 +12,7 @@ mod projects;
 mod records;
 mod root;
 mod schemas;
+mod sync_socket;
 mod teams;
 pub(crate) mod uploads;
 mod users;
@@ -44,11 +45,13 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     (router, doc)
 }
 
-/// Routes that are not part of the API: its documentation and metrics.
+/// Routes that are not part of the API: its documentation, the sign-in
+/// pages, files, live sync and metrics.
 pub fn operational(openapi: &utoipa::openapi::OpenApi) -> Router<AppState> {
     docs::routes(openapi)
         .merge(auth_pages::routes())
         .merge(uploads::files())
+        .merge(sync_socket::routes())
         .route("/metrics", get(metrics))
         // Where OpenID Connect clients look for the issuer's metadata.
         .route("/.well-known/openid-configuration", get(root_discovery))

@@ -28,6 +28,7 @@ mod s3;
 mod schemas;
 mod sdk;
 mod security;
+mod sync;
 mod teams;
 mod uploads;
 mod users;

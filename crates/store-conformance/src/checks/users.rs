@@ -1,5 +1,6 @@
 use basic_admin_core::model::ItemId;
 use basic_admin_core::store::{Connection, Constraint, IdentityKey, Item, ItemCursor, Store, StoreError};
+use basic_admin_core::sync::Edit;
 use basic_admin_core::time::{self, Timestamp};
 use chrono::Duration;
 use serde_json::json;
@@ -8,14 +9,14 @@ use uuid::Uuid;
 use super::projects::{account, new_project, new_team};
 
 /// A project to put users in.
-async fn project(store: &dyn Store) -> Uuid {
+pub(super) async fn project(store: &dyn Store) -> Uuid {
     let owner = account(store).await;
     let team = new_team(owner, &format!("t-{}", Uuid::new_v4().simple()));
     store.create_team(team.clone()).await.unwrap();
     store.create_project(new_project(team.id, &format!("p-{}", Uuid::new_v4().simple()))).await.unwrap().id
 }
 
-fn connection(project_id: Uuid, did: &str, at: Timestamp) -> Connection {
+pub(super) fn connection(project_id: Uuid, did: &str, at: Timestamp) -> Connection {
     Connection {
         id: Uuid::new_v4(),
         project_id,
@@ -84,9 +85,9 @@ pub async fn user_meta_changes_only_if_unchanged(store: &dyn Store) {
 }
 
 /// Room enough for every check's records.
-const MAX: u64 = 100;
+pub(super) const MAX: u64 = 100;
 
-fn item(project_id: Uuid, did: &str, table: &str, value: serde_json::Value) -> Item {
+pub(super) fn item(project_id: Uuid, did: &str, table: &str, value: serde_json::Value) -> Item {
     item_at(project_id, did, table, value, ItemId::generate(), time::now())
 }
 
@@ -146,14 +147,18 @@ pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
     assert_eq!(store.item(project, "did:web:i", "notes", &made[0].id).await.unwrap(), None, "another table's");
 
     let at = made[0].updated_at + Duration::milliseconds(3);
-    let replaced = store.replace_item(&made[0], &json!({"title": "new"}), Some(made[0].updated_at), at).await.unwrap();
+    let replaced = store
+        .replace_item(&made[0], &json!({"title": "new"}), &Edit::Created, Some(made[0].updated_at), at)
+        .await
+        .unwrap();
     assert_eq!(
         (replaced.value.clone(), replaced.updated_at, replaced.created_at),
         (json!({"title": "new"}), at, made[0].created_at)
     );
-    let stale = store.replace_item(&made[0], &json!({"title": "old"}), Some(made[0].updated_at), at).await;
+    let stale =
+        store.replace_item(&made[0], &json!({"title": "old"}), &Edit::Created, Some(made[0].updated_at), at).await;
     assert!(matches!(stale, Err(StoreError::Stale)), "{stale:?}");
-    store.replace_item(&made[0], &json!({"title": "any"}), None, at).await.unwrap();
+    store.replace_item(&made[0], &json!({"title": "any"}), &Edit::Created, None, at).await.unwrap();
 
     store.delete_item(project, "did:web:i", "todos", &made[1].id).await.unwrap();
     assert!(matches!(store.delete_item(project, "did:web:i", "todos", &made[1].id).await, Err(StoreError::NotFound)));

@@ -85,7 +85,7 @@ mod tests {
         list.lines().skip(1).map(|l| l.trim().trim_end_matches(',').to_owned()).filter(|l| !l.is_empty()).collect()
     }
 
-    const CHECK_FILES: [&str; 4] = ["accounts", "oauth", "projects", "users"];
+    const CHECK_FILES: [&str; 5] = ["accounts", "oauth", "projects", "sync", "users"];
 
     /// Every `pub async fn name(store: &dyn Store)` of the checks.
     fn written() -> Vec<String> {
@@ -97,6 +97,7 @@ mod tests {
             include_str!("checks/accounts.rs"),
             include_str!("checks/oauth.rs"),
             include_str!("checks/projects.rs"),
+            include_str!("checks/sync.rs"),
             include_str!("checks/users.rs"),
         ];
         sources

@@ -204,8 +204,9 @@ pub async fn invalidate(ctx: &Context, change: Change) {
 }
 
 /// Applies what other nodes broadcast (and re-reads the signing keys when
-/// they change; sync writes go to this node's sync connections), until the task is aborted. A backend with no other nodes
-/// (SQLite) needs no task. When the database cannot be subscribed to (at
+/// they change; new sync revisions go to this node's sync connections),
+/// until the task is aborted. A backend with no other nodes (SQLite) needs
+/// no task. When the database cannot be subscribed to (at
 /// start, or after the subscription ended), it tries again every few
 /// seconds; meanwhile caches rely on their TTL.
 pub async fn spawn_listener(ctx: &Context) -> Option<tokio::task::JoinHandle<()>> {
@@ -229,8 +230,10 @@ pub async fn spawn_listener(ctx: &Context) -> Option<tokio::task::JoinHandle<()>
                         }
                     }
                     tracing::warn!("the subscription to other nodes ended; subscribing again");
-                    // Whatever was said meanwhile is lost: forget everything.
+                    // Whatever was said meanwhile is lost: forget everything,
+                    // and let every sync connection read its log.
                     apply(&caches, &keys, Change::Everything).await;
+                    hub.wake_all();
                 }
                 Ok(None) => return,
                 Err(e) => {

@@ -41,3 +41,16 @@ INSERT INTO sync_databases (project_id, user_did, revision)
     SELECT DISTINCT project_id, user_did, 1 FROM user_items;
 INSERT INTO sync_log (project_id, user_did, table_name, item_id, revision, deleted, source, history)
     SELECT project_id, user_did, table_name, id, 1, FALSE, NULL, '{"created": {"rev": 1}}' FROM user_items;
+
+-- Every node hears of every new revision, with the commit that made it and
+-- in the commit's order: the nodes' sync connections read the log
+-- themselves (the payload stays small). The channel is the store's
+-- broadcast channel (`CHANNEL` in src/lib.rs; a test holds them equal).
+CREATE FUNCTION sync_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('basic_admin_events', 'sync:' || NEW.project_id || ':' || NEW.revision || ':' || NEW.user_did);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER sync_databases_notify AFTER INSERT OR UPDATE OF revision ON sync_databases
+    FOR EACH ROW WHEN (NEW.revision > 0) EXECUTE FUNCTION sync_notify();

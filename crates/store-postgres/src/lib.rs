@@ -23,7 +23,8 @@ use uuid::Uuid;
 
 pub use error::map_err;
 
-/// Where nodes tell each other what to forget.
+/// Where nodes tell each other what to forget, and (from a trigger of
+/// migration 0008) of new sync revisions.
 const CHANNEL: &str = "basic_admin_events";
 
 /// The store on PostgreSQL.
@@ -235,5 +236,14 @@ impl Db for PgDb {
             }
         });
         Ok(Some(rx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sync_trigger_notifies_on_the_broadcast_channel() {
+        let migration = include_str!("../migrations/0008_sync_log.sql");
+        assert!(migration.contains(&format!("pg_notify('{}'", super::CHANNEL)));
     }
 }

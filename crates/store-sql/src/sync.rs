@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use basic_admin_core::model::ItemId;
 use basic_admin_core::store::{
-    Decide, LogPosition, LoggedRecord, Step, StoreError, StoreResult, SyncBatch, SyncRefusal, SyncStore,
+    Applied, Decide, LogPosition, LoggedRecord, Step, StoreError, StoreResult, SyncBatch, SyncRefusal, SyncStore,
 };
 use basic_admin_core::sync::{Edit, History, RecordLog, Stamp};
 use basic_admin_core::time::Timestamp;
@@ -95,19 +95,6 @@ pub(crate) async fn log_edit<R: Row + 'static>(
     )
     .await?;
     Ok(())
-}
-
-/// A REST or developer write: the user's next revision, logged as the server's.
-pub(crate) async fn log_server_edit<R: Row + 'static>(
-    tx: &mut DynTx<R>,
-    project_id: Uuid,
-    user_did: &str,
-    table: &str,
-    id: &ItemId,
-    edit: &Edit,
-) -> StoreResult<()> {
-    let rev = next_revision(tx, project_id, user_did).await?;
-    log_edit(tx, project_id, user_did, table, id, edit, Stamp { rev, by: None }).await
 }
 
 /// Every live record of the user becomes a tombstone at revision `rev`
@@ -218,15 +205,11 @@ impl<D: Db> SyncStore for SqlStore<D> {
             .collect()
     }
 
-    async fn sync_apply(
-        &self,
-        batch: SyncBatch<'_>,
-        decide: &Decide<'_>,
-    ) -> StoreResult<Result<Option<i64>, SyncRefusal>> {
+    async fn sync_apply(&self, batch: SyncBatch<'_>, decide: &Decide<'_>) -> StoreResult<Result<Applied, SyncRefusal>> {
         let (project_id, user_did) = (batch.project_id, batch.user_did);
         let mut tx = self.db.begin().await?;
         let rev = next_revision(&mut tx, project_id, user_did).await?;
-        let mut changed = false;
+        let mut stored = 0;
         for (index, change) in batch.changes.iter().enumerate() {
             let (table, id) = (change.table(), change.key());
             let current = item_by_id(&mut tx, project_id, user_did, table, id).await?;
@@ -279,13 +262,13 @@ impl<D: Db> SyncStore for SqlStore<D> {
                     log_edit(&mut tx, project_id, user_did, table, id, &Edit::Deleted, stamp(echo)).await?;
                 }
             }
-            changed = true;
+            stored += 1;
         }
-        if !changed {
+        if stored == 0 {
             // Dropping the transaction gives the revision back.
-            return Ok(Ok(None));
+            return Ok(Ok(Applied { revision: None, stored }));
         }
         tx.commit().await?;
-        Ok(Ok(Some(rev)))
+        Ok(Ok(Applied { revision: Some(rev), stored }))
     }
 }

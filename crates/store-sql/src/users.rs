@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::sync::{DynTx, log_all_deleted, log_edit, log_server_edit, next_revision};
+use crate::sync::{DynTx, log_all_deleted, log_edit, next_revision};
 use crate::{Db, Query, Row, SqlStore, q};
 
 /// A user with their account's name and email (`u` joined with `a`).
@@ -196,7 +196,8 @@ impl<D: Db> ProjectUserStore for SqlStore<D> {
 impl<D: Db> ItemStore for SqlStore<D> {
     async fn create_item(&self, i: Item, max_records: u64) -> StoreResult<Option<Item>> {
         let mut tx = self.db.begin().await?;
-        log_server_edit(&mut tx, i.project_id, &i.user_did, &i.table, &i.id, &Edit::Created).await?;
+        let rev = next_revision(&mut tx, i.project_id, &i.user_did).await?;
+        log_edit(&mut tx, i.project_id, &i.user_did, &i.table, &i.id, &Edit::Created, Stamp { rev, by: None }).await?;
         let Some(seq) = take_seq(&mut tx, i.project_id, &i.user_did, &i.table, max_records).await? else {
             return Ok(None);
         };

@@ -13,7 +13,7 @@ use basic_admin_core::time;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{access, sync, users};
+use super::{access, users};
 use crate::auth::claims::AccessClaims;
 use crate::cache::LatestSchema;
 use crate::error::{AppError, AppResult, Thing};
@@ -167,7 +167,7 @@ fn chosen_id(fields: &mut Map<String, Value>) -> AppResult<ItemId> {
     }
 }
 
-pub(crate) fn within_size(fields: &Map<String, Value>) -> AppResult<()> {
+fn within_size(fields: &Map<String, Value>) -> AppResult<()> {
     let size = serde_json::to_vec(fields).map_or(usize::MAX, |bytes| bytes.len());
     if size > MAX_ITEM_BYTES {
         return Err(AppError::TooLarge {
@@ -187,7 +187,7 @@ fn fits(table: &Table, fields: &Map<String, Value>, complete: bool) -> AppResult
     judged(check_item(schema_of(table), &table.name, fields, complete))
 }
 
-pub(crate) fn judged(verdict: DataVerdict) -> AppResult<()> {
+fn judged(verdict: DataVerdict) -> AppResult<()> {
     if verdict.valid {
         return Ok(());
     }
@@ -197,10 +197,16 @@ pub(crate) fn judged(verdict: DataVerdict) -> AppResult<()> {
 
 /// `value` as stored: an object (its `id` is the record's, not a field),
 /// within the size limit, with every required field of the table.
-fn complete_value(table: &Table, mut fields: Map<String, Value>) -> AppResult<Value> {
+fn complete_value(table: &Table, fields: Map<String, Value>) -> AppResult<Value> {
+    whole_record(schema_of(table), &table.name, fields)
+}
+
+/// A whole record of `table` as stored, from its fields, as every way of
+/// writing one (REST, sync) checks it.
+pub(crate) fn whole_record(schema: &Value, table: &str, mut fields: Map<String, Value>) -> AppResult<Value> {
     fields.remove("id");
     within_size(&fields)?;
-    fits(table, &fields, true)?;
+    judged(check_item(schema, table, &fields, true))?;
     Ok(Value::Object(fields))
 }
 
@@ -233,7 +239,7 @@ async fn insert(table: &Table, ctx: &Context, id: ItemId, fields: Map<String, Va
     }
     match created {
         Ok(Some(stored)) => {
-            sync::changed(ctx, table.project_id, &table.user_did, None).await;
+            ctx.sync.advanced(table.project_id, &table.user_did);
             Ok(stored)
         }
         Ok(None) => Err(AppError::conflict(
@@ -325,7 +331,7 @@ async fn replace_found(table: &Table, ctx: &Context, current: &Item, value: Valu
     let at = time::after(current.updated_at);
     let replaced = ctx.store.replace_item(current, &value, &Edit::Created, None, at).await;
     let replaced = replaced.map_err(AppError::or_not_found(Thing::Item))?;
-    sync::changed(ctx, table.project_id, &table.user_did, None).await;
+    ctx.sync.advanced(table.project_id, &table.user_did);
     Ok(replaced)
 }
 
@@ -368,7 +374,7 @@ pub async fn patch(table: &Table, ctx: &Context, item_id: &str, value: Value) ->
         let edit = Edit::Updated(changes.keys().cloned().collect());
         match ctx.store.replace_item(&current, &merged, &edit, Some(current.updated_at), at).await {
             Ok(item) => {
-                sync::changed(ctx, table.project_id, &table.user_did, None).await;
+                ctx.sync.advanced(table.project_id, &table.user_did);
                 return Ok(item);
             }
             Err(StoreError::Stale) => current = get(table, ctx, item_id).await?,
@@ -386,7 +392,7 @@ pub async fn delete(table: &Table, ctx: &Context, item_id: &str) -> AppResult<()
     match deleted {
         Err(StoreError::NotFound) => Err(not_found(table, ctx).await),
         Ok(()) => {
-            sync::changed(ctx, table.project_id, &table.user_did, None).await;
+            ctx.sync.advanced(table.project_id, &table.user_did);
             Ok(())
         }
         Err(e) => Err(e.into()),

@@ -9,15 +9,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use basic_admin_core::schema::check_item;
-use basic_admin_core::store::{Item, LogPosition, Step, StoreError, SyncBatch, SyncRefusal};
+use basic_admin_core::store::{Applied, Item, LogPosition, Step, StoreError, SyncBatch, SyncRefusal};
 use basic_admin_core::sync::{Change, Edit, RecordLog, Resolution, Since, apply_mods, owed, resolve};
 use basic_admin_core::time;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::items::{judged, latest_schema, within_size};
+use super::items::{latest_schema, whole_record};
 use super::users;
 use crate::auth::claims::{ACCESS_TYP, AccessClaims};
 use crate::signing_keys::VerifyError;
@@ -206,11 +205,11 @@ pub fn parse_changes(values: &[Value], limits: &SyncLimits) -> Result<Vec<Change
 }
 
 /// Applies a client's changes, made on top of revision `base`, as one
-/// transaction: the user's new revision, or `None` when the conflict rules
-/// left nothing to change. Refused changes apply nothing.
-pub async fn apply(ctx: &Context, session: &Session, base: i64, changes: &[Change]) -> Result<Option<i64>, SyncError> {
+/// transaction (nothing taken when the conflict rules leave nothing to
+/// change). Refused changes apply nothing.
+pub async fn apply(ctx: &Context, session: &Session, base: i64, changes: &[Change]) -> Result<Applied, SyncError> {
     if changes.is_empty() {
-        return Ok(None);
+        return Ok(Applied { revision: None, stored: 0 });
     }
     let schema = latest_schema(ctx, session.project_id).await?;
     let Some(schema) = schema.as_ref() else {
@@ -254,11 +253,12 @@ pub async fn apply(ctx: &Context, session: &Session, base: i64, changes: &[Chang
         applied = ctx.store.sync_apply(batch(), &decide).await;
     }
     match applied? {
-        Ok(Some(revision)) => {
-            changed(ctx, session.project_id, session.user_did(), Some(revision)).await;
-            Ok(Some(revision))
+        Ok(applied) => {
+            if applied.revision.is_some() {
+                ctx.sync.advanced(session.project_id, session.user_did());
+            }
+            Ok(applied)
         }
-        Ok(None) => Ok(None),
         Err(SyncRefusal::Invalid { index, reason }) => {
             Err(SyncError::new(SyncCode::InvalidChanges, format!("Change {index}: {reason} Nothing was applied.")))
         }
@@ -277,10 +277,7 @@ pub async fn apply(ctx: &Context, session: &Session, base: i64, changes: &[Chang
 fn step(schema: &Value, change: Change, current: Option<&Map<String, Value>>, echo: bool) -> Result<Step, String> {
     let (table, fields, edit) = match change {
         Change::Delete { .. } => return Ok(Step::Remove { echo }),
-        Change::Create { table, mut obj, .. } => {
-            obj.remove("id");
-            (table, obj, Edit::Created)
-        }
+        Change::Create { table, obj, .. } => (table, obj, Edit::Created),
         Change::Update { table, mods, .. } => {
             // An update of a record that is not (or no longer) there changes nothing.
             let Some(current) = current else { return Ok(Step::Skip) };
@@ -289,9 +286,8 @@ fn step(schema: &Value, change: Change, current: Option<&Map<String, Value>>, ec
             (table, fields, Edit::Updated(mods.keys().cloned().collect()))
         }
     };
-    within_size(&fields).map_err(|e| e.to_string())?;
-    judged(check_item(schema, &table, &fields, true)).map_err(|e| e.to_string())?;
-    Ok(Step::Put { value: Value::Object(fields), edit, echo })
+    let value = whole_record(schema, &table, fields).map_err(|e| e.to_string())?;
+    Ok(Step::Put { value, edit, echo })
 }
 
 /// What a device that has every change up to `synced` is owed, read from
@@ -316,29 +312,15 @@ pub async fn revision(ctx: &Context, session: &Session) -> Result<i64, SyncError
     Ok(ctx.store.sync_revision(session.project_id, session.user_did()).await?)
 }
 
-/// Tells this node's connections of the user, and the other nodes, that the
-/// user's database moved on (to `revision`, when the writer knows it).
-pub async fn changed(ctx: &Context, project: Uuid, user_did: &str, revision: Option<i64>) {
-    ctx.sync.advanced(project, user_did);
-    let message = message(project, user_did, revision);
-    if let Err(e) = ctx.store.broadcast(&message).await {
-        tracing::warn!(error = %e, "could not tell other nodes of a sync write; their devices hear of it on their next change");
-    }
-}
-
-/// The broadcast that tells other nodes: `sync:<project>:<revision>:<user>`
-/// (the revision empty when the writer does not know it; the user last, as
-/// DIDs hold colons). Payloads stay small: nodes read the log themselves.
-pub fn message(project: Uuid, user_did: &str, revision: Option<i64>) -> String {
-    let revision = revision.map(|r| r.to_string()).unwrap_or_default();
-    format!("sync:{project}:{revision}:{user_did}")
-}
-
-/// The user database a broadcast says changed, if it is a sync message.
+/// The user database a broadcast says moved on to a new revision, if it is
+/// a sync message: `sync:<project>:<revision>:<user>` (the user last, as
+/// DIDs hold colons). The store sends it with every commit that takes a
+/// revision (PostgreSQL: a trigger; one node needs none).
 pub fn heard(message: &str) -> Option<(Uuid, &str)> {
     let rest = message.strip_prefix("sync:")?;
     let (project, rest) = rest.split_once(':')?;
-    let (_revision, user_did) = rest.split_once(':')?;
+    let (revision, user_did) = rest.split_once(':')?;
+    revision.parse::<i64>().ok()?;
     Some((Uuid::try_parse(project).ok()?, user_did))
 }
 
@@ -378,7 +360,8 @@ impl SyncHub {
         Some(Watch { changes: sender.subscribe(), hub: self, key })
     }
 
-    /// The user's database changed: their connections here read the log.
+    /// The user's database changed (a write made here, or a broadcast
+    /// heard): their connections here read the log.
     pub fn advanced(&self, project: Uuid, user_did: &str) {
         let watched = self.watched.lock().expect("sync hub lock");
         if let Some(sender) = watched.get(&(project, user_did.to_owned())) {
@@ -386,9 +369,12 @@ impl SyncHub {
         }
     }
 
-    /// Connections open on this node.
-    pub fn connections(&self) -> usize {
-        self.watched.lock().expect("sync hub lock").values().map(watch::Sender::receiver_count).sum()
+    /// Every connection here reads the log (broadcasts may have been lost).
+    pub fn wake_all(&self) {
+        let now = Instant::now();
+        for sender in self.watched.lock().expect("sync hub lock").values() {
+            sender.send_replace(now);
+        }
     }
 }
 
@@ -399,9 +385,9 @@ mod tests {
     #[test]
     fn sync_broadcasts_name_the_project_and_the_user() {
         let project = Uuid::new_v4();
-        let did = "did:web:basic.test:u:1";
-        assert_eq!(heard(&message(project, did, Some(7))), Some((project, did)));
-        assert_eq!(heard(&message(project, did, None)), Some((project, did)));
+        let did = "did:web:basic.test%3A8080:users:1";
+        assert_eq!(heard(&format!("sync:{project}:7:{did}")), Some((project, did)));
+        assert_eq!(heard(&format!("sync:{project}::{did}")), None, "a revision");
         assert_eq!(heard("schema:x"), None);
         assert_eq!(heard("sync:not-a-uuid:1:did"), None);
     }
@@ -418,10 +404,10 @@ mod tests {
         assert!(first.changes.has_changed().unwrap());
         first.changes.mark_unchanged();
         drop(second);
-        assert_eq!(hub.connections(), 1);
         assert!(hub.watch(project, "u", 2).is_some(), "a place is free again");
+        hub.wake_all();
+        assert!(first.changes.has_changed().unwrap(), "woken when broadcasts may have been lost");
         drop(first);
-        assert_eq!(hub.connections(), 0);
         assert!(hub.watched.lock().unwrap().is_empty(), "nothing is kept for users without connections");
     }
 }

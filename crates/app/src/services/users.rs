@@ -174,7 +174,7 @@ pub async fn update_meta(
 pub async fn delete(ctx: &Context, caller: &Caller, project_id: &str, user_did: &str) -> AppResult<()> {
     let user = user_of(ctx, caller, project_id, user_did, Action::WriteUsers).await?;
     ctx.store.delete_user(user.project_id, user_did).await.map_err(AppError::or_not_found(Thing::User))?;
-    super::sync::changed(ctx, user.project_id, user_did, None).await;
+    ctx.sync.advanced(user.project_id, user_did);
     Ok(())
 }
 

@@ -23,7 +23,7 @@ pub use projects::{
     TeamProject, TeamStore,
 };
 pub use schemas::{SchemaStore, SchemaVersion};
-pub use sync::{Decide, LogPosition, LoggedRecord, Step, SyncBatch, SyncRefusal, SyncStore};
+pub use sync::{Applied, Decide, LogPosition, LoggedRecord, Step, SyncBatch, SyncRefusal, SyncStore};
 pub use uploads::{Upload, UploadStore, set_profile_key};
 pub use users::{
     Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ProjectUser, ProjectUserStore, UserStatus,

@@ -83,6 +83,16 @@ pub enum Step {
     },
 }
 
+/// What a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// The user's new revision; `None` when nothing changed (no revision taken).
+    pub revision: Option<i64>,
+    /// Changes that stored something (the others were dropped by conflicts,
+    /// or updated a record that is gone).
+    pub stored: usize,
+}
+
 /// Why a batch was refused (nothing of it applied).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncRefusal {
@@ -120,11 +130,6 @@ pub trait SyncStore {
         limit: u32,
     ) -> StoreResult<Vec<LoggedRecord>>;
     /// Applies a batch in one transaction under one new revision, each
-    /// change as `decide` says: the revision when anything changed, `None`
-    /// when nothing did, or the refusal (nothing applied).
-    async fn sync_apply(
-        &self,
-        batch: SyncBatch<'_>,
-        decide: &Decide<'_>,
-    ) -> StoreResult<Result<Option<i64>, SyncRefusal>>;
+    /// change as `decide` says, or refuses it whole (nothing applied).
+    async fn sync_apply(&self, batch: SyncBatch<'_>, decide: &Decide<'_>) -> StoreResult<Result<Applied, SyncRefusal>>;
 }

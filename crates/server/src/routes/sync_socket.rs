@@ -3,6 +3,7 @@
 //! use-cases' (`services::sync`); this module reads frames, keeps the
 //! connection's state and writes frames.
 
+use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -87,38 +88,59 @@ struct Live<'a> {
     held: Vec<Change>,
 }
 
-/// How a message ended the connection, if it did.
-enum Outcome {
-    Continue,
-    Close(&'static str),
+/// Why a connection ends.
+enum Stop {
+    /// The device is told (an `error`, with the request it concerns), then
+    /// the socket closed.
+    Refuse(SyncError, Value),
+    /// It is over already; the reason, for the metrics.
+    Ended(&'static str),
+}
+
+impl From<SyncError> for Stop {
+    fn from(e: SyncError) -> Self {
+        Stop::Refuse(e, Value::Null)
+    }
 }
 
 impl Connection {
     /// Serves the socket until it ends; returns why it ended.
     async fn run(&mut self) -> &'static str {
+        let Err(stop) = self.serve().await;
+        match stop {
+            Stop::Ended(reason) => reason,
+            Stop::Refuse(e, request_id) => {
+                let mut error = json!({"type": "error", "code": e.code.as_str(), "message": e.message});
+                if !request_id.is_null() {
+                    error["requestId"] = request_id;
+                }
+                if self.send("error", &error).await.is_ok() {
+                    let close = CloseFrame { code: 1008, reason: Utf8Bytes::from_static("error") };
+                    let _ = self.sink.send(Message::Close(Some(close))).await;
+                }
+                e.code.as_str()
+            }
+        }
+    }
+
+    async fn serve(&mut self) -> Result<Infallible, Stop> {
         let ctx = self.state.app.clone();
         let limits = ctx.settings.sync;
         // The device speaks first: who it is.
-        let hello = match tokio::time::timeout(limits.idle_timeout, self.next_text()).await {
-            Err(_) => {
-                return self.fail(SyncError::new(SyncCode::Unauthorized, "No clientIdentity message came.")).await;
+        let hello = loop {
+            let Ok(frame) = tokio::time::timeout(limits.idle_timeout, self.stream.next()).await else {
+                return Err(SyncError::new(SyncCode::Unauthorized, "No clientIdentity message came.").into());
+            };
+            if let Some(text) = self.text_of(frame)? {
+                break text;
             }
-            Ok(Err(reason)) => return reason,
-            Ok(Ok(None)) => return self.fail(text_frames_only()).await,
-            Ok(Ok(Some(text))) => text,
         };
-        let session = match self.open(&hello).await {
-            Ok(session) => session,
-            Err(e) => return self.fail(e).await,
-        };
+        let session = self.open(&hello).await?;
         let Some(watch) = ctx.sync.watch(session.project_id, session.user_did(), limits.connections_per_user) else {
             let message = format!("A user has at most {} sync connections open at once.", limits.connections_per_user);
-            return self.fail(SyncError::new(SyncCode::LimitExceeded, message)).await;
+            return Err(SyncError::new(SyncCode::LimitExceeded, message).into());
         };
-        let hello = json!({"type": "clientIdentity", "clientIdentity": session.client});
-        if let Err(reason) = self.send("clientIdentity", &hello).await {
-            return reason;
-        }
+        self.send("clientIdentity", &json!({"type": "clientIdentity", "clientIdentity": session.client})).await?;
         let mut live = Live { session, watch, subscription: None, held: Vec::new() };
         let mut last_heard = Instant::now();
         let mut pinged = false;
@@ -128,64 +150,44 @@ impl Connection {
                 frame = self.stream.next() => {
                     last_heard = Instant::now();
                     pinged = false;
-                    let outcome = match frame {
-                        None | Some(Ok(Message::Close(_))) => return "client",
-                        Some(Err(_)) => {
-                            let message = format!("A message is at most {} bytes.", limits.max_frame_bytes);
-                            return self.fail(SyncError::new(SyncCode::LimitExceeded, message)).await;
-                        }
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Outcome::Continue,
-                        Some(Ok(Message::Binary(_))) => return self.fail(text_frames_only()).await,
-                        Some(Ok(Message::Text(text))) => match self.handle(&mut live, &text).await {
-                            Ok(outcome) => outcome,
-                            Err(e) => return self.fail(e).await,
-                        },
-                    };
-                    if let Outcome::Close(reason) = outcome {
-                        return reason;
+                    if let Some(text) = self.text_of(frame)? {
+                        self.handle(&mut live, &text).await?;
                     }
                 }
                 changed = live.watch.changes.changed(), if live.subscription.is_some() => {
                     if changed.is_err() {
-                        return "shutdown";
+                        return Err(Stop::Ended("shutdown"));
                     }
                     let heard = *live.watch.changes.borrow_and_update();
-                    if let Err(reason) = self.push(&mut live, false).await {
-                        return reason;
-                    }
+                    self.push(&mut live, false).await?;
                     self.metrics.push_latency.observe(heard.elapsed().as_secs_f64());
                 }
                 _ = ticks.tick() => {
-                    if let Err(e) = live.session.check(&ctx) {
-                        return self.fail(e).await;
-                    }
+                    live.session.check(&ctx)?;
                     let silent = last_heard.elapsed();
                     if silent >= limits.idle_timeout {
-                        let _ = self.sink.send(Message::Close(Some(CloseFrame { code: 1001, reason: Utf8Bytes::from_static("idle") }))).await;
-                        return "idle";
+                        let close = CloseFrame { code: 1001, reason: Utf8Bytes::from_static("idle") };
+                        let _ = self.sink.send(Message::Close(Some(close))).await;
+                        return Err(Stop::Ended("idle"));
                     }
                     if silent >= limits.idle_timeout / 2 && !pinged {
                         pinged = true;
-                        if self.send_frame(Message::Ping(Default::default())).await.is_err() {
-                            return "slow";
-                        }
+                        self.send_frame(Message::Ping(Default::default())).await?;
                     }
                 }
             }
         }
     }
 
-    /// The next text frame (`None`: a binary one came), or why the socket
-    /// ended first.
-    async fn next_text(&mut self) -> Result<Option<Utf8Bytes>, &'static str> {
-        loop {
-            match self.stream.next().await {
-                None | Some(Ok(Message::Close(_))) => return Err("client"),
-                Some(Err(_)) => return Err("unreadable"),
-                Some(Ok(Message::Text(text))) => return Ok(Some(text)),
-                Some(Ok(Message::Binary(_))) => return Ok(None),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            }
+    /// The text of a frame read; `None` for pings and pongs.
+    fn text_of(&self, frame: Option<Result<Message, axum::Error>>) -> Result<Option<Utf8Bytes>, Stop> {
+        match frame {
+            None | Some(Ok(Message::Close(_))) => Err(Stop::Ended("client")),
+            // What the reader refuses is, but for a broken connection, a frame over the size limit.
+            Some(Err(_)) => Err(too_large(self.state.app.settings.sync.max_frame_bytes).into()),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(None),
+            Some(Ok(Message::Binary(_))) => Err(invalid("Messages are JSON text frames.").into()),
+            Some(Ok(Message::Text(text))) => Ok(Some(text)),
         }
     }
 
@@ -212,7 +214,7 @@ impl Connection {
     fn parse(&self, text: &str) -> Result<Value, SyncError> {
         let limit = self.state.app.settings.sync.max_frame_bytes;
         if text.len() > limit {
-            return Err(SyncError::new(SyncCode::LimitExceeded, format!("A message is at most {limit} bytes.")));
+            return Err(too_large(limit));
         }
         let message: Value =
             serde_json::from_str(text).map_err(|e| invalid(format!("A message is a JSON object: {e}.")))?;
@@ -224,49 +226,44 @@ impl Connection {
         Ok(message)
     }
 
-    async fn handle(&mut self, live: &mut Live<'_>, text: &str) -> Result<Outcome, SyncError> {
+    async fn handle(&mut self, live: &mut Live<'_>, text: &str) -> Result<(), Stop> {
         let ctx = self.state.app.clone();
         let message = self.parse(text)?;
         match message["type"].as_str() {
             Some("changes") => {
                 let request_id = message.get("requestId").cloned().unwrap_or(Value::Null);
-                let with_id = |e: SyncError| (e, request_id.clone());
-                let outcome = self.changes(live, &message).await.map_err(with_id);
-                match outcome {
-                    Ok(()) => {
-                        let ack = json!({"type": "ack", "requestId": request_id});
-                        Ok(self.send("ack", &ack).await.map_or_else(Outcome::Close, |()| Outcome::Continue))
-                    }
-                    Err((e, request_id)) => Ok(Outcome::Close(self.fail_request(e, request_id).await)),
+                if let Err(e) = self.changes(live, &message).await {
+                    return Err(Stop::Refuse(e, request_id));
                 }
+                self.send("ack", &json!({"type": "ack", "requestId": request_id})).await
             }
             Some("subscribe") => {
                 if live.subscription.is_some() {
-                    return Err(invalid("subscribe comes once per connection."));
+                    return Err(invalid("subscribe comes once per connection.").into());
                 }
                 let synced = revision_field(&message["syncedRevision"], "syncedRevision")?;
                 live.subscription = Some(Subscription { synced });
                 live.watch.changes.mark_unchanged();
-                Ok(self.push(live, true).await.map_or_else(Outcome::Close, |()| Outcome::Continue))
+                self.push(live, true).await
             }
             Some("tokenUpdate") => {
-                let answer = match message["authToken"].as_str() {
+                let renewed = match message["authToken"].as_str() {
                     None => {
                         Err(SyncError::new(SyncCode::Unauthorized, "tokenUpdate carries the new token as authToken."))
                     }
                     Some(token) => sync::renew(&ctx, &mut live.session, token).await,
                 };
-                let ack = match answer {
+                let ack = match renewed {
                     Ok(()) => json!({"type": "tokenUpdateAck", "ok": true}),
                     Err(e) => {
                         json!({"type": "tokenUpdateAck", "ok": false, "code": e.code.as_str(), "message": e.message})
                     }
                 };
-                Ok(self.send("tokenUpdateAck", &ack).await.map_or_else(Outcome::Close, |()| Outcome::Continue))
+                self.send("tokenUpdateAck", &ack).await
             }
-            Some("clientIdentity") => Err(invalid("clientIdentity comes once, first.")),
-            Some(other) => Err(invalid(format!("There is no message of type {other:?}."))),
-            None => Err(invalid("A message has a type.")),
+            Some("clientIdentity") => Err(invalid("clientIdentity comes once, first.").into()),
+            Some(other) => Err(invalid(format!("There is no message of type {other:?}.")).into()),
+            None => Err(invalid("A message has a type.").into()),
         }
     }
 
@@ -292,33 +289,26 @@ impl Connection {
         }
         let mut all = std::mem::take(&mut live.held);
         all.append(&mut changes);
-        sync::apply(&ctx, &live.session, base, &all).await?;
-        self.metrics.changes_applied.inc_by(all.len() as u64);
+        let applied = sync::apply(&ctx, &live.session, base, &all).await?;
+        self.metrics.changes_applied.inc_by(applied.stored as u64);
         Ok(())
     }
 
     /// Sends the device what it is owed since its revision, in chunks; the
     /// first time (`always`) even when that is nothing, so that it knows it
     /// is up to date.
-    async fn push(&mut self, live: &mut Live<'_>, always: bool) -> Result<(), &'static str> {
+    async fn push(&mut self, live: &mut Live<'_>, always: bool) -> Result<(), Stop> {
         let ctx = self.state.app.clone();
         let Some(subscription) = live.subscription.as_mut() else { return Ok(()) };
         let synced = subscription.synced;
-        let until = match sync::revision(&ctx, &live.session).await {
-            Ok(until) => until,
-            Err(e) => return Err(self.fail(e).await),
-        };
+        let until = sync::revision(&ctx, &live.session).await?;
         if until <= synced && !always {
             return Ok(());
         }
         let mut position = LogPosition::at(synced);
         let mut pending: Vec<Value> = Vec::new();
         loop {
-            let read = sync::owed_since(&ctx, &live.session, synced, &position, until, CHUNK).await;
-            let (changes, next) = match read {
-                Ok(read) => read,
-                Err(e) => return Err(self.fail(e).await),
-            };
+            let (changes, next) = sync::owed_since(&ctx, &live.session, synced, &position, until, CHUNK).await?;
             pending.extend(changes.iter().map(Change::to_json));
             let Some(next) = next else { break };
             position = next;
@@ -334,42 +324,23 @@ impl Connection {
         Ok(())
     }
 
-    async fn send(&mut self, kind: &'static str, message: &Value) -> Result<(), &'static str> {
+    async fn send(&mut self, kind: &'static str, message: &Value) -> Result<(), Stop> {
         self.metrics.messages.with_label_values(&["out", kind]).inc();
         self.send_frame(Message::Text(message.to_string().into())).await
     }
 
     /// Sends a frame, or gives up on a device that does not take it in time.
-    async fn send_frame(&mut self, frame: Message) -> Result<(), &'static str> {
+    async fn send_frame(&mut self, frame: Message) -> Result<(), Stop> {
         match tokio::time::timeout(SEND_TIMEOUT, self.sink.send(frame)).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err("client"),
-            Err(_) => Err("slow"),
+            Ok(Err(_)) => Err(Stop::Ended("client")),
+            Err(_) => Err(Stop::Ended("slow")),
         }
-    }
-
-    /// Tells the device why, and closes: returns the reason for the metrics.
-    async fn fail(&mut self, e: SyncError) -> &'static str {
-        self.fail_request(e, Value::Null).await
-    }
-
-    async fn fail_request(&mut self, e: SyncError, request_id: Value) -> &'static str {
-        let mut error = json!({"type": "error", "code": e.code.as_str(), "message": e.message});
-        if !request_id.is_null() {
-            error["requestId"] = request_id;
-        }
-        if self.send("error", &error).await.is_ok() {
-            let _ = self
-                .sink
-                .send(Message::Close(Some(CloseFrame { code: 1008, reason: Utf8Bytes::from_static("error") })))
-                .await;
-        }
-        e.code.as_str()
     }
 }
 
-fn text_frames_only() -> SyncError {
-    invalid("Messages are JSON text frames.")
+fn too_large(limit: usize) -> SyncError {
+    SyncError::new(SyncCode::LimitExceeded, format!("A message is at most {limit} bytes."))
 }
 
 fn invalid(message: impl Into<String>) -> SyncError {

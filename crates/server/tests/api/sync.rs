@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
+use crate::flows::{Browser, authorize_query, consent_redirect, query_param, seed_project};
 use crate::harness::{Backend, Remote, Setup, TestApp, TestDb, on_both_backends};
 use crate::world::{self, user_did};
 
@@ -29,6 +30,9 @@ on_both_backends!(
     tokens_missing_expired_foreign_or_revoked_end_the_socket,
     a_token_update_keeps_the_session_for_the_same_user_only,
     a_plain_request_to_the_socket_is_a_json_426,
+    partial_messages_are_held_and_applied_as_one_set,
+    changes_need_a_published_schema_and_a_living_account,
+    a_signed_in_users_socket_closes_when_the_sign_in_is_revoked,
 );
 on_both_backends!(with tight_limits; limits_are_enforced_with_a_clear_error);
 
@@ -414,6 +418,25 @@ async fn rest_and_sync_see_each_others_writes(app: TestApp) {
     assert!(status == 200 || status == 204, "{status} {body}");
     device.receive_until_complete().await;
     assert_eq!(device.local, rest_records(&app, &user, &token).await);
+
+    // The developer sees the synced record and the user in the stats.
+    let reader = world::key(&app, user.project, "data:read,users:read").await;
+    let synced = format!("/project/{}/user/{}/db/todos/synced", user.project, path_did(&user));
+    let (status, body) = app.call(&reader, "GET", &synced, None).await;
+    assert_eq!((status, &body["data"]["title"]), (200, &json!("from the device")), "{body}");
+    let (status, stats) = app.call(&reader, "GET", &format!("/project/{}/user/stats", user.project), None).await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!((&stats["total"], &stats["dau"]), (&json!(1), &json!(1)), "the syncing user, active today: {stats}");
+
+    // What the socket did shows in the metrics.
+    let metrics = app.get("/metrics").send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("sync_sockets_open 1"), "one socket open");
+    assert!(metrics.contains("sync_changes_applied_total 1"), "one change stored by sync");
+    assert!(metrics.contains("sync_messages_total{direction=\"out\",type=\"changes\"}"));
+
+    // subscribe comes once.
+    send(&mut device.ws, json!({"type": "subscribe", "syncedRevision": 0})).await;
+    assert_eq!(next(&mut device.ws).await.unwrap()["code"], "INVALID_MESSAGE");
 }
 
 async fn deleting_the_user_reaches_their_devices_as_deletions(app: TestApp) {
@@ -525,14 +548,6 @@ async fn a_token_update_keeps_the_session_for_the_same_user_only(app: TestApp) {
     expiring.sync(vec![]).await;
     let error = next(&mut expiring.ws).await.expect("an error when the token expires");
     assert_eq!(error["code"], "TOKEN_EXPIRED", "{error}");
-
-    // A revoked sign-in ends its sockets within seconds.
-    let (token, sign_in) = token_expiring(&app, &user, 600).await;
-    let mut revoked = Device::open(&app, &token, None).await;
-    revoked.sync(vec![]).await;
-    app.state.app.revocations.insert(sign_in, time::now());
-    let error = next(&mut revoked.ws).await.expect("an error when the sign-in is revoked");
-    assert_eq!(error["code"], "UNAUTHORIZED", "{error}");
 }
 
 async fn a_plain_request_to_the_socket_is_a_json_426(app: TestApp) {
@@ -608,4 +623,93 @@ async fn a_device_on_one_node_hears_a_write_made_on_another() {
 async fn on_b_local(device: &mut Device) -> BTreeMap<Key, Map<String, Value>> {
     device.receive_until_complete().await;
     device.local.clone()
+}
+
+async fn partial_messages_are_held_and_applied_as_one_set(app: TestApp) {
+    let user = app_user(&app).await;
+    let token = token(&app, &user).await;
+    let mut watcher = Device::open(&app, &token, None).await;
+    watcher.sync(vec![]).await;
+    let mut device = Device::open(&app, &token, None).await;
+    device.sync(vec![]).await;
+    let part = |changes: Vec<Value>, partial: bool, request: u64| json!({"type": "changes", "changes": changes, "baseRevision": 0, "partial": partial, "requestId": request});
+    // Each part is acknowledged; nothing is stored until the set is complete.
+    send(&mut device.ws, part(vec![create("p1", "one")], true, 1)).await;
+    assert_eq!(next(&mut device.ws).await.unwrap(), json!({"type": "ack", "requestId": 1}));
+    watcher.hears_nothing().await;
+    assert!(rest_records(&app, &user, &token).await.is_empty(), "held, not stored");
+    send(&mut device.ws, part(vec![create("p2", "two")], false, 2)).await;
+    assert_eq!(next(&mut device.ws).await.unwrap(), json!({"type": "ack", "requestId": 2}));
+    let moved_on = next(&mut device.ws).await.unwrap();
+    assert_eq!(
+        (&moved_on["changes"], &moved_on["currentRevision"]),
+        (&json!([]), &json!(1)),
+        "the new revision, no echo"
+    );
+    watcher.receive_until_complete().await;
+    assert_eq!(watcher.titles(), BTreeMap::from([("p1".into(), json!("one")), ("p2".into(), json!("two"))]));
+    let revision = app.state.app.store.sync_revision(user.project, &user.did).await.unwrap();
+
+    // A refused change in the last part refuses the whole set.
+    send(&mut device.ws, part(vec![create("p3", "three")], true, 3)).await;
+    assert_eq!(next(&mut device.ws).await.unwrap()["type"], "ack");
+    send(&mut device.ws, part(vec![json!({"type": 1, "table": "todos", "key": "p4", "obj": {"title": 4}})], false, 4))
+        .await;
+    let error = next(&mut device.ws).await.unwrap();
+    assert_eq!((error["code"].as_str(), error["requestId"].as_u64()), (Some("INVALID_CHANGES"), Some(4)), "{error}");
+    assert_eq!(rest_records(&app, &user, &token).await.len(), 2, "p3 was not stored either");
+    assert_eq!(app.state.app.store.sync_revision(user.project, &user.did).await.unwrap(), revision);
+}
+
+async fn changes_need_a_published_schema_and_a_living_account(app: TestApp) {
+    // A project that has published no schema yet.
+    let people = world::people(&app).await;
+    let place = world::place(&app, &people, true).await;
+    let account = world::actor(&app, "early", "profile").await.id;
+    let user = AppUser { project: place.project, did: user_did(&app.state, account) };
+    let mut device = Device::open(&app, &token(&app, &user).await, None).await;
+    let message =
+        json!({"type": "changes", "changes": [create("a", "a")], "baseRevision": 0, "partial": false, "requestId": 1});
+    send(&mut device.ws, message).await;
+    let error = next(&mut device.ws).await.unwrap();
+    assert_eq!(error["code"], "INVALID_CHANGES", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("no published schema"), "{error}");
+
+    // A well-signed token of an account that is not (or no longer) there.
+    let nobody = AppUser { project: place.project, did: user_did(&app.state, Uuid::new_v4()) };
+    let hello = json!({"type": "clientIdentity", "clientIdentity": null, "authToken": token(&app, &nobody).await, "schema": {}});
+    refused(&app, hello, "UNAUTHORIZED").await;
+}
+
+/// A user signed in through the pages, as the SDK does it: their tokens
+/// and the code they came from.
+async fn signed_in(app: &TestApp) -> (Uuid, String, String) {
+    let page = "https://todo.example/app/";
+    let project = seed_project(app, &["https://todo.example/"]).await;
+    let mut browser = Browser::new(app);
+    let query = authorize_query(&project.to_string(), page, "openid", &[]);
+    let redirect = consent_redirect(&mut browser, &query, &format!("{}@users.example", Uuid::new_v4()), false).await;
+    let code = query_param(&redirect, "code").expect("a code");
+    let (status, tokens) =
+        crate::harness::json(app.post("/auth/token").json(&json!({"code": code})).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{tokens}");
+    (project, tokens["access_token"].as_str().unwrap().to_owned(), code)
+}
+
+async fn a_signed_in_users_socket_closes_when_the_sign_in_is_revoked(app: TestApp) {
+    let (_, access, code) = signed_in(&app).await;
+    let mut device = Device::open(&app, &access, None).await;
+    device.sync(vec![]).await;
+    // A replayed code revokes the whole sign-in it started.
+    let (status, _) =
+        crate::harness::json(app.post("/auth/token").json(&json!({"code": code})).send().await.unwrap()).await;
+    assert_eq!(status, 400);
+    let error = next(&mut device.ws).await.expect("an error when the sign-in is revoked");
+    assert_eq!(
+        (error["code"].as_str(), error["message"].as_str()),
+        (Some("UNAUTHORIZED"), Some("This sign-in has been revoked."))
+    );
+    assert!(next(&mut device.ws).await.is_none(), "then the socket closes");
+    let hello = json!({"type": "clientIdentity", "clientIdentity": null, "authToken": access, "schema": {}});
+    refused(&app, hello, "UNAUTHORIZED").await;
 }

@@ -1,5 +1,5 @@
 use basic_admin_core::model::ItemId;
-use basic_admin_core::store::{LogPosition, Step, Store, StoreError, SyncBatch, SyncRefusal};
+use basic_admin_core::store::{Applied, LogPosition, Step, Store, StoreError, SyncBatch, SyncRefusal};
 use basic_admin_core::sync::{Change, Edit};
 use basic_admin_core::time;
 use serde_json::{Map, json};
@@ -45,7 +45,10 @@ pub async fn every_write_takes_the_next_revision_and_the_log_keeps_one_entry_per
 
     // A batch: one revision for all of it, made by its client.
     let changes = [create("a", "first"), create("b", "second")];
-    assert_eq!(store.sync_apply(batch(project, &changes, MAX), &put_all).await.unwrap(), Ok(Some(1)));
+    assert_eq!(
+        store.sync_apply(batch(project, &changes, MAX), &put_all).await.unwrap(),
+        Ok(Applied { revision: Some(1), stored: 2 })
+    );
     assert_eq!(
         log(store, project, 0).await,
         [("a".into(), 1, false, Some("device-1".into())), ("b".into(), 1, false, Some("device-1".into()))]
@@ -98,7 +101,10 @@ pub async fn every_write_takes_the_next_revision_and_the_log_keeps_one_entry_per
     assert_eq!(store.item_count(project, "did:web:s", "todos").await.unwrap(), 2);
     // Nothing to do takes no revision.
     let skip = [Change::Update { table: "todos".into(), key: ItemId::parse("a").unwrap(), mods: Map::new() }];
-    assert_eq!(store.sync_apply(batch(project, &skip, MAX), &put_all).await.unwrap(), Ok(None));
+    assert_eq!(
+        store.sync_apply(batch(project, &skip, MAX), &put_all).await.unwrap(),
+        Ok(Applied { revision: None, stored: 0 })
+    );
     assert_eq!(store.sync_revision(project, "did:web:s").await.unwrap(), 4);
 
     // Deleting the user leaves a tombstone for each record, and the revision goes on.
@@ -112,7 +118,10 @@ pub async fn every_write_takes_the_next_revision_and_the_log_keeps_one_entry_per
     let changes = [create("e", "back")];
     assert!(matches!(store.sync_apply(batch(project, &changes, MAX), &put_all).await, Err(StoreError::NotFound)));
     store.connect_user(connection(project, "did:web:s", time::now())).await.unwrap();
-    assert_eq!(store.sync_apply(batch(project, &changes, MAX), &put_all).await.unwrap(), Ok(Some(6)));
+    assert_eq!(
+        store.sync_apply(batch(project, &changes, MAX), &put_all).await.unwrap(),
+        Ok(Applied { revision: Some(6), stored: 1 })
+    );
 }
 
 pub async fn client_identities_are_given_once_per_user(store: &dyn Store) {

@@ -9,11 +9,8 @@
 //
 // Usage: node sdk-050.mjs BASE_URL PROJECT_ID SCHEMA_JSON SCREENSHOT_DIR TOKEN_TTL_SECS
 
-import { chromium } from "playwright-core";
-import { build } from "esbuild";
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { appPage, launch, serve, signUp } from "./sdk-050-page.mjs";
 
 const [base, projectId, schemaText, shots, ttlText] = process.argv.slice(2);
 if (!base || !projectId || !schemaText || !shots || !ttlText) {
@@ -21,107 +18,29 @@ if (!base || !projectId || !schemaText || !shots || !ttlText) {
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
-const here = dirname(fileURLToPath(import.meta.url));
-const API = "https://api.basic.tech";
-const APP = "https://todo.example/";
-
-const bundle = await build({
-  entryPoints: [join(here, "sdk-app/app.jsx")],
-  bundle: true,
-  write: false,
-  format: "esm",
-  jsx: "automatic",
-  define: { "process.env.NODE_ENV": '"production"' },
-  logLevel: "error",
-});
-const page_html = `<!doctype html><html><head><meta charset="utf-8"><title>Todo</title></head><body>
-<div id="root"></div>
-<script>window.BASIC_TEST = ${JSON.stringify({ projectId, schema: JSON.parse(schemaText) })};</script>
-<script type="module" src="/app.js"></script></body></html>`;
+const app = await appPage("sdk-app/app.jsx", projectId, JSON.parse(schemaText));
 
 const tokenRequests = [];
 const failures = [];
 const check = (ok, what) => { if (!ok) failures.push(what); };
 
-/// Relays a request for api.basic.tech to the server. A redirect is handed
-/// to the page as a navigation of its own (a redirect fulfilled here would
-/// be followed without routing), with its cookies.
-async function relay(route) {
-  const request = route.request();
-  const url = new URL(request.url());
-  const headers = { ...request.headers() };
-  delete headers.host;
-  const body = request.postDataBuffer();
-  if (url.pathname === "/auth/token") tokenRequests.push(JSON.parse(body.toString()));
-  const answer = await fetch(base + url.pathname + url.search, {
-    method: request.method(),
-    headers,
-    body: body ?? undefined,
-    redirect: "manual",
-  });
-  const cookies = answer.headers.getSetCookie();
-  const passed = {};
-  answer.headers.forEach((value, name) => {
-    if (!["set-cookie", "content-encoding", "content-length", "transfer-encoding", "connection"].includes(name)) {
-      passed[name] = value;
-    }
-  });
-  if (cookies.length) passed["set-cookie"] = cookies.join("\n");
-  if (answer.status >= 300 && answer.status < 400) {
-    const next = new URL(answer.headers.get("location"), API + url.pathname).href;
-    const go = `<!doctype html><script>location.replace(${JSON.stringify(next)})</script>`;
-    delete passed.location;
-    return route.fulfill({ status: 200, headers: { ...passed, "content-type": "text/html" }, body: go });
-  }
-  return route.fulfill({ status: answer.status, headers: passed, body: Buffer.from(await answer.arrayBuffer()) });
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 let step = 0;
 try {
   const context = await browser.newContext({ viewport: { width: 800, height: 720 } });
   const page = await context.newPage();
   const shot = async (name) => page.screenshot({ path: `${shots}/${String(++step).padStart(2, "0")}-${name}.png`, fullPage: true });
   page.on("console", (m) => { if (m.type() === "error") console.log("page:", m.text()); });
-  await context.route(`${API}/**`, relay);
-  await context.route(`${APP}**`, (route) => {
-    const path = new URL(route.request().url()).pathname;
-    if (path === "/app.js") {
-      return route.fulfill({ status: 200, contentType: "text/javascript", body: bundle.outputFiles[0].text });
-    }
-    return route.fulfill({ status: 200, contentType: "text/html", body: page_html });
-  });
-  // The SDK asks the registry for its latest version: answer offline.
-  await context.route("https://registry.npmjs.org/**", (route) =>
-    route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ version: "0.5.0" }) }));
-  // Live sync is not served yet: the SDK's socket is closed at once.
+  await serve(context, base, app, (request) => tokenRequests.push(request));
+  // This journey is about REST: the SDK's sync socket is closed at once
+  // (sync-050.mjs is the one about live sync).
   await context.routeWebSocket(/wss:\/\/api\.basic\.tech\//, (ws) => ws.close());
 
-  // 1. Signed out; signing in leads to the server's pages.
-  await page.goto(APP);
-  await page.waitForSelector("#status:text('signed out')");
-  await shot("app-signed-out");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(/api\.basic\.tech\/auth\/login/);
-  await shot("sign-in");
-  await page.getByRole("link", { name: "Create one" }).click();
-  const email = `sdk-${Date.now()}@users.example`; // not shown to the app: it asked for `openid` only
-  await page.getByLabel("Name", { exact: true }).fill("App User");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel(/^Password/).fill("a long enough password");
-  await shot("sign-up");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL(/\/auth\/consent/);
-  check((await page.textContent("h1")).includes("Todo App"), "the consent page names the app");
-  await shot("consent");
-  await page.getByRole("button", { name: "Allow" }).click();
+  // 1. Signed out; signing in leads to the server's pages, where a new user signs up.
+  await signUp(page, shot, async () =>
+    check((await page.textContent("h1")).includes("Todo App"), "the consent page names the app"));
 
   // 2. Back in the app: the SDK exchanged the code and read the user.
-  await page.waitForSelector("#status:text('signed in')", { timeout: 15000 });
   check(tokenRequests.length === 1 && Object.keys(tokenRequests[0]).join() === "code", "0.5.0 sends {code} alone");
   const account = await page.textContent("#account");
   check(/^[0-9a-f-]{36}$/.test(account), `the app read the user's id: ${account}`);

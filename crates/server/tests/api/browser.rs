@@ -1,10 +1,11 @@
 //! Real browsers: headless Chromium driven by playwright-core, through the
 //! sign-in pages (`browser-tests/login.mjs`) and through an app built with
-//! the published Basic SDK 0.5.0 (`browser-tests/sdk-050.mjs`). Needs
+//! the published Basic SDK 0.5.0 over REST (`browser-tests/sdk-050.mjs`) and
+//! with live sync on two devices (`browser-tests/sync-050.mjs`). Needs
 //! Chromium and `npm ci --prefix browser-tests`; skipped (and said so)
 //! without them, unless `BROWSER_TESTS=1` makes them mandatory, as in CI.
 //! Screenshots of every step go to `test-output/browser/` and
-//! `test-output/sdk-050/`.
+//! `test-output/sdk-050/` and `test-output/sync-050/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,7 +53,8 @@ fn can_run(test: &str) -> bool {
 async fn node(script: &str, args: Vec<String>) -> String {
     let script = workspace().join("browser-tests").join(script);
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg(script).args(args).env("CHROMIUM", chromium()).output()
+        // The WebSocket client the sync journey relays with (built in from Node 22).
+        Command::new("node").arg("--experimental-websocket").arg(script).args(args).env("CHROMIUM", chromium()).output()
     })
     .await
     .unwrap()
@@ -133,6 +135,41 @@ async fn an_app_built_with_the_published_sdk_signs_in_and_keeps_records() {
     let left = app.state.app.store.items(project, &users[0].user_did, "todos", None, 10).await.unwrap();
     assert!(left.is_empty(), "the journey deleted what it added: {left:?}");
     for name in ["01-app-signed-out", "05-app-signed-in", "06-records", "07-after-reload", "08-records-after-refresh"] {
+        assert!(shots.join(format!("{name}.png")).is_file(), "screenshot {name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_of_an_app_built_with_the_published_sdk_sync_live_and_after_going_offline() {
+    if !can_run("two_devices_of_an_app_built_with_the_published_sdk_sync_live_and_after_going_offline") {
+        return;
+    }
+    let db = TestDb::create(Backend::Sqlite, "sync-050").await.unwrap();
+    let app = TestApp::start(db, Setup::default()).await;
+    let project = seed_project(&app, &["https://todo.example/"]).await;
+    let schema = json!({"project_id": project, "version": 1,
+        "tables": {"todos": {"type": "collection", "fields": {"title": {"type": "string", "indexed": true}}}}});
+    let version = SchemaVersion {
+        id: Uuid::new_v4(),
+        project_id: project,
+        version: 1,
+        schema: schema.clone(),
+        created_at: time::now(),
+    };
+    app.state.app.store.publish_schema(version).await.unwrap();
+
+    let shots = workspace().join("test-output/sync-050");
+    let args = vec![app.base.clone(), project.to_string(), schema.to_string(), shots.display().to_string()];
+    node("sync-050.mjs", args).await;
+
+    // What both devices ended with is what the server keeps.
+    let users = app.state.app.store.project_users(project).await.unwrap();
+    assert_eq!(users.len(), 1, "two devices of one user");
+    let stored = app.state.app.store.items(project, &users[0].user_did, "todos", None, 10).await.unwrap();
+    let mut titles: Vec<&str> = stored.iter().map(|i| i.value["title"].as_str().unwrap()).collect();
+    titles.sort_unstable();
+    assert_eq!(titles, ["Bread", "Milk!"]);
+    for name in ["06-laptop-online", "07-laptop-sees-milk", "10-laptop-converged"] {
         assert!(shots.join(format!("{name}.png")).is_file(), "screenshot {name}");
     }
 }

@@ -1,5 +1,6 @@
 //! Crash safety: the real server is killed with SIGKILL at random moments
-//! while items, API keys and schema versions are written through its API.
+//! while items, API keys and schema versions are written through its API,
+//! and items through live sync (acknowledged by its `ack`).
 //! After every restart each acknowledged write is there and whole, nothing
 //! else is (no half-written or invented rows), and the server started
 //! cleanly.
@@ -14,8 +15,10 @@ use basic_admin_core::oauth::CLI_CLIENT_ID;
 use basic_admin_server::App;
 use basic_admin_server::config::{Config, Flags};
 use basic_admin_server::state::AppState;
+use futures_util::{SinkExt as _, StreamExt as _};
 use rand::Rng as _;
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::harness::{Backend, Remote, TestDb, json};
 use crate::lifecycle::Process;
@@ -69,6 +72,8 @@ pub async fn beside(dir: &Path, url: &str) -> (App, AppState) {
 /// A developer's token, and a connected user's table, on a fresh project.
 pub struct Seeded {
     pub token: String,
+    /// The connected user's own token, for their sync socket.
+    pub app_token: String,
     pub project: String,
     pub table: String,
 }
@@ -95,7 +100,7 @@ pub async fn seed(remote: &Remote, state: &AppState) -> Seeded {
     let (status, connected) = json(connect.send().await.unwrap()).await;
     assert_eq!(status, 200, "{connected}");
     let did = connected["user_did"].as_str().unwrap().replace('%', "%25");
-    Seeded { token, project: project.clone(), table: format!("/project/{project}/user/{did}/db/todos") }
+    Seeded { token, app_token, project: project.clone(), table: format!("/project/{project}/user/{did}/db/todos") }
 }
 
 /// Version `n` of the schema: `todos`, and one more table per version (each
@@ -126,6 +131,7 @@ async fn crash_loop(backend: Backend) {
             tokio::spawn(write_items(remote.clone(), seeded.clone(), ledger.clone())),
             tokio::spawn(write_keys(remote.clone(), seeded.clone(), ledger.clone())),
             tokio::spawn(write_versions(remote.clone(), seeded.clone(), ledger.clone())),
+            tokio::spawn(write_synced(remote.clone(), seeded.clone(), ledger.clone())),
         ];
         tokio::time::sleep(Duration::from_millis(rng.random_range(50..400))).await;
         server.child.kill().unwrap();
@@ -143,7 +149,11 @@ async fn crash_loop(backend: Backend) {
     }
     let acknowledged = ledger.lock().unwrap().acknowledged();
     assert!(acknowledged > CRASHES * 3, "enough writes were acknowledged to mean something: {acknowledged}");
-    eprintln!("crash safety ({backend:?}): {CRASHES} kills, {acknowledged} acknowledged writes checked after each");
+    let synced = ledger.lock().unwrap().items.values().flatten().filter(|id| id.starts_with("synced-")).count();
+    assert!(synced > CRASHES, "enough sync writes were acknowledged to mean something: {synced}");
+    eprintln!(
+        "crash safety ({backend:?}): {CRASHES} kills, {acknowledged} acknowledged writes ({synced} through sync) checked after each"
+    );
     app.stop_background();
     drop(server);
     state.app.store.close().await;
@@ -205,6 +215,51 @@ async fn write_versions(remote: Arc<Remote>, seeded: Arc<Seeded>, ledger: Arc<Mu
             return;
         }
         ledger.lock().unwrap().versions.get_mut(&version).unwrap().1 = true;
+    }
+}
+
+/// Creates items through a sync socket, one `changes` message each, until
+/// the server stops answering; an item counts as acknowledged on its `ack`.
+async fn write_synced(remote: Arc<Remote>, seeded: Arc<Seeded>, ledger: Arc<Mutex<Ledger>>) {
+    let url = remote.url("/ws").replace("http://", "ws://");
+    let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url).await else { return };
+    let hello = json!({"type": "clientIdentity", "clientIdentity": null, "authToken": seeded.app_token, "schema": {}});
+    if socket.send(Message::Text(hello.to_string().into())).await.is_err() {
+        return;
+    }
+    if !next_text(&mut socket).await.is_some_and(|m| m["type"] == "clientIdentity") {
+        return;
+    }
+    for request in 1u64.. {
+        let title = uuid::Uuid::new_v4().simple().to_string();
+        let key = format!("synced-{title}");
+        ledger.lock().unwrap().items.insert(title.clone(), None);
+        let change = json!({"type": 1, "table": "todos", "key": key, "obj": {"id": key, "title": title}});
+        let message =
+            json!({"type": "changes", "changes": [change], "baseRevision": 0, "partial": false, "requestId": request});
+        if socket.send(Message::Text(message.to_string().into())).await.is_err() {
+            return;
+        }
+        match next_text(&mut socket).await {
+            Some(ack) if ack["type"] == "ack" && ack["requestId"] == request => {
+                ledger.lock().unwrap().items.insert(title, Some(key));
+            }
+            _ => return,
+        }
+    }
+}
+
+/// The next message of a socket, `None` once it ends.
+async fn next_text<S>(socket: &mut S) -> Option<Value>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        match socket.next().await? {
+            Ok(Message::Text(text)) => return serde_json::from_str(&text).ok(),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
     }
 }
 

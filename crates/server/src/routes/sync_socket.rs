@@ -31,6 +31,8 @@ const CHUNK: u32 = 500;
 /// A frame the device does not take within this is a slow consumer's: the
 /// socket is closed rather than the frame held.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes read from or gathered for the socket at once.
+const IO_BUFFER: usize = 4 * 1024;
 /// How often the session is checked (expiry, revocation) and silence measured.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -52,18 +54,19 @@ async fn upgrade(State(state): State<AppState>, ws: Result<WebSocketUpgrade, Web
     };
     let limit = state.app.settings.sync.max_frame_bytes;
     // Frames up to twice the limit are read and refused with a message;
-    // larger ones end the socket at once.
-    ws.max_message_size(limit.saturating_mul(2)).max_frame_size(limit.saturating_mul(2)).on_upgrade(
-        move |socket| async move {
-            let metrics = state.metrics.sync.clone();
-            metrics.sockets.inc();
-            let (sink, stream) = socket.split();
-            let mut connection = Connection { state, sink, stream, metrics: metrics.clone() };
-            let reason = connection.run().await;
-            metrics.closed.with_label_values(&[reason]).inc();
-            metrics.sockets.dec();
-        },
-    )
+    // larger ones end the socket at once. Small buffers (the default is
+    // 128 KiB each way, per socket) keep an idle socket cheap; messages
+    // larger than them are still read and written whole.
+    let ws = ws.max_message_size(limit.saturating_mul(2)).max_frame_size(limit.saturating_mul(2));
+    ws.read_buffer_size(IO_BUFFER).write_buffer_size(IO_BUFFER).on_upgrade(move |socket| async move {
+        let metrics = state.metrics.sync.clone();
+        metrics.sockets.inc();
+        let (sink, stream) = socket.split();
+        let mut connection = Connection { state, sink, stream, metrics: metrics.clone() };
+        let reason = connection.run().await;
+        metrics.closed.with_label_values(&[reason]).inc();
+        metrics.sockets.dec();
+    })
 }
 
 struct Connection {

@@ -28,9 +28,6 @@ use crate::state::AppState;
 /// Log entries read at once when catching a device up; also the most
 /// changes one `changes` message carries to it.
 const CHUNK: u32 = 500;
-/// A frame the device does not take within this is a slow consumer's: the
-/// socket is closed rather than the frame held.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes read from or gathered for the socket at once.
 const IO_BUFFER: usize = 4 * 1024;
 /// How often the session is checked (expiry, revocation) and silence measured.
@@ -332,9 +329,12 @@ impl Connection {
         self.send_frame(Message::Text(message.to_string().into())).await
     }
 
-    /// Sends a frame, or gives up on a device that does not take it in time.
+    /// Sends a frame, or gives up on a device that does not take it within
+    /// half the idle timeout (as long as it has to answer a ping): a slow
+    /// consumer is disconnected rather than buffered for.
     async fn send_frame(&mut self, frame: Message) -> Result<(), Stop> {
-        match tokio::time::timeout(SEND_TIMEOUT, self.sink.send(frame)).await {
+        let patience = self.state.app.settings.sync.idle_timeout / 2;
+        match tokio::time::timeout(patience, self.sink.send(frame)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Stop::Ended("client")),
             Err(_) => Err(Stop::Ended("slow")),

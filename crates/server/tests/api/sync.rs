@@ -34,7 +34,7 @@ on_both_backends!(
     changes_need_a_published_schema_and_a_living_account,
     a_signed_in_users_socket_closes_when_the_sign_in_is_revoked,
 );
-on_both_backends!(with tight_limits; limits_are_enforced_with_a_clear_error);
+on_both_backends!(with tight_limits; limits_are_enforced_with_a_clear_error, a_device_that_does_not_read_is_disconnected);
 
 fn tight_limits() -> Setup {
     let mut setup = Setup::default();
@@ -712,4 +712,36 @@ async fn a_signed_in_users_socket_closes_when_the_sign_in_is_revoked(app: TestAp
     assert!(next(&mut device.ws).await.is_none(), "then the socket closes");
     let hello = json!({"type": "clientIdentity", "clientIdentity": null, "authToken": access, "schema": {}});
     refused(&app, hello, "UNAUTHORIZED").await;
+}
+
+async fn a_device_that_does_not_read_is_disconnected(app: TestApp) {
+    let user = app_user(&app).await;
+    let token = token(&app, &user).await;
+    let mut slow = Device::open(&app, &token, None).await;
+    slow.sync(vec![]).await;
+    // Far more than the socket's buffers hold, pushed to a device that reads nothing.
+    let key = world::key(&app, user.project, "data:write").await;
+    let path = format!("/project/{}/user/{}/db/todos", user.project, path_did(&user));
+    let long = "x".repeat(200 * 1024);
+    // It does send pings, so it is slow, not silent.
+    let ping = || Message::Ping(vec![1].into());
+    for n in 0..60 {
+        let (status, body) =
+            app.call(&key, "POST", &path, Some(json!({"value": {"title": format!("{n}{long}")}}))).await;
+        assert_eq!(status, 200, "{body}");
+        // Refused once the server has given up on it.
+        let _ = slow.ws.send(ping()).await;
+    }
+    // Half the idle time (1 s) after a frame stopped moving, the server gives up on it.
+    let closed = || async {
+        let metrics = app.get("/metrics").send().await.unwrap().text().await.unwrap();
+        metrics.contains("sync_sockets_closed_total{reason=\"slow\"} 1")
+    };
+    let mut waited = 0;
+    while !closed().await {
+        assert!(waited < 50, "the slow device is still connected");
+        let _ = slow.ws.send(ping()).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        waited += 1;
+    }
 }

@@ -155,9 +155,13 @@ async fn app_user(ctx: &Context, token: &str) -> Result<(Uuid, AccessClaims), Sy
         )
     })?;
     if ctx.store.project_by_id(project).await?.is_none() {
-        return Err(SyncError::new(SyncCode::Unauthorized, "The app this token was issued to no longer exists."));
+        return Err(app_gone());
     }
     Ok((project, claims))
+}
+
+fn app_gone() -> SyncError {
+    SyncError::new(SyncCode::Unauthorized, "The app this token was issued to no longer exists.")
 }
 
 /// Opens a session for the device that says it is `offered` (an identity
@@ -213,6 +217,10 @@ pub async fn apply(ctx: &Context, session: &Session, base: i64, changes: &[Chang
     }
     let schema = latest_schema(ctx, session.project_id).await?;
     let Some(schema) = schema.as_ref() else {
+        // No schema: none published yet, or the project is gone.
+        if ctx.store.project_by_id(session.project_id).await?.is_none() {
+            return Err(app_gone());
+        }
         return Err(SyncError::new(
             SyncCode::InvalidChanges,
             "This project has no published schema yet: its developer publishes one before data is stored.",
@@ -251,6 +259,10 @@ pub async fn apply(ctx: &Context, session: &Session, base: i64, changes: &[Chang
         // The user was deleted while the device was connected: back again.
         users::connect_signed_in(ctx, session.project_id, &session.claims).await?;
         applied = ctx.store.sync_apply(batch(), &decide).await;
+    }
+    if matches!(applied, Err(StoreError::ForeignKey)) {
+        // The user's database goes with the project.
+        return Err(app_gone());
     }
     match applied? {
         Ok(applied) => {

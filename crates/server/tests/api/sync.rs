@@ -33,6 +33,7 @@ on_both_backends!(
     partial_messages_are_held_and_applied_as_one_set,
     changes_need_a_published_schema_and_a_living_account,
     a_signed_in_users_socket_closes_when_the_sign_in_is_revoked,
+    a_deleted_project_ends_its_devices_sessions,
 );
 on_both_backends!(with tight_limits; limits_are_enforced_with_a_clear_error, a_device_that_does_not_read_is_disconnected);
 
@@ -744,4 +745,34 @@ async fn a_device_that_does_not_read_is_disconnected(app: TestApp) {
         tokio::time::sleep(Duration::from_millis(200)).await;
         waited += 1;
     }
+}
+
+async fn a_deleted_project_ends_its_devices_sessions(app: TestApp) {
+    let people = world::people(&app).await;
+    let place = world::place(&app, &people, false).await;
+    let (status, body) =
+        app.call(&people.owner.token, "POST", "/project", Some(json!({"name": "Doomed", "team_id": place.team}))).await;
+    assert_eq!(status, 201, "{body}");
+    let project = Uuid::try_parse(body["data"]["id"].as_str().unwrap()).unwrap();
+    let schema = json!({"schema": {"project_id": project, "version": 1, "tables": {"todos": {"type": "collection",
+        "fields": {"title": {"type": "string"}}}}}});
+    let (status, body) =
+        app.call(&people.owner.token, "POST", &format!("/project/{project}/schema"), Some(schema)).await;
+    assert_eq!(status, 200, "{body}");
+    let user = AppUser { project, did: user_did(&app.state, people.app_user.id) };
+    let token = token(&app, &user).await;
+    let mut device = Device::open(&app, &token, None).await;
+    device.sync(vec![create("a", "a")]).await;
+
+    let (status, body) = app.call(&people.owner.token, "DELETE", &format!("/project/{project}"), None).await;
+    assert_eq!(status, 200, "{body}");
+    device.send_changes(vec![create("b", "b")], device.revision).await;
+    let error = next(&mut device.ws).await.unwrap();
+    assert_eq!(
+        (error["code"].as_str(), error["message"].as_str()),
+        (Some("UNAUTHORIZED"), Some("The app this token was issued to no longer exists.")),
+        "{error}"
+    );
+    let hello = json!({"type": "clientIdentity", "clientIdentity": null, "authToken": token, "schema": {}});
+    refused(&app, hello, "UNAUTHORIZED").await;
 }

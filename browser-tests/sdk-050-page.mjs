@@ -105,3 +105,12 @@ export async function signUp(page, shot, onConsent = async () => {}) {
   await page.getByRole("button", { name: "Allow" }).click();
   await page.waitForSelector("#status:text('signed in')", { timeout: 15000 });
 }
+
+/// Ends the journey: its failures, or `summary`.
+export function finish(failures, summary) {
+  if (failures.length) {
+    console.error("FAILED:\n- " + failures.join("\n- "));
+    process.exit(1);
+  }
+  console.log(summary);
+}

@@ -10,7 +10,7 @@
 // Usage: node sdk-050.mjs BASE_URL PROJECT_ID SCHEMA_JSON SCREENSHOT_DIR TOKEN_TTL_SECS
 
 import { mkdirSync } from "node:fs";
-import { appPage, launch, serve, signUp } from "./sdk-050-page.mjs";
+import { appPage, finish, launch, serve, signUp } from "./sdk-050-page.mjs";
 
 const [base, projectId, schemaText, shots, ttlText] = process.argv.slice(2);
 if (!base || !projectId || !schemaText || !shots || !ttlText) {
@@ -81,8 +81,4 @@ try {
   await browser.close();
 }
 
-if (failures.length) {
-  console.error("FAILED:\n- " + failures.join("\n- "));
-  process.exit(1);
-}
-console.log(`OK ${step} steps, ${tokenRequests.length} token requests`);
+finish(failures, `OK ${step} steps, ${tokenRequests.length} token requests`);

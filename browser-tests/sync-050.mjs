@@ -11,7 +11,7 @@
 // Usage: node --experimental-websocket sync-050.mjs BASE_URL PROJECT_ID SCHEMA_JSON SCREENSHOT_DIR
 
 import { mkdirSync } from "node:fs";
-import { APP, appPage, launch, serve, signUp } from "./sdk-050-page.mjs";
+import { APP, appPage, finish, launch, serve, signUp } from "./sdk-050-page.mjs";
 
 const [base, projectId, schemaText, shots] = process.argv.slice(2);
 if (!base || !projectId || !schemaText || !shots) {
@@ -122,8 +122,4 @@ try {
   await browser.close();
 }
 
-if (failures.length) {
-  console.error("FAILED:\n- " + failures.join("\n- "));
-  process.exit(1);
-}
-console.log(`OK ${step} steps`);
+finish(failures, `OK ${step} steps`);

@@ -92,6 +92,24 @@ async fn sign_up_sign_in_and_consent_in_chromium() {
     }
 }
 
+/// The app of the SDK journeys: a project whose pages are at
+/// https://todo.example/, with a published schema of one table, `todos`,
+/// whose `title` is `title`.
+async fn todo_app(app: &TestApp, title: serde_json::Value) -> (Uuid, serde_json::Value) {
+    let project = seed_project(app, &["https://todo.example/"]).await;
+    let schema = json!({"project_id": project, "version": 1,
+        "tables": {"todos": {"type": "collection", "fields": {"title": title}}}});
+    let version = SchemaVersion {
+        id: Uuid::new_v4(),
+        project_id: project,
+        version: 1,
+        schema: schema.clone(),
+        created_at: time::now(),
+    };
+    app.state.app.store.publish_schema(version).await.unwrap();
+    (project, schema)
+}
+
 /// Seconds an access token lives in the SDK journey: short, so that the SDK
 /// must refresh one.
 const SDK_TOKEN_TTL: u64 = 4;
@@ -105,17 +123,7 @@ async fn an_app_built_with_the_published_sdk_signs_in_and_keeps_records() {
     let mut setup = Setup::default();
     setup.flags.access_token_ttl_secs = Some(SDK_TOKEN_TTL.to_string());
     let app = TestApp::start(db, setup).await;
-    let project = seed_project(&app, &["https://todo.example/"]).await;
-    let schema = json!({"project_id": project, "version": 1,
-        "tables": {"todos": {"type": "collection", "fields": {"title": {"type": "string"}}}}});
-    let version = SchemaVersion {
-        id: Uuid::new_v4(),
-        project_id: project,
-        version: 1,
-        schema: schema.clone(),
-        created_at: time::now(),
-    };
-    app.state.app.store.publish_schema(version).await.unwrap();
+    let (project, schema) = todo_app(&app, json!({"type": "string"})).await;
 
     let shots = workspace().join("test-output/sdk-050");
     let args = vec![
@@ -146,17 +154,7 @@ async fn two_devices_of_an_app_built_with_the_published_sdk_sync_live_and_after_
     }
     let db = TestDb::create(Backend::Sqlite, "sync-050").await.unwrap();
     let app = TestApp::start(db, Setup::default()).await;
-    let project = seed_project(&app, &["https://todo.example/"]).await;
-    let schema = json!({"project_id": project, "version": 1,
-        "tables": {"todos": {"type": "collection", "fields": {"title": {"type": "string", "indexed": true}}}}});
-    let version = SchemaVersion {
-        id: Uuid::new_v4(),
-        project_id: project,
-        version: 1,
-        schema: schema.clone(),
-        created_at: time::now(),
-    };
-    app.state.app.store.publish_schema(version).await.unwrap();
+    let (project, schema) = todo_app(&app, json!({"type": "string", "indexed": true})).await;
 
     let shots = workspace().join("test-output/sync-050");
     let args = vec![app.base.clone(), project.to_string(), schema.to_string(), shots.display().to_string()];

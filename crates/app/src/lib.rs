@@ -11,6 +11,7 @@ pub mod cache;
 pub mod caller;
 pub mod crypto;
 pub mod error;
+pub mod mail;
 pub mod master_key;
 pub mod services;
 pub mod settings;
@@ -32,6 +33,7 @@ use crate::auth::throttle::{self, Throttle, api_keys, sign_in};
 use crate::auth::verified_tokens::VerifiedTokens;
 use crate::blobs::Blobs;
 use crate::cache::Caches;
+use crate::mail::Mailer;
 use crate::master_key::MasterKey;
 use crate::services::sync::SyncHub;
 use crate::settings::Settings;
@@ -63,6 +65,10 @@ pub struct Context {
     pub blobs: Blobs,
     /// Live sync's connections on this node, by user database.
     pub sync: Arc<SyncHub>,
+    /// Where letters go; `None` when mail is not set up.
+    pub mail: Option<Arc<Mailer>>,
+    /// Letters sent per address and hour.
+    pub mail_throttle: Arc<Throttle<String>>,
 }
 
 impl Context {
@@ -89,6 +95,14 @@ impl Context {
             caches: Arc::new(Caches::default()),
             blobs,
             sync: Arc::new(SyncHub::default()),
+            mail: None,
+            mail_throttle: Arc::new(throttle::mail::throttle()),
         }
+    }
+
+    /// This context, sending letters through `mailer`.
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mail = Some(Arc::new(mailer));
+        self
     }
 }

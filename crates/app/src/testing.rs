@@ -53,6 +53,17 @@ impl Fixture {
         Self { ctx: Context::new(store, settings, master_key, keys, blobs), _dir: dir }
     }
 
+    /// A new account with this email, its password "correct horse battery staple".
+    pub async fn account(&self, email: &str) -> basic_admin_core::model::Account {
+        let form = SignUp {
+            email: email.into(),
+            username: None,
+            name: String::new(),
+            password: "correct horse battery staple".into(),
+        };
+        accounts::create(&*self.ctx.store, form).await.expect("the account is created")
+    }
+
     /// A new account, acting as a developer (its token holds `admin`).
     pub async fn developer(&self, username: &str) -> Caller {
         let form = SignUp {

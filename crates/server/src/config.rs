@@ -11,10 +11,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use basic_admin_app::mail::MailSettings;
 use basic_admin_app::services::sync::SyncLimits;
 use basic_admin_app::settings::Settings;
 pub use basic_admin_app::settings::{AiConfig, Throttles};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 /// Every option, declared once: its flag (`--listen`), environment variable
 /// (`BASIC_LISTEN`), key in the TOML file (`listen`), placeholder, default
@@ -135,6 +136,10 @@ options! {
     #[arg(num_args = 0..=1, default_missing_value = "true")]
     require_pkce: "BOOL", "BASIC_REQUIRE_PKCE", Some("false"),
         "Refuse authorization requests without a PKCE challenge (S256); the official CLI and SDK 0.5.0 send none [default: false]";
+    smtp_url: "URL", "BASIC_SMTP_URL", None,
+        "SMTP server for mail: smtp://[user:password@]host[:port] (add ?tls=required for STARTTLS) or smtps://…; credentials are never printed [default: none: mail off]";
+    mail_from: "ADDRESS", "BASIC_MAIL_FROM", None,
+        "Sender of the server's mail, e.g. \"Basic <no-reply@example.com>\" [default: no-reply@ the public URL's host]";
     ai_base_url: "URL", "BASIC_AI_BASE_URL", None,
         "OpenAI-compatible API for schema suggestions, e.g. https://api.openai.com/v1 or http://localhost:11434/v1; its key comes from BASIC_AI_API_KEY [default: none: suggestions off]";
     ai_model: "NAME", "BASIC_AI_MODEL", Some("gpt-4o-mini"),
@@ -185,6 +190,8 @@ pub struct Config {
     pub require_pkce: bool,
     /// Where schema suggestions come from; `None` turns them off.
     pub ai: Option<AiConfig>,
+    /// Where mail goes out; `None` turns mail off.
+    pub mail: Option<MailSettings>,
     /// `BASIC_MASTER_KEY`; when absent, the key file in the data folder is used.
     pub master_key: Option<SecretString>,
     /// The [`STORAGE_VARIABLES`] set in the environment, for `s3://` storage.
@@ -244,11 +251,12 @@ impl Config {
         let secs = |v: &str| positive(v).map(Duration::from_secs);
 
         let data_dir = PathBuf::from(given(p.data_dir).value);
+        let public_url = given(p.public_url).parse_with(parse_public_url)?;
         let default_db = format!("sqlite://{}", data_dir.join("basic-admin.db").display());
         let default_storage = data_dir.join("uploads").display().to_string();
         Ok(Config {
             listen: given(p.listen).parse_with(|v| v.parse::<SocketAddr>().map_err(|e| e.to_string()))?,
-            public_url: given(p.public_url).parse_with(parse_public_url)?,
+            public_url: public_url.clone(),
             database_url: p.database_url.map_or(default_db, |v| v.value),
             storage: p.storage.map_or(default_storage, |v| v.value),
             env: given(p.env).value,
@@ -303,6 +311,19 @@ impl Config {
                     timeout: given(p.ai_timeout_secs).parse_with(secs)?,
                 }),
             },
+            mail: match p.smtp_url {
+                None => None,
+                Some(url) => Some(MailSettings {
+                    smtp_url: url.parse_with(|v| {
+                        if v.starts_with("smtp://") || v.starts_with("smtps://") {
+                            Ok(SecretString::from(v.to_owned()))
+                        } else {
+                            Err("expected an smtp:// or smtps:// URL".to_owned())
+                        }
+                    })?,
+                    from: p.mail_from.map(|v| v.value).unwrap_or_else(|| default_sender(&public_url)),
+                }),
+            },
             master_key: env("BASIC_MASTER_KEY").map(SecretString::from),
             storage_env: STORAGE_VARIABLES
                 .iter()
@@ -315,6 +336,17 @@ impl Config {
     pub fn is_postgres(&self) -> bool {
         self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://")
     }
+}
+
+/// `no-reply@` the public URL's host (without its port).
+fn default_sender(public_url: &str) -> String {
+    let rest = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    format!("no-reply@{}", host.trim_matches(['[', ']']))
 }
 
 fn read_file(path: &Path) -> Result<FileOptions, ConfigError> {
@@ -469,6 +501,11 @@ impl fmt::Debug for Config {
         values.insert("require_pkce", self.require_pkce.to_string());
         let ai = self.ai.as_ref().map_or_else(|| "off".to_owned(), |ai| format!("{} ({})", ai.base_url, ai.model));
         values.insert("ai", ai);
+        let mail = self.mail.as_ref().map_or_else(
+            || "off".to_owned(),
+            |m| format!("{} from {}", redact_url(m.smtp_url.expose_secret()), m.from),
+        );
+        values.insert("mail", mail);
         let key = if self.master_key.is_some() { "from BASIC_MASTER_KEY" } else { "from the data folder" };
         values.insert("master_key", key.to_owned());
         let storage_env: Vec<&str> = self.storage_env.iter().map(|(name, _)| name.as_str()).collect();
@@ -691,5 +728,28 @@ mod tests {
         assert!(!shown.contains("hunter2") && !shown.contains("c2VjcmV0"), "{shown}");
         assert!(shown.contains("postgres://app:***@db:5432/main"), "{shown}");
         assert!(c.is_postgres());
+    }
+
+    #[test]
+    fn mail_is_off_unless_an_smtp_url_is_given_and_its_password_is_never_shown() {
+        let off = resolve(Flags::default(), &[]).unwrap();
+        assert!(off.mail.is_none() && format!("{off:?}").contains("\"mail\": \"off\""));
+        let flags = Flags {
+            public_url: Some("https://api.example.com:8443".into()),
+            smtp_url: Some("smtps://mailer:hunter2@smtp.example.com:465".into()),
+            ..Flags::default()
+        };
+        let on = resolve(flags, &[]).unwrap();
+        assert_eq!(on.mail.as_ref().unwrap().from, "no-reply@api.example.com");
+        let shown = format!("{on:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("smtps://mailer:***@smtp.example.com:465"), "{shown}");
+        let wrong = Flags { smtp_url: Some("http://smtp.example.com".into()), ..Flags::default() };
+        assert!(resolve(wrong, &[]).is_err_and(|e| e.to_string().contains("smtp:// or smtps://")));
+        let from = Flags {
+            smtp_url: Some("smtp://localhost:2525".into()),
+            mail_from: Some("Basic <hello@example.com>".into()),
+            ..Flags::default()
+        };
+        assert_eq!(resolve(from, &[]).unwrap().mail.unwrap().from, "Basic <hello@example.com>");
     }
 }

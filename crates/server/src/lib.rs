@@ -47,6 +47,8 @@ pub enum StartError {
     Keys(#[from] signing_keys::KeyError),
     #[error(transparent)]
     Blobs(#[from] blobs::BlobError),
+    #[error(transparent)]
+    Mail(#[from] basic_admin_app::mail::MailSetupError),
 }
 
 /// A configured server: its state and its routes, ready to serve.
@@ -73,7 +75,11 @@ impl App {
         let master_key = Arc::new(master_key);
         let keys = KeyRing::load(store.clone(), master_key.clone(), config.public_url.clone(), config.access_token_ttl)
             .await?;
-        let app = Context::new(store, config.settings(), master_key, keys, blobs);
+        let mut app = Context::new(store, config.settings(), master_key, keys, blobs);
+        if let Some(mail) = &config.mail {
+            let host = basic_admin_core::did::web_host(&config.public_url).replace("%3A", ":");
+            app = app.with_mailer(basic_admin_app::mail::Mailer::start(mail, &host)?);
+        }
         let mut background =
             vec![app.revocations.spawn_sync(app.store.clone(), config.access_token_ttl), app.keys.spawn_refresh()];
         crypto::password::warm_up();

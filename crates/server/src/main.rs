@@ -3,10 +3,12 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
+use basic_admin_app::auth::account_links;
 use basic_admin_app::auth::accounts::{self, SignUp};
 use basic_admin_app::master_key;
 use basic_admin_app::signing_keys::KeyRing;
-use basic_admin_core::store::Store;
+use basic_admin_core::model::Account;
+use basic_admin_core::store::{LinkPurpose, Store};
 use basic_admin_server::config::{Config, Flags};
 use basic_admin_server::{App, backup, open_store, telemetry};
 use clap::{Parser, Subcommand};
@@ -71,6 +73,21 @@ enum AccountCommand {
         #[command(flatten)]
         flags: Flags,
     },
+    /// Mark an account's email address as confirmed, as its confirmation link would.
+    VerifyEmail {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        flags: Flags,
+    },
+    /// Print a link that sets a new password for an account (once, within
+    /// an hour; it signs the account out everywhere), to hand over yourself.
+    ResetLink {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        flags: Flags,
+    },
 }
 
 #[derive(Subcommand)]
@@ -85,7 +102,12 @@ async fn main() -> ExitCode {
     let flags = match &cli.command {
         Command::Serve(flags)
         | Command::Migrate(flags)
-        | Command::Account { command: AccountCommand::Create { flags, .. } }
+        | Command::Account {
+            command:
+                AccountCommand::Create { flags, .. }
+                | AccountCommand::VerifyEmail { flags, .. }
+                | AccountCommand::ResetLink { flags, .. },
+        }
         | Command::Keys { command: KeysCommand::Rotate(flags) }
         | Command::Backup { flags, .. }
         | Command::Restore { flags, .. } => flags,
@@ -104,6 +126,8 @@ async fn main() -> ExitCode {
         Command::Account { command: AccountCommand::Create { email, username, name, password_stdin, .. } } => {
             create_account(config, email, username, name, password_stdin).await
         }
+        Command::Account { command: AccountCommand::VerifyEmail { email, .. } } => verify_email(config, email).await,
+        Command::Account { command: AccountCommand::ResetLink { email, .. } } => reset_link(config, email).await,
         Command::Keys { command: KeysCommand::Rotate(_) } => rotate_keys(config).await,
         Command::Backup { to, .. } => backup::backup(&config, &to).await.map_err(Into::into).map(|manifest| {
             println!("{}: the database and {} files", to.display(), manifest.files);
@@ -177,6 +201,29 @@ async fn create_account(
     let store = migrated_store(&config).await?;
     let account = accounts::create(&*store, SignUp { email, username, name, password }).await?;
     println!("{}", account.id);
+    store.close().await;
+    Ok(())
+}
+
+async fn existing_account(store: &dyn Store, email: &str) -> Result<Account, Box<dyn std::error::Error>> {
+    Ok(store.account_by_email(email.trim()).await?.ok_or_else(|| format!("no account has the email {email}"))?)
+}
+
+async fn verify_email(config: Config, email: String) -> Result<(), Box<dyn std::error::Error>> {
+    let store = migrated_store(&config).await?;
+    let account = existing_account(&*store, &email).await?;
+    store.mark_email_verified(account.id, &account.email, basic_admin_core::time::now()).await?;
+    println!("{} is confirmed", account.email);
+    store.close().await;
+    Ok(())
+}
+
+async fn reset_link(config: Config, email: String) -> Result<(), Box<dyn std::error::Error>> {
+    let store = migrated_store(&config).await?;
+    let account = existing_account(&*store, &email).await?;
+    let link = account_links::issue(&*store, &config.public_url, &account, LinkPurpose::ResetPassword).await?;
+    // Printed for the operator only: it is never logged.
+    println!("{link}");
     store.close().await;
     Ok(())
 }

@@ -2,7 +2,10 @@
 //! sync's sockets, messages and push latency, in the Prometheus text format
 //! at `GET /metrics`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+use basic_admin_app::mail::MailStats;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -87,16 +90,46 @@ impl Metrics {
         Self { registry, requests, latency, sync }
     }
 
-    pub fn render(&self) -> String {
+    /// Everything, with the mail figures when mail is on.
+    pub fn render(&self, mail: Option<&MailStats>) -> String {
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("text encoding cannot fail");
-        String::from_utf8(out).expect("the text format is UTF-8")
+        let mut text = String::from_utf8(out).expect("the text format is UTF-8");
+        if let Some(mail) = mail {
+            text.push_str(&mail_figures(mail));
+        }
+        text
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests.with_label_values(&[method, route, &status.to_string()]).inc();
         self.latency.with_label_values(&[method, route]).observe(seconds);
     }
+}
+
+/// The mailer keeps its own counters (it knows no Prometheus): written out
+/// in the same text format.
+fn mail_figures(mail: &MailStats) -> String {
+    let read = |n: &AtomicU64| n.load(Ordering::Relaxed);
+    [
+        ("mail_sent_total", "counter", "Letters the SMTP server accepted.", read(&mail.sent)),
+        (
+            "mail_failed_attempts_total",
+            "counter",
+            "Attempts to hand a letter to the SMTP server that failed.",
+            read(&mail.failed_attempts),
+        ),
+        (
+            "mail_undelivered_total",
+            "counter",
+            "Letters given up on: refused for good, out of retries, or not queued.",
+            read(&mail.undelivered),
+        ),
+        ("mail_queued", "gauge", "Letters waiting to be sent.", read(&mail.queued)),
+    ]
+    .iter()
+    .map(|(name, kind, help, value)| format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"))
+    .collect()
 }
 
 impl Default for Metrics {

@@ -312,7 +312,9 @@ impl<D: Db> OAuthStore for SqlStore<D> {
 
     async fn purge_expired_sign_ins(&self, now: Timestamp, families_before: Timestamp, batch: u32) -> StoreResult<u64> {
         // Small batches keep each statement's locks short on a busy server.
-        const EXPIRED: [&str; 3] = [
+        const EXPIRED: [&str; 4] = [
+            "DELETE FROM account_links WHERE token_hash IN \
+             (SELECT token_hash FROM account_links WHERE expires_at < $1 LIMIT $2)",
             "DELETE FROM sessions WHERE id_hash IN \
              (SELECT id_hash FROM sessions WHERE expires_at < $1 LIMIT $2)",
             "DELETE FROM auth_codes WHERE code_hash IN \

@@ -1,5 +1,6 @@
 //! Accounts signing in, and the OAuth 2.0 / OpenID Connect provider.
 
+pub mod account_links;
 pub mod accounts;
 pub mod api_keys;
 pub mod claims;

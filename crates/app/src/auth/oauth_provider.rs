@@ -423,8 +423,7 @@ async fn issue(
         iat,
         nonce,
         email: shown.email.then(|| account.email.clone()),
-        // No address is verified yet: nothing may take one as proof of a mailbox.
-        email_verified: shown.email.then_some(false),
+        email_verified: shown.email.then(|| account.email_verified()),
         name: shown.profile.then(|| account.name.clone()),
         preferred_username: if shown.profile { account.username.clone() } else { None },
     };

@@ -171,6 +171,15 @@ pub mod invites {
     }
 }
 
+pub mod mail {
+    use super::*;
+
+    /// Letters per address (lower case), counted whether or not they went out.
+    pub fn throttle() -> Throttle<String> {
+        Throttle::new(Duration::from_secs(3600))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -265,18 +265,24 @@ pub async fn delete_invite(ctx: &Context, caller: &Caller, team_id: &str, invite
 }
 
 /// Joins the team of an invite: one made out to an email with the invite's
-/// token (an account's email is not proven, so it proves nothing), one made
-/// out to a username by that account.
+/// token or by the account whose confirmed email it is (an unconfirmed one
+/// proves nothing), one made out to a username by that account.
 pub async fn accept(ctx: &Context, caller: &Caller, invite_id: &str, token: Option<&str>) -> AppResult<Member> {
     let account_id = caller.developer()?.account_id;
     let account = ctx.store.account_by_id(account_id).await?.ok_or(AppError::NotFound(Thing::Invite))?;
     let invite_id = access::parse_id(invite_id, Thing::Invite)?;
     let invite = ctx.store.invite_by_id(invite_id).await?.ok_or(AppError::NotFound(Thing::Invite))?;
     let for_caller = match (invite.invitee_kind, token.map(str::trim).filter(|t| !t.is_empty())) {
+        (InviteeKind::Email, None)
+            if account.email_verified() && account.email.eq_ignore_ascii_case(&invite.invitee) =>
+        {
+            true
+        }
         (InviteeKind::Email, None) => {
             return Err(AppError::invalid(
                 "invite_token_required",
-                "This invite was made out to an email address: accept it with the token that came with it.",
+                "This invite was made out to an email address: accept it with the token that came with it, \
+                 or from the account that has confirmed that address.",
             ));
         }
         (InviteeKind::Email, Some(token)) => invite
@@ -341,6 +347,30 @@ mod tests {
         assert_eq!(member.roles, TeamRole::Member);
         let again = accept(&f.ctx, &guest, &id, Some(&token)).await;
         assert!(matches!(again, Err(AppError::Invalid { code: "invite_used", .. })));
+    }
+
+    #[tokio::test]
+    async fn an_email_invite_is_accepted_without_its_token_by_the_confirmed_owner_of_the_address() {
+        let f = Fixture::new().await;
+        let owner = f.developer("owner").await;
+        let guest = f.developer("guest").await;
+        let other = f.developer("other").await;
+        let team = team_of(&f, &owner).await;
+        let (invite, _) = invite(&f.ctx, &owner, &team, email_invite("GUEST@example.com")).await.unwrap();
+        let id = invite.id.to_string();
+        let unconfirmed = accept(&f.ctx, &guest, &id, None).await;
+        assert!(matches!(unconfirmed, Err(AppError::Invalid { code: "invite_token_required", .. })));
+
+        let now = time::now();
+        for who in [&guest, &other] {
+            let account_id = who.developer().unwrap().account_id;
+            let account = f.ctx.store.account_by_id(account_id).await.unwrap().unwrap();
+            assert!(f.ctx.store.mark_email_verified(account_id, &account.email, now).await.unwrap());
+        }
+        let not_theirs = accept(&f.ctx, &other, &id, None).await;
+        assert!(matches!(not_theirs, Err(AppError::Invalid { code: "invite_token_required", .. })));
+        let member = accept(&f.ctx, &guest, &id, None).await.unwrap();
+        assert_eq!(member.roles, TeamRole::Member);
     }
 
     #[tokio::test]

@@ -96,11 +96,17 @@ pub struct Account {
     pub name: String,
     /// Argon2id, in PHC string form.
     pub password_hash: String,
+    /// When the current email address was proven, if it was.
+    pub email_verified_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 impl Account {
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
+
     /// `did:web:<host>:users:<hex id>`, `host` as [`crate::did::web_host`] gives it.
     pub fn did(&self, host: &str) -> String {
         format!("did:web:{host}:users:{}", self.id.simple())

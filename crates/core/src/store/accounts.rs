@@ -15,6 +15,45 @@ pub struct NewAccount {
     pub created_at: Timestamp,
 }
 
+/// What a link mailed to an account lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl LinkPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// A single-use link mailed to an account; only its token's hash is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountLink {
+    pub token_hash: String,
+    pub account_id: Uuid,
+    pub purpose: LinkPurpose,
+    /// The address it was mailed to.
+    pub email: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What presenting a link's token found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkUse {
+    /// Valid: when spending, it is now spent and its effect stored.
+    Fresh(AccountLink),
+    Used,
+    Expired,
+    /// Never issued, for another purpose, or purged.
+    Unknown,
+}
+
 #[async_trait]
 pub trait AccountStore {
     /// Conflicts: `accounts_email_key`, `accounts_username_key` (both ignoring case).
@@ -24,4 +63,21 @@ pub trait AccountStore {
     async fn account_by_email(&self, email: &str) -> StoreResult<Option<Account>>;
     /// Ignoring case.
     async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
+    /// Marks the account's email proven `at`, unless it is no longer `email`
+    /// (ignoring case); whether it was marked.
+    async fn mark_email_verified(&self, account_id: Uuid, email: &str, at: Timestamp) -> StoreResult<bool>;
+
+    async fn create_account_link(&self, link: AccountLink) -> StoreResult<()>;
+    /// The link with this hash and purpose, without spending it.
+    async fn account_link(&self, token_hash: &str, purpose: LinkPurpose, now: Timestamp) -> StoreResult<LinkUse>;
+    /// Spends a `VerifyEmail` link and marks its address proven (if it is
+    /// still the account's), atomically: of two concurrent uses, exactly
+    /// one is `Fresh`.
+    async fn verify_email(&self, token_hash: &str, now: Timestamp) -> StoreResult<LinkUse>;
+    /// Spends a `ResetPassword` link, atomically with its effect: the new
+    /// password hash, every other reset link of the account spent, its
+    /// address proven (the mail reached it), and every browser session and
+    /// sign-in of the account revoked. Of two concurrent uses, exactly one
+    /// is `Fresh`.
+    async fn reset_password(&self, token_hash: &str, password_hash: &str, now: Timestamp) -> StoreResult<LinkUse>;
 }

@@ -13,7 +13,7 @@ mod users;
 
 use async_trait::async_trait;
 
-pub use accounts::{AccountStore, NewAccount};
+pub use accounts::{AccountLink, AccountStore, LinkPurpose, LinkUse, NewAccount};
 pub use keys::{ApiKey, ApiKeyStore};
 pub use oauth::{
     AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, TokenFamily,

@@ -132,5 +132,6 @@ pub trait OAuthStore {
     /// and token families created before `families_before` that have no
     /// code or refresh token left (no access token of theirs can still be
     /// live). The number of rows deleted.
+    /// (Expired account links go too.)
     async fn purge_expired_sign_ins(&self, now: Timestamp, families_before: Timestamp, batch: u32) -> StoreResult<u64>;
 }

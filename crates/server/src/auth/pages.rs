@@ -1,16 +1,20 @@
-//! The HTML of the sign-in, sign-up and consent pages: plain forms, a little
-//! CSS, no scripts. Every value is escaped.
+//! The HTML of the pages a person sees: sign in, sign up, consent, email
+//! proof, password reset and their account. Plain forms, a little CSS, no
+//! scripts; the templates escape every value.
 
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use basic_admin_core::model::Account;
+use basic_admin_core::model::account::MIN_PASSWORD;
 use basic_admin_core::oauth;
 
 const STYLE: &str = "*{box-sizing:border-box}\
 body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1b1b1b;margin:0;display:grid;place-items:center;min-height:100vh}\
-main{background:#fff;border:1px solid #d8dbe0;border-radius:10px;padding:2rem;width:min(26rem,92vw)}\
-h1{font-size:1.35rem;margin:0 0 .3rem}p.sub{color:#555;margin:0 0 1.2rem}\
+main{background:#fff;border:1px solid #d8dbe0;border-radius:10px;padding:2rem;width:min(26rem,92vw);margin:1rem 0}\
+h1{font-size:1.35rem;margin:0 0 .3rem}h2{font-size:1.05rem;margin:1.6rem 0 .3rem}p.sub{color:#555;margin:0 0 1.2rem}\
 label{display:block;font-weight:600;margin:.8rem 0 .25rem}\
 input{width:100%;padding:.55rem .6rem;border:1px solid #9aa1ab;border-radius:6px;font:inherit}\
 input:focus,button:focus,a:focus{outline:3px solid #1a5fb4;outline-offset:2px}\
@@ -18,31 +22,45 @@ button{margin-top:1.2rem;width:100%;padding:.6rem;border:0;border-radius:6px;bac
 button.secondary{background:#e8eaee;color:#1b1b1b}\
 button.link{display:inline;width:auto;margin:0;padding:0;background:none;color:#1a5fb4;text-decoration:underline;font-weight:400}\
 .error{background:#fdecea;border:1px solid #c01c28;color:#7a0f16;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}\
-ul.scopes{padding-left:1.2rem}small{color:#555}.row{display:flex;gap:.6rem}.row form{flex:1}";
-
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
+.notice{background:#e8f3ea;border:1px solid #26a269;color:#14532d;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}\
+ul.scopes{padding-left:1.2rem}small{color:#555}.row{display:flex;gap:.6rem}.row form{flex:1}\
+dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}";
 
 /// A page: HTML with headers that keep it out of frames and caches and
 /// allow no script at all.
 pub struct Page {
     pub status: StatusCode,
     pub title: String,
-    pub body: String,
+    pub body: Markup,
     pub cookies: Vec<String>,
+}
+
+impl Page {
+    pub fn new(status: StatusCode, (title, body): (String, Markup)) -> Self {
+        Self { status, title, body, cookies: Vec::new() }
+    }
+
+    pub fn with_cookie(mut self, cookie: Option<String>) -> Self {
+        self.cookies.extend(cookie);
+        self
+    }
 }
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let html = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-             <title>{}</title><style>{STYLE}</style></head><body><main>{}</main></body></html>",
-            escape(&self.title),
-            self.body
-        );
-        let mut response = (self.status, html).into_response();
+        let html = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width,initial-scale=1";
+                    title { (self.title) }
+                    style { (PreEscaped(STYLE)) }
+                }
+                body { main { (self.body) } }
+            }
+        };
+        let mut response = (self.status, html.into_string()).into_response();
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
         for cookie in self.cookies {
@@ -54,73 +72,95 @@ impl IntoResponse for Page {
     }
 }
 
-/// What every form carries: the CSRF token and the authorization request.
-fn hidden(csrf: &str, request: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"request\" value=\"{}\">",
-        escape(csrf),
-        escape(request)
-    )
+/// What every sign-in form carries: the CSRF token and the authorization request.
+fn hidden(csrf: &str, request: &str) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name="request" value=(request);
+    }
 }
 
-fn error_box(error: Option<&str>) -> String {
-    error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default()
+fn csrf_field(csrf: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(csrf); }
+}
+
+/// An error (`role=alert`) or a notice, when there is one.
+pub fn message(error: Option<&str>, notice: Option<&str>) -> Markup {
+    html! {
+        @if let Some(error) = error { p class="error" role="alert" { (error) } }
+        @if let Some(notice) = notice { p class="notice" role="status" { (notice) } }
+    }
 }
 
 pub struct FormPage<'a> {
-    pub client_name: &'a str,
+    /// The app asking, or `None` when signing in to the account page.
+    pub client_name: Option<&'a str>,
     pub csrf: &'a str,
-    /// The authorization request's query string.
+    /// The authorization request's query string (empty without one).
     pub request: &'a str,
     pub error: Option<&'a str>,
     pub email: &'a str,
 }
 
-pub fn sign_in(p: &FormPage) -> (String, String) {
-    let body = format!(
-        "<h1>Sign in</h1><p class=\"sub\">to continue to <strong>{client}</strong></p>{error}\
-         <form method=\"post\" action=\"/auth/login\">{hidden}\
-         <label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required autofocus value=\"{email}\">\
-         <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Sign in</button></form>\
-         <p><small>No account yet? <a href=\"/auth/signup?{query}\">Create one</a></small></p>",
-        client = escape(p.client_name),
-        error = error_box(p.error),
-        hidden = hidden(p.csrf, p.request),
-        email = escape(p.email),
-        query = escape(p.request),
-    );
+fn continuing(client_name: Option<&str>) -> Markup {
+    html! {
+        p class="sub" {
+            @match client_name {
+                Some(client) => { "to continue to " strong { (client) } }
+                None => { "to your account" }
+            }
+        }
+    }
+}
+
+pub fn sign_in(p: &FormPage) -> (String, Markup) {
+    let body = html! {
+        h1 { "Sign in" }
+        (continuing(p.client_name))
+        (message(p.error, None))
+        form method="post" action="/auth/login" {
+            (hidden(p.csrf, p.request))
+            label for="email" { "Email" }
+            input id="email" name="email" type="email" autocomplete="username" required autofocus value=(p.email);
+            label for="password" { "Password" }
+            input id="password" name="password" type="password" autocomplete="current-password" required;
+            button type="submit" { "Sign in" }
+        }
+        p { small { a href="/auth/forgot-password" { "Forgot your password?" } } }
+        p { small { "No account yet? " a href={ "/auth/signup?" (p.request) } { "Create one" } } }
+    };
     ("Sign in".into(), body)
 }
 
-pub fn sign_up(p: &FormPage) -> (String, String) {
-    let body = format!(
-        "<h1>Create your account</h1><p class=\"sub\">to continue to <strong>{client}</strong></p>{error}\
-         <form method=\"post\" action=\"/auth/signup\">{hidden}\
-         <label for=\"name\">Name</label><input id=\"name\" name=\"name\" autocomplete=\"name\" maxlength=\"100\">\
-         <label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required value=\"{email}\">\
-         <label for=\"username\">Username <small>(optional)</small></label><input id=\"username\" name=\"username\" autocomplete=\"nickname\" maxlength=\"32\">\
-         <label for=\"password\">Password <small>(at least {min} characters)</small></label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" minlength=\"{min}\" required>\
-         <button type=\"submit\">Create account</button></form>\
-         <p><small>Have an account? <a href=\"/auth/login?{query}\">Sign in</a></small></p>",
-        client = escape(p.client_name),
-        error = error_box(p.error),
-        hidden = hidden(p.csrf, p.request),
-        email = escape(p.email),
-        min = basic_admin_core::model::account::MIN_PASSWORD,
-        query = escape(p.request),
-    );
+pub fn sign_up(p: &FormPage) -> (String, Markup) {
+    let body = html! {
+        h1 { "Create your account" }
+        (continuing(p.client_name))
+        (message(p.error, None))
+        form method="post" action="/auth/signup" {
+            (hidden(p.csrf, p.request))
+            label for="name" { "Name" }
+            input id="name" name="name" autocomplete="name" maxlength="100";
+            label for="email" { "Email" }
+            input id="email" name="email" type="email" autocomplete="email" required value=(p.email);
+            label for="username" { "Username " small { "(optional)" } }
+            input id="username" name="username" autocomplete="nickname" maxlength="32";
+            label for="password" { "Password " small { "(at least " (MIN_PASSWORD) " characters)" } }
+            input id="password" name="password" type="password" autocomplete="new-password" minlength=(MIN_PASSWORD) required;
+            button type="submit" { "Create account" }
+        }
+        p { small { "Have an account? " a href={ "/auth/login?" (p.request) } { "Sign in" } } }
+    };
     ("Create your account".into(), body)
 }
 
-fn describe(scope: &str) -> String {
+fn describe(scope: &str) -> Markup {
     match scope {
-        oauth::OPENID => "Confirm who you are".into(),
-        oauth::PROFILE => "See your name and username".into(),
-        oauth::EMAIL => "See your email address".into(),
-        oauth::ADMIN => "Manage your teams, projects, schemas and keys (developer access)".into(),
-        other => format!("Use the app's own permission “{}”", escape(other)),
+        oauth::OPENID => html! { "Confirm who you are" },
+        oauth::PROFILE => html! { "See your name and username" },
+        oauth::EMAIL => html! { "See your email address" },
+        oauth::ADMIN => html! { "Manage your teams, projects, schemas and keys (developer access)" },
+        other => html! { "Use the app's own permission “" (other) "”" },
     }
 }
 
@@ -132,21 +172,139 @@ pub struct ConsentPage<'a> {
     pub request: &'a str,
 }
 
-pub fn consent(p: &ConsentPage) -> (String, String) {
-    let scopes: String = p.scopes.iter().map(|s| format!("<li>{}</li>", describe(s))).collect();
-    let body = format!(
-        "<h1>Allow {client}?</h1><p class=\"sub\">Signed in as <strong>{email}</strong></p>\
-         <p><strong>{client}</strong> asks to:</p><ul class=\"scopes\">{scopes}</ul>\
-         <div class=\"row\">\
-         <form method=\"post\" action=\"/auth/consent\">{hidden}<input type=\"hidden\" name=\"decision\" value=\"deny\"><button class=\"secondary\" type=\"submit\">Deny</button></form>\
-         <form method=\"post\" action=\"/auth/consent\">{hidden}<input type=\"hidden\" name=\"decision\" value=\"allow\"><button type=\"submit\">Allow</button></form>\
-         </div>\
-         <form method=\"post\" action=\"/auth/logout\">{hidden}<p><small>Not you? <button class=\"link\" type=\"submit\">Sign out</button></small></p></form>",
-        client = escape(p.client_name),
-        email = escape(p.account_email),
-        hidden = hidden(p.csrf, p.request),
-    );
+pub fn consent(p: &ConsentPage) -> (String, Markup) {
+    let body = html! {
+        h1 { "Allow " (p.client_name) "?" }
+        p class="sub" { "Signed in as " strong { (p.account_email) } }
+        p { strong { (p.client_name) } " asks to:" }
+        ul class="scopes" { @for scope in &p.scopes { li { (describe(scope)) } } }
+        div class="row" {
+            form method="post" action="/auth/consent" {
+                (hidden(p.csrf, p.request))
+                input type="hidden" name="decision" value="deny";
+                button class="secondary" type="submit" { "Deny" }
+            }
+            form method="post" action="/auth/consent" {
+                (hidden(p.csrf, p.request))
+                input type="hidden" name="decision" value="allow";
+                button type="submit" { "Allow" }
+            }
+        }
+        form method="post" action="/auth/logout" {
+            (hidden(p.csrf, p.request))
+            p { small { "Not you? " button class="link" type="submit" { "Sign out" } } }
+        }
+    };
     (format!("Allow {}?", p.client_name), body)
+}
+
+/// A page that only tells something, with a way on.
+pub fn notice(title: &str, error: Option<&str>, text: Option<&str>, link: (&str, &str)) -> (String, Markup) {
+    let body = html! {
+        h1 { (title) }
+        (message(error, text))
+        p { a href=(link.0) { (link.1) } }
+    };
+    (title.to_owned(), body)
+}
+
+/// Asks before spending a verification link, so that a mail scanner opening
+/// it proves nothing.
+pub fn confirm_email(csrf: &str, token: &str) -> (String, Markup) {
+    let body = html! {
+        h1 { "Confirm your email address" }
+        p class="sub" { "One click, and this address is proven to be yours." }
+        form method="post" action="/auth/verify-email" {
+            (csrf_field(csrf))
+            input type="hidden" name="token" value=(token);
+            button type="submit" { "Confirm my email address" }
+        }
+    };
+    ("Confirm your email address".into(), body)
+}
+
+pub struct ForgotPage<'a> {
+    pub csrf: &'a str,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+    pub mail_on: bool,
+}
+
+pub fn forgot_password(p: &ForgotPage) -> (String, Markup) {
+    let body = html! {
+        h1 { "Forgot your password?" }
+        @if p.mail_on {
+            p class="sub" { "Give your account's email: we mail it a link to choose a new password." }
+            (message(p.error, p.notice))
+            form method="post" action="/auth/forgot-password" {
+                (csrf_field(p.csrf))
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="username" required autofocus value=(p.email);
+                button type="submit" { "Mail me a link" }
+            }
+        } @else {
+            (message(Some("This server does not send mail, so it cannot mail you a link."), None))
+            p { "Ask its operator for a reset link: they can make one with "
+                code { "basic-admin account reset-link --email <your address>" } "." }
+        }
+        p { small { a href="/auth/login" { "Back to sign in" } } }
+    };
+    ("Forgot your password?".into(), body)
+}
+
+pub fn reset_password(csrf: &str, token: &str, error: Option<&str>) -> (String, Markup) {
+    let body = html! {
+        h1 { "Choose a new password" }
+        p class="sub" { "Your account will be signed out everywhere." }
+        (message(error, None))
+        form method="post" action="/auth/reset-password" {
+            (csrf_field(csrf))
+            input type="hidden" name="token" value=(token);
+            label for="password" { "New password " small { "(at least " (MIN_PASSWORD) " characters)" } }
+            input id="password" name="password" type="password" autocomplete="new-password" minlength=(MIN_PASSWORD) required autofocus;
+            button type="submit" { "Set the new password" }
+        }
+    };
+    ("Choose a new password".into(), body)
+}
+
+pub struct AccountPage<'a> {
+    pub account: &'a Account,
+    pub csrf: &'a str,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+    pub mail_on: bool,
+}
+
+pub fn account(p: &AccountPage) -> (String, Markup) {
+    let a = p.account;
+    let body = html! {
+        h1 { "Your account" }
+        (message(p.error, p.notice))
+        dl {
+            dt { "Name" } dd { (a.name) }
+            dt { "Username" } dd { (a.username.as_deref().unwrap_or("—")) }
+            dt { "Email" } dd { (a.email) " " small { @if a.email_verified() { "(confirmed)" } @else { "(not confirmed)" } } }
+        }
+        @if !a.email_verified() {
+            @if p.mail_on {
+                form method="post" action="/auth/account/verify-email" {
+                    (csrf_field(p.csrf))
+                    button class="secondary" type="submit" { "Mail me a confirmation link" }
+                }
+            } @else {
+                p { small { "This server does not send mail: its operator can confirm your address with "
+                    code { "basic-admin account verify-email" } "." } }
+            }
+        }
+        form method="post" action="/auth/logout" {
+            (csrf_field(p.csrf))
+            input type="hidden" name="request" value="";
+            button class="secondary" type="submit" { "Sign out" }
+        }
+    };
+    ("Your account".into(), body)
 }
 
 #[cfg(test)]
@@ -156,13 +314,14 @@ mod tests {
     #[test]
     fn everything_shown_is_escaped() {
         let page = FormPage {
-            client_name: "<b>App</b>",
+            client_name: Some("<b>App</b>"),
             csrf: "t\"x",
             request: "a=1&b=<2>",
             error: Some("<bad>"),
             email: "\"@x",
         };
         let (_, html) = sign_in(&page);
+        let html = html.into_string();
         assert!(html.contains("&lt;b&gt;App&lt;/b&gt;"));
         assert!(html.contains("value=\"t&quot;x\""));
         assert!(html.contains("a=1&amp;b=&lt;2&gt;"));
@@ -179,9 +338,18 @@ mod tests {
             csrf: "c",
             request: "r",
         });
+        let html = html.into_string();
         assert_eq!(title, "Allow Todo?");
         for needle in ["See your name", "developer access", "todos:read", "value=\"allow\"", "value=\"deny\""] {
             assert!(html.contains(needle), "{needle}");
         }
+    }
+
+    #[test]
+    fn without_mail_the_reset_page_says_so_and_offers_no_form() {
+        let page = ForgotPage { csrf: "c", email: "", error: None, notice: None, mail_on: false };
+        let html = forgot_password(&page).1.into_string();
+        assert!(html.contains("does not send mail") && html.contains("basic-admin account reset-link"));
+        assert!(!html.contains("<form"));
     }
 }

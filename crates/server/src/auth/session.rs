@@ -50,7 +50,12 @@ pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, ApiErr
     if let Some(id) = cookies::get(headers, cookies::SESSION) {
         state.app.store.delete_session(&token_hash(&id)).await?;
     }
-    Ok(cookies::clear(cookies::SESSION, secure(state)))
+    Ok(cleared(state))
+}
+
+/// The `Set-Cookie` value that forgets a session ended elsewhere.
+pub fn cleared(state: &AppState) -> String {
+    cookies::clear(cookies::SESSION, secure(state))
 }
 
 /// The CSRF token of this browser, and the cookie to set when it is new.

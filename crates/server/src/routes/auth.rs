@@ -174,11 +174,12 @@ async fn userinfo(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
         .account_by_id(account_id)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "The account no longer exists."))?;
+    let email_verified = shown.email.then(|| account.email_verified());
     Ok(Json(UserInfo {
         sub: account.did(&did::web_host(&state.config.public_url)),
         id: account.id.to_string(),
         name: shown.profile.then_some(account.name),
-        email_verified: shown.email.then_some(false),
+        email_verified,
         email: shown.email.then_some(account.email),
         username: account.username.filter(|_| shown.profile),
     }))

@@ -18,8 +18,10 @@ use crate::auth::session;
 use crate::error::ApiError;
 use crate::rate_limit::{self, Group};
 use crate::state::AppState;
+use basic_admin_app::auth::account_links::{self, SendError};
 use basic_admin_app::auth::accounts::{self, SignInError, SignUp, SignUpError};
 use basic_admin_app::auth::oauth_provider::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest};
+use basic_admin_app::mail::MailError;
 
 pub fn routes() -> Router<AppState> {
     // Forms sent check passwords and grant access: limited per client address.
@@ -31,7 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout", axum::routing::post(logout))
 }
 
-fn see_other(location: &str, cookies: Vec<String>) -> Response {
+pub(super) fn see_other(location: &str, cookies: Vec<String>) -> Response {
     let mut response = (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response();
     for cookie in cookies {
         if let Ok(value) = cookie.parse() {
@@ -56,10 +58,11 @@ enum Kind {
     SignUp,
 }
 
-/// A sign-in or sign-up form for one authorization request.
+/// A sign-in or sign-up form, for one authorization request or (without
+/// one) for the account page.
 struct FormContext {
     kind: Kind,
-    request: AuthorizeRequest,
+    request: Option<AuthorizeRequest>,
     /// The request's query string, carried in the form.
     query: String,
     csrf: (String, Option<String>),
@@ -68,28 +71,38 @@ struct FormContext {
 impl FormContext {
     /// Checks the request; the `Err` is the answer to send instead.
     async fn new(kind: Kind, state: &AppState, headers: &HeaderMap, query: String) -> Result<Self, Response> {
-        let request = checked(state, &query).await?;
+        let request = if query.is_empty() { None } else { Some(checked(state, &query).await?) };
         Ok(Self { kind, request, query, csrf: session::csrf(state, headers) })
     }
 
     fn render(self, status: StatusCode, error: Option<&str>, email: &str) -> Response {
-        let page =
-            FormPage { client_name: &self.request.client.name, csrf: &self.csrf.0, request: &self.query, error, email };
-        let (title, body) = match self.kind {
+        let page = FormPage {
+            client_name: self.request.as_ref().map(|r| r.client.name.as_str()),
+            csrf: &self.csrf.0,
+            request: &self.query,
+            error,
+            email,
+        };
+        let content = match self.kind {
             Kind::SignIn => pages::sign_in(&page),
             Kind::SignUp => pages::sign_up(&page),
         };
-        Page { status, title, body, cookies: self.csrf.1.into_iter().collect() }.into_response()
+        Page::new(status, content).with_cookie(self.csrf.1).into_response()
     }
 
     fn expired(self, email: &str) -> Response {
         self.render(StatusCode::BAD_REQUEST, Some("This form has expired. Please try again."), email)
     }
 
-    /// Signs `account` in on this browser and moves on to consent.
+    /// Signs `account` in on this browser and moves on to consent, or to
+    /// the account page.
     async fn signed_in(self, state: &AppState, account: &Account) -> Response {
+        let next = match self.request {
+            Some(_) => format!("/auth/consent?{}", self.query),
+            None => super::account_pages::ACCOUNT.to_owned(),
+        };
         match session::start(state, account).await {
-            Ok(cookie) => see_other(&format!("/auth/consent?{}", self.query), vec![cookie]),
+            Ok(cookie) => see_other(&next, vec![cookie]),
             Err(e) => e.into_response(),
         }
     }
@@ -170,7 +183,13 @@ async fn signup(State(state): State<AppState>, headers: HeaderMap, Form(form): F
     let email = form.email.clone();
     let new = SignUp { email: form.email, username: Some(form.username), name: form.name, password: form.password };
     match accounts::create(&*state.app.store, new).await {
-        Ok(account) => context.signed_in(&state, &account).await,
+        Ok(account) => {
+            match account_links::send_verification(&state.app, &account).await {
+                Ok(()) | Err(SendError::Mail(MailError::Off)) => {}
+                Err(e) => tracing::warn!(error = %e, "no confirmation mail on sign-up"),
+            }
+            context.signed_in(&state, &account).await
+        }
         Err(SignUpError::Store(e)) => ApiError::from(e).into_response(),
         Err(e) => context.render(StatusCode::BAD_REQUEST, Some(&capitalized(&e.to_string())), &email),
     }
@@ -193,14 +212,14 @@ async fn consent_page(State(state): State<AppState>, headers: HeaderMap, RawQuer
         Err(e) => return e.into_response(),
     };
     let csrf = session::csrf(&state, &headers);
-    let (title, body) = pages::consent(&ConsentPage {
+    let content = pages::consent(&ConsentPage {
         client_name: &request.client.name,
         account_email: &account.email,
         scopes: request.scopes.iter().collect(),
         csrf: &csrf.0,
         request: &query,
     });
-    Page { status: StatusCode::OK, title, body, cookies: csrf.1.into_iter().collect() }.into_response()
+    Page::new(StatusCode::OK, content).with_cookie(csrf.1).into_response()
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
 //! One module per tag of the contract. Each declares its routes together with
 //! their OpenAPI description, so the document cannot drift from the router.
 
+mod account_pages;
 mod app_data;
 mod auth;
 mod auth_pages;
@@ -50,6 +51,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn operational(openapi: &utoipa::openapi::OpenApi) -> Router<AppState> {
     docs::routes(openapi)
         .merge(auth_pages::routes())
+        .merge(account_pages::routes())
         .merge(uploads::files())
         .merge(sync_socket::routes())
         .route("/metrics", get(metrics))
@@ -64,7 +66,10 @@ async fn root_discovery(
 }
 
 async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(state.app.mail.as_ref().map(|m| &*m.stats)),
+    )
 }
 
 /// `{ "data": … }`: the envelope of most answers.

@@ -1,4 +1,5 @@
-//! The one-shot commands: `account create` and `keys rotate`.
+//! The one-shot commands: `account create`, `account verify-email`,
+//! `account reset-link` and `keys rotate`.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -64,6 +65,47 @@ async fn rotated_keys_are_used_by_the_next_start(backend: Backend) {
     let tokens = flows::developer_tokens(&app, "rotate@example.com").await;
     let header = jsonwebtoken::decode_header(tokens["access_token"].as_str().unwrap()).unwrap();
     assert_eq!(header.kid.as_deref(), Some(second.trim()), "the newest key signs");
+}
+
+/// What mail would do, by hand: confirm an address, hand over a reset link.
+async fn operators_confirm_addresses_and_make_reset_links(backend: Backend) {
+    let Some(db) = TestDb::create(backend, "cli::operators_confirm_addresses_and_make_reset_links").await else {
+        return;
+    };
+    let create = ["account", "create", "--email", "op@example.com", "--password-stdin"];
+    run(&db, &create, &format!("{}\n", flows::PASSWORD)).unwrap();
+    let confirmed = run(&db, &["account", "verify-email", "--email", "OP@example.com"], "").unwrap();
+    assert_eq!(confirmed.trim(), "op@example.com is confirmed");
+    let link = run(&db, &["account", "reset-link", "--email", "op@example.com"], "").unwrap();
+    let link = link.trim();
+    assert!(link.starts_with("http://localhost:3003/auth/reset-password?token="), "{link}");
+    let unknown = run(&db, &["account", "reset-link", "--email", "nobody@example.com"], "").unwrap_err();
+    assert!(unknown.contains("no account has the email nobody@example.com"), "{unknown}");
+
+    let app = TestApp::start(db, Setup::default()).await;
+    let account = app.state.app.store.account_by_email("op@example.com").await.unwrap().unwrap();
+    assert!(account.email_verified());
+    let mut browser = Browser::new(&app);
+    let page = browser.get(link.trim_start_matches("http://localhost:3003")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let form =
+        [("csrf", page.hidden("csrf")), ("token", page.hidden("token")), ("password", "handed-over password".into())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(browser.post("/auth/reset-password", &form).await.status, 200);
+    let csrf = browser.get("/auth/login").await.hidden("csrf");
+    let login =
+        [("csrf", csrf.as_str()), ("request", ""), ("email", "op@example.com"), ("password", "handed-over password")];
+    assert_eq!(browser.post("/auth/login", &login).await.status, 303);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_operators_confirm_addresses_and_make_reset_links() {
+    operators_confirm_addresses_and_make_reset_links(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_operators_confirm_addresses_and_make_reset_links() {
+    operators_confirm_addresses_and_make_reset_links(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 //! Secrets stay secret: a full journey against the real binary logging at
-//! debug level leaves none of the secrets it handled in the log, nor in a
-//! dump of the database.
+//! debug level (mail included) leaves none of the secrets it handled in the
+//! log, nor in a dump of the database.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::flows::{Browser, PASSWORD, authorize_query, consent_redirect, query_param, token_form};
 use crate::harness::{Backend, Remote, TestDb};
 use crate::lifecycle::Process;
+use crate::mailbox::{self, Mailbox};
 
 #[tokio::test]
 async fn no_secret_reaches_the_log_or_the_database_on_sqlite() {
@@ -63,10 +64,13 @@ async fn journey_keeps_secrets(backend: Backend) {
     };
     let dir = db.data_dir.path();
     let url = db.url();
-    let args = ["--data-dir", dir.to_str().unwrap(), "--database-url", &url, "--log", "debug"];
+    let smtp = mailbox::start(false);
+    let smtp_url = format!("smtp://127.0.0.1:{smtp}");
+    let args = ["--data-dir", dir.to_str().unwrap(), "--database-url", &url, "--log", "debug", "--smtp-url", &smtp_url];
     let process = Process::start(dir, &args);
     let remote = process.remote();
-    let (secrets, project) = journey(&remote).await;
+    let (mut secrets, project) = journey(&remote).await;
+    mail_journey(&remote, &Mailbox::at(smtp), &mut secrets).await;
     let log = process.log.clone();
     assert!(process.terminate().success());
 
@@ -75,7 +79,6 @@ async fn journey_keeps_secrets(backend: Backend) {
     assert!(debug_lines > 50 && log.contains("/auth/token"), "the log is at debug level:\n{log}");
     assert_eq!(secrets.found_in(log.as_bytes()), Vec::<String>::new(), "secrets in the log");
 
-    let mut secrets = secrets;
     let master_key = std::fs::read_to_string(dir.join("master.key")).unwrap();
     secrets.add("master key", master_key.trim());
     for (name, private) in private_keys(dir, &url, project).await {
@@ -162,6 +165,28 @@ async fn journey(remote: &Remote) -> (Secrets, Uuid) {
     let (status, _) = remote.call(key, "GET", &format!("/project/{project}"), None).await;
     assert_eq!(status, 200);
     (secrets, project)
+}
+
+/// Confirms the address and resets the password with the links mailed.
+async fn mail_journey(remote: &Remote, mailbox: &Mailbox, secrets: &mut Secrets) {
+    const PUBLIC_URL: &str = "http://localhost:3003";
+    let email = "hygiene@example.com";
+    let mut browser = Browser::new(remote);
+    let confirm = mailbox.nth_to(email, 1).await.link(PUBLIC_URL, "/auth/verify-email?token=");
+    secrets.add("email confirmation token", query_param(&confirm, "token").unwrap());
+    let page = browser.get(&confirm).await;
+    let form = [("csrf", page.hidden("csrf")), ("token", page.hidden("token"))];
+    assert_eq!(browser.post("/auth/verify-email", &form.each_ref().map(|(k, v)| (*k, v.as_str()))).await.status, 200);
+
+    let csrf = browser.get("/auth/forgot-password").await.hidden("csrf");
+    assert_eq!(browser.post("/auth/forgot-password", &[("csrf", csrf.as_str()), ("email", email)]).await.status, 200);
+    let reset = mailbox.nth_to(email, 2).await.link(PUBLIC_URL, "/auth/reset-password?token=");
+    secrets.add("password reset token", query_param(&reset, "token").unwrap());
+    let new_password = "the-new-password-after-reset";
+    secrets.add("new password", new_password);
+    let page = browser.get(&reset).await;
+    let form = [("csrf", page.hidden("csrf")), ("token", page.hidden("token")), ("password", new_password.into())];
+    assert_eq!(browser.post("/auth/reset-password", &form.each_ref().map(|(k, v)| (*k, v.as_str()))).await.status, 200);
 }
 
 fn tokens_field<'a>(tokens: &'a serde_json::Value, field: &str) -> &'a str {

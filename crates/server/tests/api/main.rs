@@ -5,8 +5,10 @@ mod generate;
 mod harness;
 mod hygiene;
 mod in_process;
+mod mailbox;
 
 mod abuse;
+mod accounts;
 mod auth;
 mod authz;
 mod backup;

@@ -1,5 +1,9 @@
-use basic_admin_core::store::{Constraint, NewAccount, Store, StoreError};
+use basic_admin_core::store::{
+    AccountLink, AuthCode, Constraint, LinkPurpose, LinkUse, NewAccount, Session, Store, StoreError, TokenFamily,
+};
 use basic_admin_core::time;
+use chrono::Duration;
+use futures_util::future::join_all;
 use uuid::Uuid;
 
 /// A new account with a unique email, for checks that need one.
@@ -48,4 +52,118 @@ pub async fn account_emails_and_usernames_are_unique_ignoring_case(store: &dyn S
     // Accounts without usernames do not collide with each other.
     store.create_account(new_account("a1@example.com")).await.unwrap();
     store.create_account(new_account("a2@example.com")).await.unwrap();
+}
+
+fn link(account: &basic_admin_core::model::Account, hash: &str, purpose: LinkPurpose) -> AccountLink {
+    let now = time::now();
+    AccountLink {
+        token_hash: hash.into(),
+        account_id: account.id,
+        purpose,
+        email: account.email.clone(),
+        created_at: now,
+        expires_at: now + Duration::hours(1),
+    }
+}
+
+pub async fn email_links_are_spent_once_and_prove_their_address(store: &dyn Store) {
+    let account = store.create_account(new_account("link@example.com")).await.unwrap();
+    assert_eq!(account.email_verified_at, None);
+    let fresh = link(&account, "verify-1", LinkPurpose::VerifyEmail);
+    store.create_account_link(fresh.clone()).await.unwrap();
+    let now = time::now();
+    assert_eq!(
+        store.account_link("verify-1", LinkPurpose::VerifyEmail, now).await.unwrap(),
+        LinkUse::Fresh(fresh.clone())
+    );
+    assert_eq!(
+        store.account_link("verify-1", LinkPurpose::ResetPassword, now).await.unwrap(),
+        LinkUse::Unknown,
+        "a link does only what it was made for"
+    );
+    assert_eq!(store.verify_email("verify-1", now).await.unwrap(), LinkUse::Fresh(fresh));
+    let verified = store.account_by_id(account.id).await.unwrap().unwrap();
+    assert_eq!(verified.email_verified_at.map(|t| t.timestamp()), Some(now.timestamp()));
+    assert_eq!(store.verify_email("verify-1", now).await.unwrap(), LinkUse::Used);
+    assert_eq!(store.verify_email("never-made", now).await.unwrap(), LinkUse::Unknown);
+
+    let old =
+        AccountLink { expires_at: now - Duration::seconds(1), ..link(&account, "verify-2", LinkPurpose::VerifyEmail) };
+    store.create_account_link(old).await.unwrap();
+    assert_eq!(store.verify_email("verify-2", now).await.unwrap(), LinkUse::Expired);
+
+    // A link to another address (the account's before a change) proves nothing now.
+    let other = store.create_account(new_account("other-link@example.com")).await.unwrap();
+    let stale =
+        AccountLink { email: "before@example.com".into(), ..link(&other, "verify-3", LinkPurpose::VerifyEmail) };
+    store.create_account_link(stale).await.unwrap();
+    assert!(matches!(store.verify_email("verify-3", now).await.unwrap(), LinkUse::Fresh(_)));
+    assert_eq!(store.account_by_id(other.id).await.unwrap().unwrap().email_verified_at, None);
+    assert!(!store.mark_email_verified(other.id, "before@example.com", now).await.unwrap());
+    assert!(store.mark_email_verified(other.id, "OTHER-link@example.com", now).await.unwrap());
+    assert!(store.account_by_id(other.id).await.unwrap().unwrap().email_verified());
+}
+
+pub async fn concurrent_link_uses_have_one_winner(store: &dyn Store) {
+    let account = store.create_account(new_account("race@example.com")).await.unwrap();
+    store.create_account_link(link(&account, "race", LinkPurpose::ResetPassword)).await.unwrap();
+    let now = time::now();
+    let uses = join_all((0..4).map(|_| store.reset_password("race", "$argon2id$new", now))).await;
+    let fresh = uses.iter().filter(|u| matches!(u, Ok(LinkUse::Fresh(_)))).count();
+    assert_eq!(fresh, 1, "{uses:?}");
+    assert!(uses.iter().all(|u| matches!(u, Ok(LinkUse::Fresh(_) | LinkUse::Used))), "{uses:?}");
+}
+
+pub async fn a_password_reset_ends_every_sign_in_of_the_account(store: &dyn Store) {
+    let account = store.create_account(new_account("reset@example.com")).await.unwrap();
+    let bystander = store.create_account(new_account("bystander@example.com")).await.unwrap();
+    let now = time::now();
+    let session = |id: &str, account_id| Session {
+        id_hash: id.into(),
+        account_id,
+        created_at: now,
+        expires_at: now + Duration::hours(1),
+    };
+    let family = |account_id| TokenFamily {
+        id: Uuid::new_v4(),
+        account_id,
+        client_id: "client".into(),
+        scope: "openid".into(),
+        created_at: now,
+        revoked_at: None,
+    };
+    store.create_session(session("mine", account.id)).await.unwrap();
+    store.create_session(session("theirs", bystander.id)).await.unwrap();
+    let (mine, theirs) = (family(account.id), family(bystander.id));
+    for f in [&mine, &theirs] {
+        let code = AuthCode {
+            code_hash: format!("code-{}", f.id),
+            family_id: f.id,
+            redirect_uri: "http://localhost/cb".into(),
+            code_challenge: None,
+            nonce: None,
+            created_at: now,
+            expires_at: now + Duration::seconds(60),
+        };
+        store.create_auth_code(f.clone(), code).await.unwrap();
+    }
+    store.create_account_link(link(&account, "reset-1", LinkPurpose::ResetPassword)).await.unwrap();
+    store.create_account_link(link(&account, "reset-2", LinkPurpose::ResetPassword)).await.unwrap();
+    let since = store.revoked_token_families(now - Duration::days(1)).await.unwrap().1;
+
+    assert!(matches!(store.reset_password("reset-1", "$argon2id$new", now).await.unwrap(), LinkUse::Fresh(_)));
+    let after = store.account_by_id(account.id).await.unwrap().unwrap();
+    assert_eq!(after.password_hash, "$argon2id$new");
+    assert!(after.email_verified(), "the mail reached the address");
+    assert_eq!(store.session("mine", now).await.unwrap(), None);
+    assert!(store.session("theirs", now).await.unwrap().is_some());
+    let revoked = store.revoked_token_families(since).await.unwrap().0;
+    assert!(revoked.contains(&mine.id) && !revoked.contains(&theirs.id), "{revoked:?}");
+    assert_eq!(
+        store.reset_password("reset-2", "$argon2id$other", now).await.unwrap(),
+        LinkUse::Used,
+        "one reset spends all"
+    );
+    assert_eq!(store.reset_password("reset-1", "$argon2id$other", now).await.unwrap(), LinkUse::Used);
+    assert_eq!(store.account_by_id(account.id).await.unwrap().unwrap().password_hash, "$argon2id$new");
 }

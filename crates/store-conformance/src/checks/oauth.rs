@@ -1,5 +1,6 @@
 use basic_admin_core::store::{
-    AuthCode, CodeUse, RefreshToken, RefreshUse, Session, SigningKeyRecord, Store, TokenFamily,
+    AccountLink, AuthCode, CodeUse, LinkPurpose, LinkUse, RefreshToken, RefreshUse, Session, SigningKeyRecord, Store,
+    TokenFamily,
 };
 use basic_admin_core::time::{self, Timestamp};
 use chrono::Duration;
@@ -197,9 +198,27 @@ pub async fn expired_sign_ins_are_purged_in_batches(store: &dyn Store) {
         store.create_session(session).await.unwrap();
     }
 
+    let account = store.account_by_id(live.account_id).await.unwrap().unwrap();
+    for (hash, expires_at) in [("old-link", now - Duration::seconds(1)), ("live-link", now + Duration::hours(1))] {
+        let link = AccountLink {
+            token_hash: hash.into(),
+            account_id: account.id,
+            purpose: LinkPurpose::ResetPassword,
+            email: account.email.clone(),
+            created_at: long_ago,
+            expires_at,
+        };
+        store.create_account_link(link).await.unwrap();
+    }
+
     // Batches of two: every expired row goes, over several statements.
     let purged = store.purge_expired_sign_ins(now, now - Duration::days(1), 2).await.unwrap();
-    assert_eq!(purged, 2 + 1 + 5 + 1, "two sessions, one code, five refresh tokens, one family");
+    assert_eq!(purged, 1 + 2 + 1 + 5 + 1, "a link, two sessions, one code, five refresh tokens, one family");
+    assert_eq!(store.account_link("old-link", LinkPurpose::ResetPassword, now).await.unwrap(), LinkUse::Unknown);
+    assert!(matches!(
+        store.account_link("live-link", LinkPurpose::ResetPassword, now).await.unwrap(),
+        LinkUse::Fresh(_)
+    ));
     assert_eq!(store.purge_expired_sign_ins(now, now - Duration::days(1), 2).await.unwrap(), 0, "nothing left");
     assert!(store.session("here", now).await.unwrap().is_some());
     assert!(matches!(

@@ -1,0 +1,269 @@
+//! The pages of a person's own account: confirming an email address,
+//! resetting a forgotten password, and the account page. Like the sign-in
+//! pages, they are not part of the API.
+
+use axum::extract::{Query, State};
+use axum::handler::Handler as _;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use basic_admin_app::auth::account_links::{self, LinkError, SendError};
+use basic_admin_app::mail::MailError;
+use basic_admin_core::model::Account;
+use serde::Deserialize;
+
+use super::auth_pages::see_other;
+use crate::auth::pages::{self, AccountPage, ForgotPage, Page};
+use crate::auth::session;
+use crate::error::ApiError;
+use crate::rate_limit::{self, Group};
+use crate::state::AppState;
+
+pub const ACCOUNT: &str = "/auth/account";
+
+pub fn routes() -> Router<AppState> {
+    let limited = || from_fn_with_state(Group::Auth, rate_limit::limit);
+    Router::new()
+        .route(account_links::VERIFY_PATH, get(confirm_page).post(confirm.layer(limited())))
+        .route("/auth/forgot-password", get(forgot_page).post(forgot.layer(limited())))
+        .route(account_links::RESET_PATH, get(reset_page).post(reset.layer(limited())))
+        .route(ACCOUNT, get(account_page))
+        .route("/auth/account/verify-email", post(resend.layer(limited())))
+}
+
+const EXPIRED_FORM: &str = "This form has expired. Please try again.";
+
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    content: impl FnOnce(&str) -> (String, maud::Markup),
+) -> Response {
+    let (csrf, cookie) = session::csrf(state, headers);
+    Page::new(status, content(&csrf)).with_cookie(cookie).into_response()
+}
+
+fn refused(status: StatusCode, title: &str, error: &str, link: (&str, &str)) -> Response {
+    Page::new(status, pages::notice(title, Some(error), None, link)).into_response()
+}
+
+fn throttled(mut response: Response, wait: std::time::Duration) -> Response {
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+    response
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
+    page(&state, &headers, StatusCode::OK, |csrf| pages::confirm_email(csrf, &q.token))
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    csrf: String,
+    token: String,
+}
+
+async fn confirm(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<TokenForm>) -> Response {
+    if !session::csrf_ok(&headers, &form.csrf) {
+        return page(&state, &headers, StatusCode::BAD_REQUEST, |csrf| {
+            let (title, body) = pages::confirm_email(csrf, &form.token);
+            (title, maud::html! { (pages::message(Some(EXPIRED_FORM), None)) (body) })
+        });
+    }
+    match account_links::verify_email(&state.app, &form.token).await {
+        Ok(account) => {
+            let text = format!("{} is confirmed as your email address.", account.email);
+            let text = if account.email_verified() {
+                text
+            } else {
+                "This link was for an address the account no longer has.".into()
+            };
+            Page::new(
+                StatusCode::OK,
+                pages::notice("Email address confirmed", None, Some(&text), (ACCOUNT, "Go to your account")),
+            )
+            .into_response()
+        }
+        Err(LinkError::Refused(why)) => refused(
+            StatusCode::BAD_REQUEST,
+            "Email address not confirmed",
+            &why.to_string(),
+            (ACCOUNT, "Go to your account"),
+        ),
+        Err(LinkError::Store(e)) => ApiError::from(e).into_response(),
+        Err(LinkError::Password(_)) => unreachable!("confirming an address sets no password"),
+    }
+}
+
+fn forgot_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    email: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Response {
+    let mail_on = state.app.mail.is_some();
+    page(state, headers, status, |csrf| pages::forgot_password(&ForgotPage { csrf, email, error, notice, mail_on }))
+}
+
+async fn forgot_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    forgot_form(&state, &headers, StatusCode::OK, "", None, None)
+}
+
+#[derive(Deserialize)]
+struct ForgotForm {
+    csrf: String,
+    email: String,
+}
+
+async fn forgot(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ForgotForm>) -> Response {
+    let answer = |status, error: Option<&str>, notice: Option<&str>| {
+        forgot_form(&state, &headers, status, &form.email, error, notice)
+    };
+    if !session::csrf_ok(&headers, &form.csrf) {
+        return answer(StatusCode::BAD_REQUEST, Some(EXPIRED_FORM), None);
+    }
+    match account_links::request_reset(&state.app, &form.email).await {
+        Ok(()) => {
+            let minutes = account_links::RESET_TTL.as_secs() / 60;
+            let text = format!(
+                "If an account has this address, a link to choose a new password is on its way to it. The link works for {minutes} minutes."
+            );
+            answer(StatusCode::OK, None, Some(&text))
+        }
+        Err(SendError::Throttled(wait)) => {
+            throttled(answer(StatusCode::TOO_MANY_REQUESTS, Some(&SendError::Throttled(wait).to_string()), None), wait)
+        }
+        Err(SendError::Mail(MailError::Off)) => answer(StatusCode::SERVICE_UNAVAILABLE, None, None),
+        Err(SendError::Mail(e @ MailError::Busy)) => {
+            answer(StatusCode::SERVICE_UNAVAILABLE, Some(&capitalized(&e.to_string())), None)
+        }
+        Err(SendError::Store(e)) => ApiError::from(e).into_response(),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
+}
+
+const ASK_AGAIN: (&str, &str) = ("/auth/forgot-password", "Ask for a new link");
+
+async fn reset_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
+    match account_links::check_reset(&*state.app.store, &q.token).await {
+        Ok(()) => page(&state, &headers, StatusCode::OK, |csrf| pages::reset_password(csrf, &q.token, None)),
+        Err(LinkError::Refused(why)) => {
+            refused(StatusCode::BAD_REQUEST, "Password not reset", &why.to_string(), ASK_AGAIN)
+        }
+        Err(LinkError::Store(e)) => ApiError::from(e).into_response(),
+        Err(LinkError::Password(_)) => unreachable!("checking a link checks no password"),
+    }
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    csrf: String,
+    token: String,
+    password: String,
+}
+
+async fn reset(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ResetForm>) -> Response {
+    let again = |error: &str| {
+        page(&state, &headers, StatusCode::BAD_REQUEST, |csrf| pages::reset_password(csrf, &form.token, Some(error)))
+    };
+    if !session::csrf_ok(&headers, &form.csrf) {
+        return again(EXPIRED_FORM);
+    }
+    match account_links::reset_password(&state.app, &form.token, form.password.clone()).await {
+        Ok(_) => {
+            let text = "Your password is changed, and your account is signed out everywhere.";
+            let mut response = Page::new(
+                StatusCode::OK,
+                pages::notice("Password changed", None, Some(text), ("/auth/login", "Sign in")),
+            );
+            response.cookies.push(session::cleared(&state));
+            response.into_response()
+        }
+        Err(LinkError::Password(e)) => again(&capitalized(&e.to_string())),
+        Err(LinkError::Refused(why)) => {
+            refused(StatusCode::BAD_REQUEST, "Password not reset", &why.to_string(), ASK_AGAIN)
+        }
+        Err(LinkError::Store(e)) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Outcomes named in the account page's address after a form (POST, then
+/// redirect): the page says them in its own words.
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+fn done_text(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "verification-sent" => Some("A confirmation link is on its way to your email address."),
+        _ => None,
+    }
+}
+
+/// The signed-in account, or the answer that sends the browser to sign in.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
+    match session::account(state, headers).await {
+        Ok(Some(account)) => Ok(account),
+        Ok(None) => Err(see_other("/auth/login", vec![])),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+fn account_view(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    account: &Account,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Response {
+    let mail_on = state.app.mail.is_some();
+    page(state, headers, status, |csrf| pages::account(&AccountPage { account, csrf, error, notice, mail_on }))
+}
+
+async fn account_page(State(state): State<AppState>, headers: HeaderMap, Query(done): Query<Done>) -> Response {
+    match signed_in(&state, &headers).await {
+        Ok(account) => account_view(&state, &headers, StatusCode::OK, &account, None, done_text(done.done.as_deref())),
+        Err(answer) => answer,
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn resend(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let account = match signed_in(&state, &headers).await {
+        Ok(account) => account,
+        Err(answer) => return answer,
+    };
+    let view = |status, error: &str| account_view(&state, &headers, status, &account, Some(error), None);
+    if !session::csrf_ok(&headers, &form.csrf) {
+        return view(StatusCode::BAD_REQUEST, EXPIRED_FORM);
+    }
+    if account.email_verified() {
+        return see_other(ACCOUNT, vec![]);
+    }
+    match account_links::send_verification(&state.app, &account).await {
+        Ok(()) => see_other(&format!("{ACCOUNT}?done=verification-sent"), vec![]),
+        Err(e @ SendError::Throttled(wait)) => throttled(view(StatusCode::TOO_MANY_REQUESTS, &e.to_string()), wait),
+        Err(SendError::Mail(e)) => view(StatusCode::SERVICE_UNAVAILABLE, &capitalized(&e.to_string())),
+        Err(SendError::Store(e)) => ApiError::from(e).into_response(),
+    }
+}

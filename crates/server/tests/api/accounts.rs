@@ -1,0 +1,316 @@
+//! A person's own account: confirming the email address, resetting a
+//! forgotten password and the account page, with real letters from a test
+//! SMTP server.
+
+use basic_admin_app::crypto::token_hash;
+use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
+use basic_admin_core::store::{AccountLink, LinkPurpose};
+use basic_admin_core::time;
+use serde_json::Value;
+
+use crate::flows::{self, Browser, Page, authorize_query, consent_redirect, token_form};
+use crate::harness::{TestApp, on_both_backends};
+use crate::mailbox::{Mailbox, mail, refusing_mail};
+
+on_both_backends!(with mail;
+    signing_up_mails_a_link_that_confirms_the_address,
+    forgot_password_mails_a_link_that_sets_a_new_password_and_ends_every_sign_in,
+    the_account_page_signs_in_and_mails_a_new_confirmation_link,
+    letters_to_one_address_are_throttled,
+    forms_without_their_csrf_token_are_refused,
+    dead_links_say_why,
+);
+on_both_backends!(with refusing_mail; mail_the_smtp_server_refuses_is_counted_and_nothing_breaks);
+on_both_backends!(without_mail_the_pages_say_so);
+
+async fn sign_up<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, Value) {
+    let mut browser = Browser::new(app);
+    let query = authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "profile admin", &[]);
+    let redirect = consent_redirect(&mut browser, &query, email, false).await;
+    let code = flows::query_param(&redirect, "code").unwrap();
+    let (status, tokens) = token_form(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLI_CLIENT_ID),
+            ("code", &code),
+            ("redirect_uri", CLI_REDIRECT_URI),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    (browser, tokens)
+}
+
+async fn userinfo(app: &TestApp, tokens: &Value) -> (u16, Value) {
+    app.call(tokens["access_token"].as_str().unwrap(), "GET", "/auth/userinfo", None).await
+}
+
+/// Opens a link's page and submits its one form.
+async fn follow(browser: &mut Browser<'_>, link: &str, action: &str, extra: &[(&str, &str)]) -> Page {
+    let page = browser.get(link).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let (csrf, token) = (page.hidden("csrf"), page.hidden("token"));
+    let mut form = vec![("csrf", csrf.as_str()), ("token", token.as_str())];
+    form.extend_from_slice(extra);
+    browser.post(action, &form).await
+}
+
+async fn signing_up_mails_a_link_that_confirms_the_address(app: TestApp) {
+    let (mut browser, tokens) = sign_up(&app, "ada@example.com").await;
+    let (_, before) = userinfo(&app, &tokens).await;
+    assert_eq!(before["email_verified"], false);
+
+    let letter = Mailbox::of(&app).nth_to("ada@example.com", 1).await;
+    assert_eq!(letter.subject, "Confirm your email address");
+    assert!(letter.from.contains("no-reply@basic.test"), "{}", letter.from);
+    assert!(letter.message_id.starts_with('<') && letter.message_id.ends_with('>'), "{}", letter.message_id);
+    assert!(letter.text.contains("Hello Test User,") && letter.html.contains("Hello Test User,"));
+    let link = letter.link(&app.state.config.public_url, "/auth/verify-email?token=");
+
+    // Opening the link proves nothing by itself (mail scanners open links).
+    let page = browser.get(&link).await;
+    assert!(page.body.contains("Confirm my email address"));
+    let (_, still) = userinfo(&app, &tokens).await;
+    assert_eq!(still["email_verified"], false);
+
+    let done = follow(&mut browser, &link, "/auth/verify-email", &[]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("ada@example.com is confirmed as your email address."), "{}", done.body);
+    let (_, after) = userinfo(&app, &tokens).await;
+    assert_eq!(after["email_verified"], true);
+
+    // The next sign-in's id token says so too.
+    let mut again = Browser::new(&app);
+    let query = authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "openid profile admin", &[("nonce", "n")]);
+    let redirect = consent_redirect(&mut again, &query, "ada@example.com", true).await;
+    let code = flows::query_param(&redirect, "code").unwrap();
+    let (_, tokens) = token_form(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLI_CLIENT_ID),
+            ("code", &code),
+            ("redirect_uri", CLI_REDIRECT_URI),
+        ],
+    )
+    .await;
+    let id_token = tokens["id_token"].as_str().expect("an id token");
+    let payload = id_token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["email_verified"], true, "{claims}");
+
+    let reused = follow(&mut browser, &link, "/auth/verify-email", &[]).await;
+    assert_eq!(reused.status, 400);
+    assert!(reused.body.contains("This link has been used already."), "{}", reused.body);
+}
+
+async fn forgot_password_mails_a_link_that_sets_a_new_password_and_ends_every_sign_in(app: TestApp) {
+    let (mut signed_in, tokens) = sign_up(&app, "grace@example.com").await;
+    let mailbox = Mailbox::of(&app);
+    mailbox.nth_to("grace@example.com", 1).await; // the confirmation
+
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/auth/forgot-password").await;
+    assert_eq!(form.status, 200);
+    let csrf = form.hidden("csrf");
+    let known = browser.post("/auth/forgot-password", &[("csrf", &csrf), ("email", "GRACE@example.com")]).await;
+    let unknown = browser.post("/auth/forgot-password", &[("csrf", &csrf), ("email", "nobody@example.com")]).await;
+    assert_eq!((known.status, unknown.status), (200, 200));
+    let said = "If an account has this address, a link to choose a new password is on its way to it.";
+    assert!(known.body.contains(said) && unknown.body.contains(said), "the same answer either way");
+    assert_eq!(known.body.replace("GRACE@example.com", "X"), unknown.body.replace("nobody@example.com", "X"));
+
+    let letter = mailbox.nth_to("grace@example.com", 2).await;
+    assert_eq!(letter.subject, "Reset your password");
+    assert!(letter.text.contains("60 minutes"));
+    let link = letter.link(&app.state.config.public_url, "/auth/reset-password?token=");
+    let short = follow(&mut browser, &link, "/auth/reset-password", &[("password", "short")]).await;
+    assert_eq!(short.status, 400);
+    assert!(short.body.contains("at least 8"), "{}", short.body);
+    let done = follow(&mut browser, &link, "/auth/reset-password", &[("password", "a brand new password")]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("signed out everywhere"));
+    assert!(mailbox.to("nobody@example.com").is_empty(), "no letter to an address without an account");
+
+    // Every earlier sign-in is over: the browser session, the refresh token, the access token.
+    let page = signed_in.get("/auth/account").await;
+    assert_eq!((page.status, page.location.as_deref()), (303, Some("/auth/login")));
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, _) =
+        token_form(&app, &[("grant_type", "refresh_token"), ("client_id", CLI_CLIENT_ID), ("refresh_token", refresh)])
+            .await;
+    assert_eq!(status, 400, "the refresh token is revoked");
+    let mut refused = false;
+    for _ in 0..50 {
+        if userinfo(&app, &tokens).await.0 == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the access token is refused once the revocation is known");
+
+    // The new password signs in; the old one does not; the link is spent.
+    let login = |password: &'static str| {
+        let app = &app;
+        async move {
+            let mut b = Browser::new(app);
+            let csrf = b.get("/auth/login").await.hidden("csrf");
+            let form =
+                [("csrf", csrf.as_str()), ("request", ""), ("email", "grace@example.com"), ("password", password)];
+            b.post("/auth/login", &form).await.status
+        }
+    };
+    assert_eq!(login(flows::PASSWORD).await, 401);
+    assert_eq!(login("a brand new password").await, 303);
+    let again = browser.get(&link).await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("This link has been used already."));
+    let user = app.state.app.store.account_by_email("grace@example.com").await.unwrap().unwrap();
+    assert!(user.email_verified(), "the reset link reached the address");
+}
+
+async fn the_account_page_signs_in_and_mails_a_new_confirmation_link(app: TestApp) {
+    sign_up(&app, "linus@example.com").await;
+    let mailbox = Mailbox::of(&app);
+    mailbox.nth_to("linus@example.com", 1).await;
+
+    let mut browser = Browser::new(&app);
+    let away = browser.get("/auth/account").await;
+    assert_eq!((away.status, away.location.as_deref()), (303, Some("/auth/login")));
+    let login = browser.get("/auth/login").await;
+    assert!(login.body.contains("to your account") && login.body.contains("Forgot your password?"));
+    let csrf = login.hidden("csrf");
+    let form =
+        [("csrf", csrf.as_str()), ("request", ""), ("email", "linus@example.com"), ("password", flows::PASSWORD)];
+    let signed_in = browser.post("/auth/login", &form).await;
+    assert_eq!((signed_in.status, signed_in.location.as_deref()), (303, Some("/auth/account")));
+
+    let page = browser.get("/auth/account").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("linus@example.com") && page.body.contains("(not confirmed)"), "{}", page.body);
+    let sent = browser.post("/auth/account/verify-email", &[("csrf", &page.hidden("csrf"))]).await;
+    assert_eq!((sent.status, sent.location.as_deref()), (303, Some("/auth/account?done=verification-sent")));
+    let told = browser.get("/auth/account?done=verification-sent").await;
+    assert!(told.body.contains("A confirmation link is on its way"));
+
+    let letter = mailbox.nth_to("linus@example.com", 2).await;
+    let link = letter.link(&app.state.config.public_url, "/auth/verify-email?token=");
+    let done = follow(&mut browser, &link, "/auth/verify-email", &[]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let page = browser.get("/auth/account").await;
+    assert!(page.body.contains("(confirmed)") && !page.body.contains("Mail me a confirmation link"));
+}
+
+async fn letters_to_one_address_are_throttled(app: TestApp) {
+    let mut browser = Browser::new(&app);
+    let csrf = browser.get("/auth/forgot-password").await.hidden("csrf");
+    for _ in 0..basic_admin_app::auth::account_links::MAILS_PER_ADDRESS_PER_HOUR {
+        let page = browser.post("/auth/forgot-password", &[("csrf", &csrf), ("email", "many@example.com")]).await;
+        assert_eq!(page.status, 200);
+    }
+    let response = browser
+        .app
+        .post("/auth/forgot-password")
+        .header("cookie", format!("ba_csrf={csrf}"))
+        .form(&[("csrf", csrf.as_str()), ("email", "Many@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let wait: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&wait), "{wait}");
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Too many mails to this address. Try again in"), "{body}");
+    let other = browser.post("/auth/forgot-password", &[("csrf", &csrf), ("email", "other@example.com")]).await;
+    assert_eq!(other.status, 200, "other addresses are not held up");
+}
+
+async fn forms_without_their_csrf_token_are_refused(app: TestApp) {
+    let (mut browser, _) = sign_up(&app, "csrf@example.com").await;
+    let letter = Mailbox::of(&app).nth_to("csrf@example.com", 1).await;
+    let link = letter.link(&app.state.config.public_url, "/auth/verify-email?token=");
+    let token = flows::query_param(&link, "token").unwrap();
+    for (path, extra) in [
+        ("/auth/verify-email", vec![("token", token.as_str())]),
+        ("/auth/forgot-password", vec![("email", "csrf@example.com")]),
+        ("/auth/reset-password", vec![("token", "whatever"), ("password", "a long password")]),
+        ("/auth/account/verify-email", vec![]),
+    ] {
+        for csrf in ["", "forged"] {
+            let mut form = vec![("csrf", csrf)];
+            form.extend(extra.iter().copied());
+            let page = browser.post(path, &form).await;
+            assert_eq!(page.status, 400, "{path}: {}", page.body);
+            assert!(page.body.contains("This form has expired"), "{path}: {}", page.body);
+        }
+    }
+    let user = app.state.app.store.account_by_email("csrf@example.com").await.unwrap().unwrap();
+    assert!(!user.email_verified(), "nothing was done");
+}
+
+async fn dead_links_say_why(app: TestApp) {
+    let (mut browser, _) = sign_up(&app, "late@example.com").await;
+    let account = app.state.app.store.account_by_email("late@example.com").await.unwrap().unwrap();
+    let now = time::now();
+    for (token, purpose) in [("old-verify", LinkPurpose::VerifyEmail), ("old-reset", LinkPurpose::ResetPassword)] {
+        let link = AccountLink {
+            token_hash: token_hash(token),
+            account_id: account.id,
+            purpose,
+            email: account.email.clone(),
+            created_at: now - chrono::Duration::days(2),
+            expires_at: now - chrono::Duration::seconds(1),
+        };
+        app.state.app.store.create_account_link(link).await.unwrap();
+    }
+    let expired = follow(&mut browser, "/auth/verify-email?token=old-verify", "/auth/verify-email", &[]).await;
+    assert_eq!(expired.status, 400);
+    assert!(expired.body.contains("This link has expired."), "{}", expired.body);
+    let expired = browser.get("/auth/reset-password?token=old-reset").await;
+    assert_eq!(expired.status, 400);
+    assert!(expired.body.contains("This link has expired.") && expired.body.contains("Ask for a new link"));
+    for path in ["/auth/reset-password?token=made-up", "/auth/reset-password", "/auth/reset-password?token=old-verify"]
+    {
+        let wrong = browser.get(path).await;
+        assert_eq!(wrong.status, 400, "{path}");
+        assert!(wrong.body.contains("This link is not valid."), "{path}: {}", wrong.body);
+    }
+    let wrong = follow(&mut browser, "/auth/verify-email?token=made-up", "/auth/verify-email", &[]).await;
+    assert!(wrong.body.contains("This link is not valid."), "{}", wrong.body);
+}
+
+async fn mail_the_smtp_server_refuses_is_counted_and_nothing_breaks(app: TestApp) {
+    let (_, tokens) = sign_up(&app, "refused@example.com").await;
+    assert_eq!(userinfo(&app, &tokens).await.0, 200, "signing up does not wait for mail");
+    let mut counted = String::new();
+    for _ in 0..100 {
+        let metrics = app.get("/metrics").send().await.unwrap().text().await.unwrap();
+        if metrics.contains("mail_failed_attempts_total 1") {
+            counted = metrics;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(counted.contains("mail_sent_total 0"), "a refused letter is counted: {counted}");
+    assert!(Mailbox::of(&app).to("refused@example.com").is_empty());
+}
+
+async fn without_mail_the_pages_say_so(app: TestApp) {
+    let (mut browser, _) = sign_up(&app, "quiet@example.com").await;
+    let forgot = browser.get("/auth/forgot-password").await;
+    assert!(forgot.body.contains("This server does not send mail"), "{}", forgot.body);
+    assert!(forgot.body.contains("basic-admin account reset-link"));
+    let page = browser.get("/auth/account").await;
+    assert!(page.body.contains("(not confirmed)") && page.body.contains("basic-admin account verify-email"));
+    let csrf = page.hidden("csrf");
+    let sent = browser.post("/auth/account/verify-email", &[("csrf", &csrf)]).await;
+    assert_eq!(sent.status, 503);
+    assert!(sent.body.contains("Mail is not set up on this server."), "{}", sent.body);
+    let metrics = app.get("/metrics").send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("mail_sent_total"), "no mail figures without mail");
+}

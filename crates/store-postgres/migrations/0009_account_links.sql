@@ -1,0 +1,17 @@
+-- Proven email addresses, and the single-use links mailed to prove one or to
+-- reset a password. Links are stored as SHA-256 hashes only.
+ALTER TABLE accounts ADD COLUMN email_verified_at TIMESTAMPTZ;
+
+CREATE TABLE account_links (
+    token_hash TEXT PRIMARY KEY,
+    account_id UUID NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    -- 'verify_email' or 'reset_password'.
+    purpose    TEXT NOT NULL,
+    -- The address the link was mailed to: proving it proves only this one.
+    email      TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ
+);
+CREATE INDEX account_links_account_idx ON account_links (account_id, purpose);
+CREATE INDEX account_links_expires_idx ON account_links (expires_at);

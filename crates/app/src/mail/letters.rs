@@ -72,12 +72,11 @@ pub fn reset_password(to: &str, name: &str, link: &str, minutes: u64) -> Letter 
     Letter { to: to.to_owned(), subject, text, html }
 }
 
-pub fn invite(to: &str, team: &str, inviter: &str, link: &str, token: &str) -> Letter {
+pub fn invite(to: &str, team: &str, inviter: &str, link: &str) -> Letter {
     let subject = format!("You are invited to join {team}");
     let text = format!(
         "Hello,\n\n{inviter} invites you to join the team {team}. Accept here:\n\n{link}\n\n\
-         With the command line: basic team accept with the invite token {token}\n\n\
-         If you do not know {inviter}, ignore this mail.\n"
+         Sign in (or create an account) first if the page asks you to. If you do not know {inviter}, ignore this mail.\n"
     );
     let html = page(
         &subject,
@@ -85,8 +84,7 @@ pub fn invite(to: &str, team: &str, inviter: &str, link: &str, token: &str) -> L
             p { "Hello," }
             p { strong { (inviter) } " invites you to join the team " strong { (team) } "." }
             (button(link, "Accept the invite"))
-            p style="color:#555;font-size:14px" { "Invite token: " code { (token) } }
-            p { "If you do not know " (inviter) ", ignore this mail." }
+            p { "Sign in (or create an account) first if the page asks you to. If you do not know " (inviter) ", ignore this mail." }
         },
     );
     Letter { to: to.to_owned(), subject, text, html }

@@ -1,7 +1,7 @@
 //! Teams, their members and invites.
 
 use basic_admin_core::authz::{Action, Decision, TeamRole, decide};
-use basic_admin_core::model::{Email, Username};
+use basic_admin_core::model::{Account, Email, Username};
 use basic_admin_core::store::{
     Constraint, Invite, InviteeKind, Member, NewTeam, Project, StoreError, Team, TeamMembership,
 };
@@ -15,6 +15,7 @@ use crate::Caller;
 use crate::Context;
 use crate::crypto::{constant_time_eq, random_token, token_hash};
 use crate::error::{AppError, AppResult, Thing};
+use crate::mail::letters;
 
 pub const DEFAULT_INVITE_DAYS: i64 = 7;
 pub const MAX_INVITE_DAYS: i64 = 90;
@@ -250,7 +251,27 @@ pub async fn invite(
         token_hash: token.as_deref().map(token_hash),
     };
     ctx.store.create_invite(invite.clone()).await?;
+    if let (Some(token), Some(mailer)) = (&token, ctx.mail.as_deref()) {
+        let inviter = ctx.store.account_by_id(account_id).await?;
+        let inviter = inviter.map(|a| if a.name.is_empty() { a.email } else { a.name }).unwrap_or_default();
+        let link = format!("{}{INVITE_PATH}/{}?token={token}", ctx.settings.public_url, invite.id);
+        // The invite stands whether or not its letter goes: its token is in the answer too.
+        if let Err(e) = mailer.send(letters::invite(&invite.invitee, &team.name, &inviter, &link)) {
+            tracing::warn!(error = %e, "no invite letter");
+        }
+    }
     Ok((invite, token))
+}
+
+/// Where an invite's letter sends its reader.
+pub const INVITE_PATH: &str = "/auth/invite";
+
+/// An invite as its invitee sees it before accepting: which team, which role.
+pub async fn invite_for_invitee(ctx: &Context, invite_id: &str) -> AppResult<(Invite, Team)> {
+    let invite_id = access::parse_id(invite_id, Thing::Invite)?;
+    let invite = ctx.store.invite_by_id(invite_id).await?.ok_or(AppError::NotFound(Thing::Invite))?;
+    let team = ctx.store.team_by_id(invite.team_id).await?.ok_or(AppError::NotFound(Thing::Invite))?;
+    Ok((invite, team))
 }
 
 pub async fn invites(ctx: &Context, caller: &Caller, team_id: &str) -> AppResult<Vec<Invite>> {
@@ -270,6 +291,12 @@ pub async fn delete_invite(ctx: &Context, caller: &Caller, team_id: &str, invite
 pub async fn accept(ctx: &Context, caller: &Caller, invite_id: &str, token: Option<&str>) -> AppResult<Member> {
     let account_id = caller.developer()?.account_id;
     let account = ctx.store.account_by_id(account_id).await?.ok_or(AppError::NotFound(Thing::Invite))?;
+    accept_as(ctx, &account, invite_id, token).await
+}
+
+/// [`accept`] for an account signed in on the server's own pages.
+pub async fn accept_as(ctx: &Context, account: &Account, invite_id: &str, token: Option<&str>) -> AppResult<Member> {
+    let account_id = account.id;
     let invite_id = access::parse_id(invite_id, Thing::Invite)?;
     let invite = ctx.store.invite_by_id(invite_id).await?.ok_or(AppError::NotFound(Thing::Invite))?;
     let for_caller = match (invite.invitee_kind, token.map(str::trim).filter(|t| !t.is_empty())) {

@@ -307,6 +307,42 @@ pub fn account(p: &AccountPage) -> (String, Markup) {
     ("Your account".into(), body)
 }
 
+pub struct InvitePage<'a> {
+    pub team: &'a str,
+    pub role: &'a str,
+    /// Who is signed in here, if anyone.
+    pub account_email: Option<&'a str>,
+    pub csrf: &'a str,
+    pub token: &'a str,
+    /// Why it cannot be accepted, when it cannot.
+    pub error: Option<&'a str>,
+}
+
+pub fn invite(p: &InvitePage) -> (String, Markup) {
+    let title = format!("Join {}", p.team);
+    let body = html! {
+        h1 { (title) }
+        p class="sub" { "You are invited to join the team " strong { (p.team) } " as " (p.role) "." }
+        (message(p.error, None))
+        @if p.error.is_none() {
+            @match p.account_email {
+                Some(email) => {
+                    form method="post" {
+                        (csrf_field(p.csrf))
+                        input type="hidden" name="token" value=(p.token);
+                        button type="submit" { "Join as " (email) }
+                    }
+                }
+                None => {
+                    p { "Sign in first, or create an account, then open the link in your mail again." }
+                    p { a href="/auth/login" { "Sign in" } " · " a href="/auth/signup" { "Create an account" } }
+                }
+            }
+        }
+    };
+    (title, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

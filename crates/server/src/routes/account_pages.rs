@@ -1,8 +1,9 @@
 //! The pages of a person's own account: confirming an email address,
-//! resetting a forgotten password, and the account page. Like the sign-in
+//! resetting a forgotten password, accepting an invite from its letter, and
+//! the account page. Like the sign-in
 //! pages, they are not part of the API.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::handler::Handler as _;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -10,13 +11,15 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use basic_admin_app::AppError;
 use basic_admin_app::auth::account_links::{self, LinkError, SendError};
 use basic_admin_app::mail::MailError;
+use basic_admin_app::services::teams;
 use basic_admin_core::model::Account;
 use serde::Deserialize;
 
 use super::auth_pages::see_other;
-use crate::auth::pages::{self, AccountPage, ForgotPage, Page};
+use crate::auth::pages::{self, AccountPage, ForgotPage, InvitePage, Page};
 use crate::auth::session;
 use crate::error::ApiError;
 use crate::rate_limit::{self, Group};
@@ -32,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route(account_links::RESET_PATH, get(reset_page).post(reset.layer(limited())))
         .route(ACCOUNT, get(account_page))
         .route("/auth/account/verify-email", post(resend.layer(limited())))
+        .route(&format!("{}/{{id}}", teams::INVITE_PATH), get(invite_page).post(accept_invite.layer(limited())))
 }
 
 const EXPIRED_FORM: &str = "This form has expired. Please try again.";
@@ -265,5 +269,89 @@ async fn resend(State(state): State<AppState>, headers: HeaderMap, Form(form): F
         Err(e @ SendError::Throttled(wait)) => throttled(view(StatusCode::TOO_MANY_REQUESTS, &e.to_string()), wait),
         Err(SendError::Mail(e)) => view(StatusCode::SERVICE_UNAVAILABLE, &capitalized(&e.to_string())),
         Err(SendError::Store(e)) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn invite_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    invite_view(&state, &headers, &id, &q.token, StatusCode::OK, None).await
+}
+
+/// The invite's page; `error` says why the last attempt failed.
+async fn invite_view(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    token: &str,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let (invite, team) = match teams::invite_for_invitee(&state.app, id).await {
+        Ok(found) => found,
+        Err(AppError::NotFound(_)) => {
+            let text = "This invite does not exist, or has been withdrawn.";
+            return refused(StatusCode::NOT_FOUND, "Invite not found", text, (ACCOUNT, "Go to your account"));
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let closed = if invite.accepted_at.is_some() {
+        Some("This invite has been accepted already.")
+    } else if invite.expires_at <= basic_admin_core::time::now() {
+        Some("This invite has expired; ask for a new one.")
+    } else {
+        None
+    };
+    let account = match session::account(state, headers).await {
+        Ok(account) => account,
+        Err(e) => return e.into_response(),
+    };
+    let status = if closed.is_some() { StatusCode::BAD_REQUEST } else { status };
+    page(state, headers, status, |csrf| {
+        pages::invite(&InvitePage {
+            team: &team.name,
+            role: invite.roles.as_str(),
+            account_email: account.as_ref().map(|a| a.email.as_str()),
+            csrf,
+            token,
+            error: closed.or(error),
+        })
+    })
+}
+
+async fn accept_invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    let account = match signed_in(&state, &headers).await {
+        Ok(account) => account,
+        Err(answer) => return answer,
+    };
+    if !session::csrf_ok(&headers, &form.csrf) {
+        return invite_view(&state, &headers, &id, &form.token, StatusCode::BAD_REQUEST, Some(EXPIRED_FORM)).await;
+    }
+    match teams::accept_as(&state.app, &account, &id, Some(&form.token)).await {
+        Ok(member) => {
+            let team = state.app.store.team_by_id(member.team_id).await.ok().flatten();
+            let text = format!("You are now a member of {}.", team.map(|t| t.name).unwrap_or_default());
+            Page::new(
+                StatusCode::OK,
+                pages::notice("Invite accepted", None, Some(&text), (ACCOUNT, "Go to your account")),
+            )
+            .into_response()
+        }
+        Err(AppError::NotFound(_)) => {
+            let text = "This invite is not for this account, or its link is incomplete.";
+            invite_view(&state, &headers, &id, &form.token, StatusCode::NOT_FOUND, Some(text)).await
+        }
+        Err(AppError::Invalid { message, .. }) => {
+            invite_view(&state, &headers, &id, &form.token, StatusCode::BAD_REQUEST, Some(&message)).await
+        }
+        Err(e) => ApiError::from(e).into_response(),
     }
 }

@@ -6,7 +6,7 @@ use basic_admin_app::crypto::token_hash;
 use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
 use basic_admin_core::store::{AccountLink, LinkPurpose};
 use basic_admin_core::time;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::flows::{self, Browser, Page, authorize_query, consent_redirect, token_form};
 use crate::harness::{TestApp, on_both_backends};
@@ -19,6 +19,7 @@ on_both_backends!(with mail;
     letters_to_one_address_are_throttled,
     forms_without_their_csrf_token_are_refused,
     dead_links_say_why,
+    an_invite_to_an_email_is_mailed_and_accepted_from_its_letter,
 );
 on_both_backends!(with refusing_mail; mail_the_smtp_server_refuses_is_counted_and_nothing_breaks);
 on_both_backends!(without_mail_the_pages_say_so);
@@ -313,4 +314,61 @@ async fn without_mail_the_pages_say_so(app: TestApp) {
     assert!(sent.body.contains("Mail is not set up on this server."), "{}", sent.body);
     let metrics = app.get("/metrics").send().await.unwrap().text().await.unwrap();
     assert!(!metrics.contains("mail_sent_total"), "no mail figures without mail");
+}
+
+/// Signs up on the pages alone (no app asking): the browser is signed in.
+async fn page_sign_up<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    let csrf = browser.get("/auth/signup").await.hidden("csrf");
+    let form =
+        [("csrf", csrf.as_str()), ("request", ""), ("email", email), ("password", flows::PASSWORD), ("name", "")];
+    let done = browser.post("/auth/signup", &form).await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/auth/account")), "{}", done.body);
+    browser
+}
+
+async fn an_invite_to_an_email_is_mailed_and_accepted_from_its_letter(app: TestApp) {
+    let (_, owner) = sign_up(&app, "owner@example.com").await;
+    let owner = owner["access_token"].as_str().unwrap();
+    let (status, team) = app.call(owner, "POST", "/team", Some(json!({"name": "Crew <1>", "slug": "crew"}))).await;
+    assert_eq!(status, 201, "{team}");
+    let team_id = team["data"]["id"].as_str().unwrap().to_owned();
+    let invite = json!({"email": "bea@example.com", "roles": "member"});
+    let (status, invited) = app.call(owner, "POST", &format!("/team/{team_id}/invite"), Some(invite)).await;
+    assert_eq!(status, 201, "{invited}");
+
+    let letter = Mailbox::of(&app).nth_to("bea@example.com", 1).await;
+    assert_eq!(letter.subject, "You are invited to join Crew <1>");
+    assert!(letter.text.contains("Test User invites you") && letter.html.contains("Crew &lt;1&gt;"));
+    let link = letter.link(&app.state.config.public_url, "/auth/invite/");
+
+    let mut bea = Browser::new(&app);
+    let anonymous = bea.get(&link).await;
+    assert_eq!(anonymous.status, 200);
+    assert!(anonymous.body.contains("as member") && anonymous.body.contains("Sign in first"), "{}", anonymous.body);
+
+    // Someone else signed in cannot take it, even with the page.
+    let mut cy = page_sign_up(&app, "cy@example.com").await;
+    let page = cy.get(&link).await;
+    let taken = cy.post(&link, &[("csrf", &page.hidden("csrf")), ("token", "not-the-token")]).await;
+    assert_eq!(taken.status, 404, "{}", taken.body);
+    assert!(taken.body.contains("not for this account"));
+
+    let mut bea = page_sign_up(&app, "bea@example.com").await;
+    let page = bea.get(&link).await;
+    assert!(page.body.contains("Join as bea@example.com"), "{}", page.body);
+    let forged = bea.post(&link, &[("csrf", "forged"), ("token", &page.hidden("token"))]).await;
+    assert_eq!(forged.status, 400);
+    assert!(forged.body.contains("This form has expired"));
+    let joined = bea.post(&link, &[("csrf", &page.hidden("csrf")), ("token", &page.hidden("token"))]).await;
+    assert_eq!(joined.status, 200, "{}", joined.body);
+    assert!(joined.body.contains("You are now a member of Crew &lt;1&gt;."), "{}", joined.body);
+    let (_, members) = app.call(owner, "GET", &format!("/team/{team_id}/member"), None).await;
+    let bea_id = app.state.app.store.account_by_email("bea@example.com").await.unwrap().unwrap().id.to_string();
+    assert!(members["data"].as_array().unwrap().iter().any(|m| m["account_id"] == bea_id.as_str()), "{members}");
+    let again = bea.get(&link).await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("accepted already"));
+    let missing = bea.get(&format!("/auth/invite/{}?token=x", uuid::Uuid::new_v4())).await;
+    assert_eq!(missing.status, 404);
 }

@@ -191,6 +191,30 @@ impl<D: Db> AccountStore for SqlStore<D> {
         tx.commit().await?;
         Ok(found)
     }
+
+    async fn change_password(
+        &self,
+        account_id: Uuid,
+        password_hash: &str,
+        keep: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let changed = tx
+            .execute(
+                q("UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                    .id(account_id)
+                    .text(password_hash)
+                    .time(now),
+            )
+            .await?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.execute(q("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2").id(account_id).text(keep)).await?;
+        tx.execute(revoke_families_of(self.db.dialect(), account_id)).await?;
+        tx.commit().await
+    }
 }
 
 /// Revokes every live sign-in of an account, at the database's own time on

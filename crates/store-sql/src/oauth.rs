@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use basic_admin_core::store::{
-    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, StoreResult,
-    TokenFamily,
+    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, SESSION_TOUCH_SECS, Session, SignIn, SigningKeyRecord,
+    SigningKeyStore, StoreResult, TokenFamily,
 };
 use basic_admin_core::time::{self, Timestamp};
 use uuid::Uuid;
@@ -51,11 +51,17 @@ fn refresh_token(row: &impl Row) -> StoreResult<RefreshToken> {
     })
 }
 
+const SESSION_COLUMNS: &str = "id_hash, account_id, device, created_at, last_used_at, expires_at";
+
 fn session(row: &impl Row) -> StoreResult<Session> {
+    let created_at = row.time("created_at")?;
     Ok(Session {
         id_hash: row.text("id_hash")?,
         account_id: row.id("account_id")?,
-        created_at: row.time("created_at")?,
+        device: row.opt_text("device")?,
+        created_at,
+        // Sessions from before it was kept were last seen when made, as far as anyone knows.
+        last_used_at: row.opt_time("last_used_at")?.unwrap_or(created_at),
         expires_at: row.time("expires_at")?,
     })
 }
@@ -284,11 +290,14 @@ impl<D: Db> OAuthStore for SqlStore<D> {
     async fn create_session(&self, s: Session) -> StoreResult<()> {
         self.db
             .execute(
-                q("INSERT INTO sessions (id_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                    .text(s.id_hash)
-                    .id(s.account_id)
-                    .time(s.created_at)
-                    .time(s.expires_at),
+                q("INSERT INTO sessions (id_hash, account_id, device, created_at, last_used_at, expires_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6)")
+                .text(s.id_hash)
+                .id(s.account_id)
+                .opt_text(s.device)
+                .time(s.created_at)
+                .time(s.last_used_at)
+                .time(s.expires_at),
             )
             .await
             .map(drop)
@@ -298,9 +307,11 @@ impl<D: Db> OAuthStore for SqlStore<D> {
         let row = self
             .db
             .fetch_optional(
-                q("SELECT id_hash, account_id, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-                    .text(id_hash)
-                    .time(now),
+                crate::Query::dynamic(format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE id_hash = $1 AND expires_at > $2"
+                ))
+                .text(id_hash)
+                .time(now),
             )
             .await?;
         row.as_ref().map(session).transpose()
@@ -308,6 +319,66 @@ impl<D: Db> OAuthStore for SqlStore<D> {
 
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
         self.db.execute(q("DELETE FROM sessions WHERE id_hash = $1").text(id_hash)).await.map(drop)
+    }
+
+    async fn touch_session(&self, id_hash: &str, now: Timestamp) -> StoreResult<()> {
+        let stale = now - chrono::Duration::seconds(SESSION_TOUCH_SECS);
+        self.db
+            .execute(
+                q("UPDATE sessions SET last_used_at = $2 WHERE id_hash = $1 \
+                   AND (last_used_at IS NULL OR last_used_at < $3)")
+                .text(id_hash)
+                .time(now)
+                .time(stale),
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn sessions_of(&self, account_id: Uuid, now: Timestamp) -> StoreResult<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE account_id = $1 AND expires_at > $2 \
+             ORDER BY COALESCE(last_used_at, created_at) DESC, id_hash"
+        );
+        let rows = self.db.fetch_all(crate::Query::dynamic(sql).id(account_id).time(now)).await?;
+        rows.iter().map(session).collect()
+    }
+
+    async fn end_sign_ins_of(&self, account_id: Uuid, keep: Option<&str>) -> StoreResult<u64> {
+        let mut tx = self.db.begin().await?;
+        let ended = tx
+            .execute(
+                q("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
+                    .id(account_id)
+                    .text(keep.unwrap_or("")),
+            )
+            .await?;
+        tx.execute(crate::accounts::revoke_families_of(self.db.dialect(), account_id)).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    async fn live_sign_ins_of(&self, account_id: Uuid, now: Timestamp) -> StoreResult<Vec<SignIn>> {
+        let rows = self
+            .db
+            .fetch_all(
+                q("SELECT f.id, f.account_id, f.client_id, f.scope, f.created_at, f.revoked_at, \
+                   (SELECT max(r.created_at) FROM refresh_tokens r WHERE r.family_id = f.id) AS last_used_at \
+                   FROM token_families f WHERE f.account_id = $1 AND f.revoked_at IS NULL \
+                   AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id \
+                               AND r.rotated_at IS NULL AND r.expires_at > $2) \
+                   ORDER BY last_used_at DESC, f.id")
+                .id(account_id)
+                .time(now),
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let family = family(row)?;
+                let last_used_at = row.opt_time("last_used_at")?.unwrap_or(family.created_at);
+                Ok(SignIn { family, last_used_at })
+            })
+            .collect()
     }
 
     async fn purge_expired_sign_ins(&self, now: Timestamp, families_before: Timestamp, batch: u32) -> StoreResult<u64> {

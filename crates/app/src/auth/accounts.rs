@@ -82,3 +82,88 @@ pub async fn sign_in(ctx: &Context, email: &str, password: String, from: IpAddr)
     ctx.sign_in_throttle.on_failure(&throttle::sign_in::limits(email, from, max)).map_err(SignInError::Throttled)?;
     Err(SignInError::Rejected)
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("too many failed attempts; try again later")]
+    Throttled(Duration),
+    #[error(transparent)]
+    Field(#[from] AccountFieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Changes the password of a signed-in account, given its current one:
+/// every other browser session and every sign-in of the account end (on
+/// other nodes within the revocation poll); `keep` (this browser) stays.
+/// Wrong current passwords count toward the sign-in throttle.
+pub async fn change_password(
+    ctx: &Context,
+    account: &Account,
+    current: String,
+    new: String,
+    keep: &str,
+    from: IpAddr,
+) -> Result<(), ChangePasswordError> {
+    let max = &ctx.settings.throttles;
+    let limits = throttle::sign_in::limits(&account.email, from, max);
+    if let Some(wait) = ctx.sign_in_throttle.refused(&throttle::sign_in::account(&account.email, from, max)) {
+        return Err(ChangePasswordError::Throttled(wait));
+    }
+    if !password::verify(current, Some(account.password_hash.clone())).await {
+        ctx.sign_in_throttle.on_failure(&limits).map_err(ChangePasswordError::Throttled)?;
+        return Err(ChangePasswordError::WrongPassword);
+    }
+    account::check_password(&new)?;
+    let hash = password::hash(new).await;
+    Ok(ctx.store.change_password(account.id, &hash, keep, time::now()).await?)
+}
+
+/// Ends one browser session of the account (another's is not found).
+pub async fn end_session(store: &dyn Store, account: &Account, id_hash: &str) -> Result<bool, StoreError> {
+    let mine = store.sessions_of(account.id, time::now()).await?.iter().any(|s| s.id_hash == id_hash);
+    if mine {
+        store.delete_session(id_hash).await?;
+    }
+    Ok(mine)
+}
+
+/// Revokes one sign-in of the account (another's is not found).
+pub async fn end_sign_in(ctx: &Context, account: &Account, family: Uuid) -> Result<bool, StoreError> {
+    let mine = ctx.store.live_sign_ins_of(account.id, time::now()).await?.iter().any(|s| s.family.id == family);
+    if mine {
+        ctx.store.revoke_token_family(family).await?;
+        ctx.revocations.insert(family, time::now());
+    }
+    Ok(mine)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::Fixture;
+
+    #[tokio::test]
+    async fn a_password_changes_only_with_the_current_one_and_wrong_ones_are_throttled() {
+        let f = Fixture::new().await;
+        let account = f.account("change@example.com").await;
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let wrong = change_password(&f.ctx, &account, "nope".into(), "a new password".into(), "", ip).await;
+        assert!(matches!(wrong, Err(ChangePasswordError::WrongPassword)));
+        let short =
+            change_password(&f.ctx, &account, "correct horse battery staple".into(), "short".into(), "", ip).await;
+        assert!(matches!(short, Err(ChangePasswordError::Field(_))));
+        change_password(&f.ctx, &account, "correct horse battery staple".into(), "a new password".into(), "", ip)
+            .await
+            .unwrap();
+        assert!(sign_in(&f.ctx, "change@example.com", "a new password".into(), ip).await.is_ok());
+        for _ in 0..f.ctx.settings.throttles.sign_in_per_account {
+            let _ = change_password(&f.ctx, &account, "nope".into(), "another password".into(), "", ip).await;
+        }
+        let locked =
+            change_password(&f.ctx, &account, "a new password".into(), "another password".into(), "", ip).await;
+        assert!(matches!(locked, Err(ChangePasswordError::Throttled(_))));
+    }
+}

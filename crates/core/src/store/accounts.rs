@@ -80,4 +80,13 @@ pub trait AccountStore {
     /// sign-in of the account revoked. Of two concurrent uses, exactly one
     /// is `Fresh`.
     async fn reset_password(&self, token_hash: &str, password_hash: &str, now: Timestamp) -> StoreResult<LinkUse>;
+    /// Sets a new password hash and, atomically, ends every session but
+    /// `keep` and revokes every sign-in of the account.
+    async fn change_password(
+        &self,
+        account_id: Uuid,
+        password_hash: &str,
+        keep: &str,
+        now: Timestamp,
+    ) -> StoreResult<()>;
 }

@@ -16,7 +16,8 @@ use async_trait::async_trait;
 pub use accounts::{AccountLink, AccountStore, LinkPurpose, LinkUse, NewAccount};
 pub use keys::{ApiKey, ApiKeyStore};
 pub use oauth::{
-    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, Session, SigningKeyRecord, SigningKeyStore, TokenFamily,
+    AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, SESSION_TOUCH_SECS, Session, SignIn, SigningKeyRecord,
+    SigningKeyStore, TokenFamily,
 };
 pub use projects::{
     Invite, InviteeKind, Member, NewProject, NewTeam, Project, ProjectChanges, ProjectStore, Team, TeamMembership,

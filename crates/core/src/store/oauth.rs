@@ -88,8 +88,24 @@ pub enum RefreshUse {
 pub struct Session {
     pub id_hash: String,
     pub account_id: Uuid,
+    /// The browser, as its `User-Agent` names it (cut short).
+    pub device: Option<String>,
     pub created_at: Timestamp,
+    /// When it was last seen, to within [`SESSION_TOUCH_SECS`].
+    pub last_used_at: Timestamp,
     pub expires_at: Timestamp,
+}
+
+/// How stale a session's `last_used_at` may grow before a page view
+/// writes it again (one write per browser every few minutes, not per page).
+pub const SESSION_TOUCH_SECS: i64 = 300;
+
+/// An app's (or the CLI's) live sign-in to an account, as its owner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignIn {
+    pub family: TokenFamily,
+    /// When its latest refresh token was issued (or the sign-in began).
+    pub last_used_at: Timestamp,
 }
 
 #[async_trait]
@@ -126,6 +142,18 @@ pub trait OAuthStore {
     /// The session with this hash, unless it has expired by `now`.
     async fn session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<Session>>;
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// Marks a session seen `now`, if it was last seen over
+    /// [`SESSION_TOUCH_SECS`] before.
+    async fn touch_session(&self, id_hash: &str, now: Timestamp) -> StoreResult<()>;
+    /// An account's sessions that have not expired by `now`, latest used first.
+    async fn sessions_of(&self, account_id: Uuid, now: Timestamp) -> StoreResult<Vec<Session>>;
+    /// Ends every session of an account but `keep`, and revokes every one
+    /// of its sign-ins (token families), atomically: "sign out everywhere
+    /// else". The number of sessions ended.
+    async fn end_sign_ins_of(&self, account_id: Uuid, keep: Option<&str>) -> StoreResult<u64>;
+    /// An account's sign-ins that are not revoked and still hold a current
+    /// refresh token at `now`, latest used first.
+    async fn live_sign_ins_of(&self, account_id: Uuid, now: Timestamp) -> StoreResult<Vec<SignIn>>;
 
     /// Deletes, in batches of at most `batch` rows a statement: sessions,
     /// authorization codes and refresh tokens that expired before `now`,

@@ -10,6 +10,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use basic_admin_core::model::Account;
 use basic_admin_core::model::account::MIN_PASSWORD;
 use basic_admin_core::oauth;
+use basic_admin_core::store::{Session, SignIn};
 
 const STYLE: &str = "*{box-sizing:border-box}\
 body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1b1b1b;margin:0;display:grid;place-items:center;min-height:100vh}\
@@ -275,6 +276,15 @@ pub struct AccountPage<'a> {
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
     pub mail_on: bool,
+    /// This browser's session (its id's hash).
+    pub this_session: &'a str,
+    pub sessions: &'a [Session],
+    /// Live sign-ins to apps, with the name to show for each app.
+    pub sign_ins: &'a [(SignIn, String)],
+}
+
+fn when(at: &basic_admin_core::time::Timestamp) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 pub fn account(p: &AccountPage) -> (String, Markup) {
@@ -297,6 +307,50 @@ pub fn account(p: &AccountPage) -> (String, Markup) {
                 p { small { "This server does not send mail: its operator can confirm your address with "
                     code { "basic-admin account verify-email" } "." } }
             }
+        }
+        h2 { "Password" }
+        form method="post" action="/auth/account/password" {
+            (csrf_field(p.csrf))
+            label for="current" { "Current password" }
+            input id="current" name="current" type="password" autocomplete="current-password" required;
+            label for="password" { "New password " small { "(at least " (MIN_PASSWORD) " characters; signs out everywhere else)" } }
+            input id="password" name="password" type="password" autocomplete="new-password" minlength=(MIN_PASSWORD) required;
+            button class="secondary" type="submit" { "Change password" }
+        }
+        h2 { "Where you are signed in" }
+        ul class="sessions" {
+            @for session in p.sessions {
+                li {
+                    (session.device.as_deref().unwrap_or("Unknown browser"))
+                    br;
+                    small { "last seen " (when(&session.last_used_at)) }
+                    @if session.id_hash == p.this_session {
+                        " " strong { "(this browser)" }
+                    } @else {
+                        form method="post" action="/auth/account/sessions/end" {
+                            (csrf_field(p.csrf))
+                            input type="hidden" name="session" value=(session.id_hash);
+                            button class="link" type="submit" { "Sign out this browser" }
+                        }
+                    }
+                }
+            }
+            @for (sign_in, app) in p.sign_ins {
+                li {
+                    (app)
+                    br;
+                    small { "signed in " (when(&sign_in.family.created_at)) ", last used " (when(&sign_in.last_used_at)) }
+                    form method="post" action="/auth/account/sign-ins/end" {
+                        (csrf_field(p.csrf))
+                        input type="hidden" name="sign_in" value=(sign_in.family.id);
+                        button class="link" type="submit" { "Sign out of " (app) }
+                    }
+                }
+            }
+        }
+        form method="post" action="/auth/account/sign-out-everywhere" {
+            (csrf_field(p.csrf))
+            button class="secondary" type="submit" { "Sign out everywhere else" }
         }
         form method="post" action="/auth/logout" {
             (csrf_field(p.csrf))

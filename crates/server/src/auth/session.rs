@@ -2,8 +2,9 @@
 //! stored as a hash, so that a signed-in browser is not asked again.
 
 use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
 use basic_admin_core::model::Account;
-use basic_admin_core::store::Session;
+use basic_admin_core::store::{SESSION_TOUCH_SECS, Session};
 use basic_admin_core::time;
 
 use super::cookies;
@@ -19,26 +20,39 @@ fn secure(state: &AppState) -> bool {
 
 /// The account signed in on this browser, if any.
 pub async fn account(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>, ApiError> {
+    Ok(current(state, headers).await?.map(|(account, _)| account))
+}
+
+/// The account signed in on this browser and the hash of its session id.
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<(Account, String)>, ApiError> {
     let Some(id) = cookies::get(headers, cookies::SESSION) else {
         return Ok(None);
     };
-    let Some(session) = state.app.store.session(&token_hash(&id), time::now()).await? else {
+    let now = time::now();
+    let Some(session) = state.app.store.session(&token_hash(&id), now).await? else {
         return Ok(None);
     };
-    Ok(state.app.store.account_by_id(session.account_id).await?)
+    if (now - session.last_used_at).num_seconds() > SESSION_TOUCH_SECS {
+        state.app.store.touch_session(&session.id_hash, now).await?;
+    }
+    let account = state.app.store.account_by_id(session.account_id).await?;
+    Ok(account.map(|account| (account, session.id_hash)))
 }
 
 /// Starts a session: the `Set-Cookie` value to send.
-pub async fn start(state: &AppState, account: &Account) -> Result<String, ApiError> {
+pub async fn start(state: &AppState, headers: &HeaderMap, account: &Account) -> Result<String, ApiError> {
     let id = random_token();
     let now = time::now();
+    let device = headers.get(USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(200).collect());
     state
         .app
         .store
         .create_session(Session {
             id_hash: token_hash(&id),
             account_id: account.id,
+            device,
             created_at: now,
+            last_used_at: now,
             expires_at: now + chrono::Duration::seconds(LIFETIME_SECS as i64),
         })
         .await?;

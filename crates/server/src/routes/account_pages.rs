@@ -13,9 +13,12 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use basic_admin_app::AppError;
 use basic_admin_app::auth::account_links::{self, LinkError, SendError};
+use basic_admin_app::auth::accounts::{self, ChangePasswordError};
 use basic_admin_app::mail::MailError;
 use basic_admin_app::services::teams;
 use basic_admin_core::model::Account;
+use basic_admin_core::oauth;
+use basic_admin_core::store::SignIn;
 use serde::Deserialize;
 
 use super::auth_pages::see_other;
@@ -35,6 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route(account_links::RESET_PATH, get(reset_page).post(reset.layer(limited())))
         .route(ACCOUNT, get(account_page))
         .route("/auth/account/verify-email", post(resend.layer(limited())))
+        .route("/auth/account/password", post(change_password.layer(limited())))
+        .route("/auth/account/sessions/end", post(end_session))
+        .route("/auth/account/sign-ins/end", post(end_sign_in))
+        .route("/auth/account/sign-out-everywhere", post(sign_out_everywhere))
         .route(&format!("{}/{{id}}", teams::INVITE_PATH), get(invite_page).post(accept_invite.layer(limited())))
 }
 
@@ -215,36 +222,85 @@ struct Done {
 fn done_text(done: Option<&str>) -> Option<&'static str> {
     match done? {
         "verification-sent" => Some("A confirmation link is on its way to your email address."),
+        "password-changed" => Some("Your password is changed, and you are signed out everywhere else."),
+        "signed-out" => Some("Signed out there."),
+        "signed-out-elsewhere" => Some("You are signed out everywhere else."),
         _ => None,
     }
 }
 
-/// The signed-in account, or the answer that sends the browser to sign in.
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Account, Response> {
-    match session::account(state, headers).await {
-        Ok(Some(account)) => Ok(account),
+/// The signed-in account and this browser's session, or the answer that
+/// sends the browser to sign in.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Account, String), Response> {
+    match session::current(state, headers).await {
+        Ok(Some(current)) => Ok(current),
         Ok(None) => Err(see_other("/auth/login", vec![])),
         Err(e) => Err(e.into_response()),
     }
 }
 
-fn account_view(
+fn app_name(client_id: &str) -> String {
+    if client_id == oauth::CLI_CLIENT_ID { "The basic command line".to_owned() } else { format!("App {client_id}") }
+}
+
+/// The account page of the signed-in `(account, this session)`.
+async fn account_view(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
-    account: &Account,
+    (account, this_session): &(Account, String),
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Response {
+    let now = basic_admin_core::time::now();
+    let store = &state.app.store;
+    let (sessions, sign_ins) =
+        match tokio::try_join!(store.sessions_of(account.id, now), store.live_sign_ins_of(account.id, now)) {
+            Ok(found) => found,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+    let sign_ins: Vec<(SignIn, String)> = sign_ins
+        .into_iter()
+        .map(|s| {
+            let app = app_name(&s.family.client_id);
+            (s, app)
+        })
+        .collect();
     let mail_on = state.app.mail.is_some();
-    page(state, headers, status, |csrf| pages::account(&AccountPage { account, csrf, error, notice, mail_on }))
+    page(state, headers, status, |csrf| {
+        pages::account(&AccountPage {
+            account,
+            csrf,
+            error,
+            notice,
+            mail_on,
+            this_session,
+            sessions: &sessions,
+            sign_ins: &sign_ins,
+        })
+    })
 }
 
 async fn account_page(State(state): State<AppState>, headers: HeaderMap, Query(done): Query<Done>) -> Response {
     match signed_in(&state, &headers).await {
-        Ok(account) => account_view(&state, &headers, StatusCode::OK, &account, None, done_text(done.done.as_deref())),
+        Ok(current) => {
+            account_view(&state, &headers, StatusCode::OK, &current, None, done_text(done.done.as_deref())).await
+        }
         Err(answer) => answer,
     }
+}
+
+/// Runs an account form: signed in, with its CSRF token, else the answer.
+async fn account_form(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<(Account, String), Response> {
+    let current = signed_in(state, headers).await?;
+    if !session::csrf_ok(headers, csrf) {
+        return Err(account_view(state, headers, StatusCode::BAD_REQUEST, &current, Some(EXPIRED_FORM), None).await);
+    }
+    Ok(current)
+}
+
+fn done(what: &str) -> Response {
+    see_other(&format!("{ACCOUNT}?done={what}"), vec![])
 }
 
 #[derive(Deserialize)]
@@ -253,22 +309,131 @@ struct CsrfForm {
 }
 
 async fn resend(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    let account = match signed_in(&state, &headers).await {
-        Ok(account) => account,
+    let current = match account_form(&state, &headers, &form.csrf).await {
+        Ok(current) => current,
         Err(answer) => return answer,
     };
-    let view = |status, error: &str| account_view(&state, &headers, status, &account, Some(error), None);
-    if !session::csrf_ok(&headers, &form.csrf) {
-        return view(StatusCode::BAD_REQUEST, EXPIRED_FORM);
-    }
-    if account.email_verified() {
+    if current.0.email_verified() {
         return see_other(ACCOUNT, vec![]);
     }
-    match account_links::send_verification(&state.app, &account).await {
-        Ok(()) => see_other(&format!("{ACCOUNT}?done=verification-sent"), vec![]),
-        Err(e @ SendError::Throttled(wait)) => throttled(view(StatusCode::TOO_MANY_REQUESTS, &e.to_string()), wait),
-        Err(SendError::Mail(e)) => view(StatusCode::SERVICE_UNAVAILABLE, &capitalized(&e.to_string())),
+    let view = |status, error: String| {
+        let (state, headers, current) = (&state, &headers, &current);
+        async move { account_view(state, headers, status, current, Some(&error), None).await }
+    };
+    match account_links::send_verification(&state.app, &current.0).await {
+        Ok(()) => done("verification-sent"),
+        Err(e @ SendError::Throttled(wait)) => {
+            throttled(view(StatusCode::TOO_MANY_REQUESTS, e.to_string()).await, wait)
+        }
+        Err(SendError::Mail(e)) => view(StatusCode::SERVICE_UNAVAILABLE, capitalized(&e.to_string())).await,
         Err(SendError::Store(e)) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current: String,
+    password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    from: crate::client_addr::ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let current = match account_form(&state, &headers, &form.csrf).await {
+        Ok(current) => current,
+        Err(answer) => return answer,
+    };
+    let (account, this_session) = &current;
+    let result =
+        accounts::change_password(&state.app, account, form.current, form.password, this_session, from.bucket()).await;
+    let (status, error) = match result {
+        Ok(()) => return done("password-changed"),
+        Err(ChangePasswordError::WrongPassword) => {
+            (StatusCode::BAD_REQUEST, "The current password is wrong.".to_owned())
+        }
+        Err(ChangePasswordError::Field(e)) => (StatusCode::BAD_REQUEST, capitalized(&e.to_string())),
+        Err(ChangePasswordError::Throttled(wait)) => {
+            let minutes = wait.as_secs().div_ceil(60);
+            let error = format!("Too many failed attempts. Try again in {minutes} minute(s).");
+            return throttled(
+                account_view(&state, &headers, StatusCode::TOO_MANY_REQUESTS, &current, Some(&error), None).await,
+                wait,
+            );
+        }
+        Err(ChangePasswordError::Store(e)) => return ApiError::from(e).into_response(),
+    };
+    account_view(&state, &headers, status, &current, Some(&error), None).await
+}
+
+#[derive(Deserialize)]
+struct EndSessionForm {
+    csrf: String,
+    session: String,
+}
+
+async fn end_session(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<EndSessionForm>) -> Response {
+    let current = match account_form(&state, &headers, &form.csrf).await {
+        Ok(current) => current,
+        Err(answer) => return answer,
+    };
+    match accounts::end_session(&*state.app.store, &current.0, &form.session).await {
+        Ok(true) => done("signed-out"),
+        Ok(false) => {
+            account_view(
+                &state,
+                &headers,
+                StatusCode::NOT_FOUND,
+                &current,
+                Some("That browser is not signed in."),
+                None,
+            )
+            .await
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct EndSignInForm {
+    csrf: String,
+    sign_in: String,
+}
+
+async fn end_sign_in(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<EndSignInForm>) -> Response {
+    let current = match account_form(&state, &headers, &form.csrf).await {
+        Ok(current) => current,
+        Err(answer) => return answer,
+    };
+    let found = match form.sign_in.parse() {
+        Ok(family) => accounts::end_sign_in(&state.app, &current.0, family).await,
+        Err(_) => Ok(false),
+    };
+    match found {
+        Ok(true) => done("signed-out"),
+        Ok(false) => {
+            account_view(&state, &headers, StatusCode::NOT_FOUND, &current, Some("That sign-in is over already."), None)
+                .await
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (account, this_session) = match account_form(&state, &headers, &form.csrf).await {
+        Ok(current) => current,
+        Err(answer) => return answer,
+    };
+    match state.app.store.end_sign_ins_of(account.id, Some(&this_session)).await {
+        Ok(_) => done("signed-out-elsewhere"),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -328,8 +493,8 @@ async fn accept_invite(
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    let account = match signed_in(&state, &headers).await {
-        Ok(account) => account,
+    let (account, _) = match signed_in(&state, &headers).await {
+        Ok(current) => current,
         Err(answer) => return answer,
     };
     if !session::csrf_ok(&headers, &form.csrf) {

@@ -96,12 +96,12 @@ impl FormContext {
 
     /// Signs `account` in on this browser and moves on to consent, or to
     /// the account page.
-    async fn signed_in(self, state: &AppState, account: &Account) -> Response {
+    async fn signed_in(self, state: &AppState, headers: &HeaderMap, account: &Account) -> Response {
         let next = match self.request {
             Some(_) => format!("/auth/consent?{}", self.query),
             None => super::account_pages::ACCOUNT.to_owned(),
         };
-        match session::start(state, account).await {
+        match session::start(state, headers, account).await {
             Ok(cookie) => see_other(&next, vec![cookie]),
             Err(e) => e.into_response(),
         }
@@ -145,7 +145,7 @@ async fn login(
         return context.expired(&form.email);
     }
     match accounts::sign_in(&state.app, &form.email, form.password, from.bucket()).await {
-        Ok(account) => context.signed_in(&state, &account).await,
+        Ok(account) => context.signed_in(&state, &headers, &account).await,
         Err(SignInError::Rejected) => {
             context.render(StatusCode::UNAUTHORIZED, Some("Wrong email or password."), &form.email)
         }
@@ -188,7 +188,7 @@ async fn signup(State(state): State<AppState>, headers: HeaderMap, Form(form): F
                 Ok(()) | Err(SendError::Mail(MailError::Off)) => {}
                 Err(e) => tracing::warn!(error = %e, "no confirmation mail on sign-up"),
             }
-            context.signed_in(&state, &account).await
+            context.signed_in(&state, &headers, &account).await
         }
         Err(SignUpError::Store(e)) => ApiError::from(e).into_response(),
         Err(e) => context.render(StatusCode::BAD_REQUEST, Some(&capitalized(&e.to_string())), &email),

@@ -22,7 +22,7 @@ on_both_backends!(with mail;
     an_invite_to_an_email_is_mailed_and_accepted_from_its_letter,
 );
 on_both_backends!(with refusing_mail; mail_the_smtp_server_refuses_is_counted_and_nothing_breaks);
-on_both_backends!(without_mail_the_pages_say_so);
+on_both_backends!(without_mail_the_pages_say_so, the_account_page_lists_every_sign_in_and_ends_them);
 
 async fn sign_up<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, Value) {
     let mut browser = Browser::new(app);
@@ -371,4 +371,82 @@ async fn an_invite_to_an_email_is_mailed_and_accepted_from_its_letter(app: TestA
     assert!(again.body.contains("accepted already"));
     let missing = bea.get(&format!("/auth/invite/{}?token=x", uuid::Uuid::new_v4())).await;
     assert_eq!(missing.status, 404);
+}
+
+/// Signs in on the pages alone: the browser lands on the account page.
+async fn page_sign_in<'a>(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    let csrf = browser.get("/auth/login").await.hidden("csrf");
+    let form = [("csrf", csrf.as_str()), ("request", ""), ("email", email), ("password", password)];
+    let done = browser.post("/auth/login", &form).await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/auth/account")), "{}", done.body);
+    browser
+}
+
+async fn the_account_page_lists_every_sign_in_and_ends_them(app: TestApp) {
+    let email = "many@example.com";
+    let (mut first, tokens) = sign_up(&app, email).await;
+    let mut here = page_sign_in(&app, email, flows::PASSWORD).await;
+    let page = here.get("/auth/account").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.matches("Unknown browser").count(), 2, "{}", page.body);
+    assert!(page.body.contains("(this browser)") && page.body.contains("Sign out of The basic command line"));
+
+    // Refused without the form's token, and for what is not the account's.
+    let csrf = page.hidden("csrf");
+    for path in [
+        "/auth/account/sessions/end",
+        "/auth/account/sign-ins/end",
+        "/auth/account/sign-out-everywhere",
+        "/auth/account/password",
+    ] {
+        let fields = [("csrf", "forged"), ("session", "x"), ("sign_in", "x"), ("current", "x"), ("password", "x")];
+        let refused = here.post(path, &fields).await;
+        assert_eq!(refused.status, 400, "{path}");
+        assert!(refused.body.contains("This form has expired"), "{path}");
+    }
+    let foreign = here.post("/auth/account/sessions/end", &[("csrf", &csrf), ("session", "someone-elses")]).await;
+    assert_eq!(foreign.status, 404);
+
+    // Ending the other browser's session signs it out there only.
+    let other = page.hidden("session");
+    let ended = here.post("/auth/account/sessions/end", &[("csrf", &csrf), ("session", &other)]).await;
+    assert_eq!((ended.status, ended.location.as_deref()), (303, Some("/auth/account?done=signed-out")));
+    assert_eq!(first.get("/auth/account").await.status, 303, "signed out there");
+    assert_eq!(here.get("/auth/account").await.status, 200, "still signed in here");
+
+    // Ending the CLI's sign-in revokes its tokens.
+    let sign_in = page.hidden("sign_in");
+    let ended = here.post("/auth/account/sign-ins/end", &[("csrf", &csrf), ("sign_in", &sign_in)]).await;
+    assert_eq!(ended.status, 303);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, _) =
+        token_form(&app, &[("grant_type", "refresh_token"), ("client_id", CLI_CLIENT_ID), ("refresh_token", refresh)])
+            .await;
+    assert_eq!(status, 400);
+    assert_eq!(userinfo(&app, &tokens).await.0, 401, "revoked at once on this node");
+
+    // A new password needs the current one, and signs out everywhere else.
+    let mut elsewhere = page_sign_in(&app, email, flows::PASSWORD).await;
+    let wrong = here
+        .post("/auth/account/password", &[("csrf", &csrf), ("current", "not it"), ("password", "the next password")])
+        .await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("The current password is wrong."));
+    let changed = here
+        .post(
+            "/auth/account/password",
+            &[("csrf", &csrf), ("current", flows::PASSWORD), ("password", "the next password")],
+        )
+        .await;
+    assert_eq!((changed.status, changed.location.as_deref()), (303, Some("/auth/account?done=password-changed")));
+    assert_eq!(elsewhere.get("/auth/account").await.status, 303, "signed out elsewhere");
+    let page = here.get("/auth/account?done=password-changed").await;
+    assert!(page.body.contains("Your password is changed"), "still signed in here");
+    let mut later = page_sign_in(&app, email, "the next password").await;
+
+    let everywhere = here.post("/auth/account/sign-out-everywhere", &[("csrf", &csrf)]).await;
+    assert_eq!(everywhere.location.as_deref(), Some("/auth/account?done=signed-out-elsewhere"));
+    assert_eq!(later.get("/auth/account").await.status, 303);
+    assert_eq!(here.get("/auth/account").await.status, 200);
 }

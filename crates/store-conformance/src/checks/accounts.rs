@@ -1,5 +1,6 @@
 use basic_admin_core::store::{
-    AccountLink, AuthCode, Constraint, LinkPurpose, LinkUse, NewAccount, Session, Store, StoreError, TokenFamily,
+    AccountLink, AuthCode, Constraint, LinkPurpose, LinkUse, NewAccount, RefreshToken, Session, Store, StoreError,
+    TokenFamily,
 };
 use basic_admin_core::time;
 use chrono::Duration;
@@ -121,7 +122,9 @@ pub async fn a_password_reset_ends_every_sign_in_of_the_account(store: &dyn Stor
     let session = |id: &str, account_id| Session {
         id_hash: id.into(),
         account_id,
+        device: None,
         created_at: now,
+        last_used_at: now,
         expires_at: now + Duration::hours(1),
     };
     let family = |account_id| TokenFamily {
@@ -166,4 +169,76 @@ pub async fn a_password_reset_ends_every_sign_in_of_the_account(store: &dyn Stor
     );
     assert_eq!(store.reset_password("reset-1", "$argon2id$other", now).await.unwrap(), LinkUse::Used);
     assert_eq!(store.account_by_id(account.id).await.unwrap().unwrap().password_hash, "$argon2id$new");
+}
+
+pub async fn an_account_sees_and_ends_its_own_sign_ins(store: &dyn Store) {
+    let account = store.create_account(new_account("signins@example.com")).await.unwrap();
+    let other = store.create_account(new_account("other-signins@example.com")).await.unwrap();
+    let now = time::now();
+    let session = |id: &str, account_id, minutes_ago: i64| Session {
+        id_hash: id.into(),
+        account_id,
+        device: Some(format!("browser {id}")),
+        created_at: now - Duration::minutes(minutes_ago),
+        last_used_at: now - Duration::minutes(minutes_ago),
+        expires_at: now + Duration::hours(1),
+    };
+    store.create_session(session("old", account.id, 60)).await.unwrap();
+    store.create_session(session("new", account.id, 1)).await.unwrap();
+    store.create_session(session("theirs", other.id, 1)).await.unwrap();
+    let ids = |sessions: Vec<Session>| sessions.into_iter().map(|s| s.id_hash).collect::<Vec<_>>();
+    assert_eq!(ids(store.sessions_of(account.id, now).await.unwrap()), ["new", "old"], "latest used first");
+
+    store.touch_session("old", now).await.unwrap();
+    let listed = store.sessions_of(account.id, now).await.unwrap();
+    assert_eq!(listed[0].id_hash, "old", "seen again: first");
+    assert_eq!(listed[0].device.as_deref(), Some("browser old"));
+    store.touch_session("new", now).await.unwrap();
+    let new = store.session("new", now).await.unwrap().unwrap();
+    assert_eq!(
+        new.last_used_at.timestamp(),
+        (now - Duration::minutes(1)).timestamp(),
+        "seen a minute ago: not written"
+    );
+
+    let family = |account_id, id| TokenFamily {
+        id,
+        account_id,
+        client_id: "cli".into(),
+        scope: "admin".into(),
+        created_at: now,
+        revoked_at: None,
+    };
+    let (mine, spent, theirs) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    for (account_id, id, expires_at) in [
+        (account.id, mine, now + Duration::days(1)),
+        (account.id, spent, now - Duration::seconds(1)),
+        (other.id, theirs, now + Duration::days(1)),
+    ] {
+        let code = AuthCode {
+            code_hash: format!("code-{id}"),
+            family_id: id,
+            redirect_uri: "http://localhost/cb".into(),
+            code_challenge: None,
+            nonce: None,
+            created_at: now,
+            expires_at: now + Duration::seconds(60),
+        };
+        store.create_auth_code(family(account_id, id), code).await.unwrap();
+        let token = RefreshToken { token_hash: format!("refresh-{id}"), family_id: id, created_at: now, expires_at };
+        store.insert_refresh_token(token).await.unwrap();
+    }
+    let live = store.live_sign_ins_of(account.id, now).await.unwrap();
+    assert_eq!(live.iter().map(|s| s.family.id).collect::<Vec<_>>(), [mine], "only live sign-ins, only the account's");
+    assert_eq!(live[0].last_used_at.timestamp(), now.timestamp());
+
+    assert_eq!(store.end_sign_ins_of(account.id, Some("new")).await.unwrap(), 1);
+    assert_eq!(ids(store.sessions_of(account.id, now).await.unwrap()), ["new"], "this browser stays");
+    assert!(store.live_sign_ins_of(account.id, now).await.unwrap().is_empty());
+    assert_eq!(store.live_sign_ins_of(other.id, now).await.unwrap().len(), 1, "others untouched");
+    assert!(store.session("theirs", now).await.unwrap().is_some());
+
+    store.change_password(account.id, "$argon2id$changed", "new", now).await.unwrap();
+    assert_eq!(store.account_by_id(account.id).await.unwrap().unwrap().password_hash, "$argon2id$changed");
+    assert!(matches!(store.change_password(Uuid::new_v4(), "x", "new", now).await, Err(StoreError::NotFound)));
 }

@@ -165,7 +165,9 @@ pub async fn sessions_expire_and_end(store: &dyn Store) {
     let live = Session {
         id_hash: "live".into(),
         account_id: family.account_id,
+        device: Some("Firefox on Linux".into()),
         created_at: now,
+        last_used_at: now,
         expires_at: now + Duration::hours(1),
     };
     let dead = Session { id_hash: "dead".into(), expires_at: now - Duration::seconds(1), ..live.clone() };
@@ -194,7 +196,14 @@ pub async fn expired_sign_ins_are_purged_in_batches(store: &dyn Store) {
     for (id, expires_at) in
         [("gone-1", now - Duration::seconds(1)), ("gone-2", long_ago), ("here", now + Duration::hours(1))]
     {
-        let session = Session { id_hash: id.into(), account_id: live.account_id, created_at: long_ago, expires_at };
+        let session = Session {
+            id_hash: id.into(),
+            account_id: live.account_id,
+            device: None,
+            created_at: long_ago,
+            last_used_at: long_ago,
+            expires_at,
+        };
         store.create_session(session).await.unwrap();
     }
 

@@ -15,3 +15,8 @@ CREATE TABLE account_links (
 );
 CREATE INDEX account_links_account_idx ON account_links (account_id, purpose);
 CREATE INDEX account_links_expires_idx ON account_links (expires_at);
+
+-- What the account page shows of each browser signed in: the browser, and
+-- when it was last seen (updated at most every few minutes).
+ALTER TABLE sessions ADD COLUMN device TEXT;
+ALTER TABLE sessions ADD COLUMN last_used_at TIMESTAMPTZ;

@@ -69,6 +69,8 @@ pub struct Context {
     pub mail: Option<Arc<Mailer>>,
     /// Letters sent per address and hour.
     pub mail_throttle: Arc<Throttle<String>>,
+    /// Wrong second-factor codes per account.
+    pub two_factor_throttle: Arc<Throttle<uuid::Uuid>>,
 }
 
 impl Context {
@@ -97,6 +99,7 @@ impl Context {
             sync: Arc::new(SyncHub::default()),
             mail: None,
             mail_throttle: Arc::new(throttle::mail::throttle()),
+            two_factor_throttle: Arc::new(Throttle::new(crate::auth::two_factor::WINDOW)),
         }
     }
 

@@ -21,6 +21,9 @@ pub struct Settings {
     pub auth_code_ttl: Duration,
     /// Whether every authorization request must carry a PKCE challenge.
     pub require_pkce: bool,
+    /// Whether developer access (the `admin` scope) is granted only to
+    /// accounts with two-factor sign-in on.
+    pub require_admin_two_factor: bool,
     pub throttles: Throttles,
     /// Records one app user may keep in one table.
     pub max_records_per_table: u64,

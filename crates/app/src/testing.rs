@@ -45,6 +45,7 @@ impl Fixture {
             refresh_grace: Duration::from_secs(30),
             auth_code_ttl: Duration::from_secs(60),
             require_pkce: false,
+            require_admin_two_factor: false,
             throttles: Throttles::default(),
             max_records_per_table: 3,
             sync: Default::default(),

@@ -140,6 +140,9 @@ options! {
         "SMTP server for mail: smtp://[user:password@]host[:port] (add ?tls=required for STARTTLS) or smtps://…; credentials are never printed [default: none: mail off]";
     mail_from: "ADDRESS", "BASIC_MAIL_FROM", None,
         "Sender of the server's mail, e.g. \"Basic <no-reply@example.com>\" [default: no-reply@ the public URL's host]";
+    #[arg(num_args = 0..=1, default_missing_value = "true")]
+    require_admin_two_factor: "BOOL", "BASIC_REQUIRE_ADMIN_TWO_FACTOR", Some("false"),
+        "Grant developer access (the admin scope) only to accounts with two-factor sign-in on [default: false]";
     ai_base_url: "URL", "BASIC_AI_BASE_URL", None,
         "OpenAI-compatible API for schema suggestions, e.g. https://api.openai.com/v1 or http://localhost:11434/v1; its key comes from BASIC_AI_API_KEY [default: none: suggestions off]";
     ai_model: "NAME", "BASIC_AI_MODEL", Some("gpt-4o-mini"),
@@ -188,6 +191,7 @@ pub struct Config {
     /// Peers whose forwarding headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub require_pkce: bool,
+    pub require_admin_two_factor: bool,
     /// Where schema suggestions come from; `None` turns them off.
     pub ai: Option<AiConfig>,
     /// Where mail goes out; `None` turns mail off.
@@ -228,6 +232,7 @@ impl Config {
             sync: self.sync,
             auth_code_ttl: self.auth_code_ttl,
             require_pkce: self.require_pkce,
+            require_admin_two_factor: self.require_admin_two_factor,
             throttles: self.throttles,
             ai: self.ai.clone(),
         }
@@ -295,6 +300,7 @@ impl Config {
             },
             trusted_proxies: given(p.trusted_proxies).parse_with(crate::client_addr::parse_trusted)?,
             require_pkce: given(p.require_pkce).parse_with(boolean)?,
+            require_admin_two_factor: given(p.require_admin_two_factor).parse_with(boolean)?,
             ai: match p.ai_base_url {
                 None => None,
                 Some(url) => Some(AiConfig {
@@ -499,6 +505,7 @@ impl fmt::Debug for Config {
         let proxies: Vec<String> = self.trusted_proxies.iter().map(ToString::to_string).collect();
         values.insert("trusted_proxies", proxies.join(","));
         values.insert("require_pkce", self.require_pkce.to_string());
+        values.insert("require_admin_two_factor", self.require_admin_two_factor.to_string());
         let ai = self.ai.as_ref().map_or_else(|| "off".to_owned(), |ai| format!("{} ({})", ai.base_url, ai.model));
         values.insert("ai", ai);
         let mail = self.mail.as_ref().map_or_else(

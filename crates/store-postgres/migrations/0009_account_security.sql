@@ -20,3 +20,21 @@ CREATE INDEX account_links_expires_idx ON account_links (expires_at);
 -- when it was last seen (updated at most every few minutes).
 ALTER TABLE sessions ADD COLUMN device TEXT;
 ALTER TABLE sessions ADD COLUMN last_used_at TIMESTAMPTZ;
+
+-- Two-factor sign-in (TOTP): the secret sealed with the master key, unconfirmed
+-- until a first code proves the authenticator has it, and the last time step
+-- accepted (a code works once). Recovery codes as SHA-256 hashes, each once.
+CREATE TABLE account_totp (
+    account_id    UUID PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    sealed_secret BYTEA NOT NULL,
+    confirmed_at  TIMESTAMPTZ,
+    last_step     BIGINT NOT NULL DEFAULT 0,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE recovery_codes (
+    account_id UUID NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    code_hash  TEXT NOT NULL,
+    used_at    TIMESTAMPTZ,
+    PRIMARY KEY (account_id, code_hash)
+);

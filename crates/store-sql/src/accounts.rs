@@ -1,6 +1,8 @@
 use async_trait::async_trait;
 use basic_admin_core::model::Account;
-use basic_admin_core::store::{AccountLink, AccountStore, LinkPurpose, LinkUse, NewAccount, StoreError, StoreResult};
+use basic_admin_core::store::{
+    AccountLink, AccountStore, LinkPurpose, LinkUse, NewAccount, StoreError, StoreResult, TotpSecret,
+};
 use basic_admin_core::time::Timestamp;
 use uuid::Uuid;
 
@@ -213,6 +215,115 @@ impl<D: Db> AccountStore for SqlStore<D> {
         }
         tx.execute(q("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2").id(account_id).text(keep)).await?;
         tx.execute(revoke_families_of(self.db.dialect(), account_id)).await?;
+        tx.commit().await
+    }
+
+    async fn totp(&self, account_id: Uuid) -> StoreResult<Option<TotpSecret>> {
+        let row = self
+            .db
+            .fetch_optional(
+                q("SELECT sealed_secret, confirmed_at, last_step FROM account_totp WHERE account_id = $1")
+                    .id(account_id),
+            )
+            .await?;
+        row.map(|row| {
+            Ok(TotpSecret {
+                sealed_secret: row.bytes("sealed_secret")?,
+                confirmed_at: row.opt_time("confirmed_at")?,
+                last_step: row.int("last_step")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn begin_totp(&self, account_id: Uuid, sealed_secret: &[u8], now: Timestamp) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        tx.execute(q("DELETE FROM account_totp WHERE account_id = $1 AND confirmed_at IS NULL").id(account_id)).await?;
+        let added = tx
+            .execute(
+                q("INSERT INTO account_totp (account_id, sealed_secret, created_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (account_id) DO NOTHING")
+                .id(account_id)
+                .bytes(sealed_secret)
+                .time(now),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(added == 1)
+    }
+
+    async fn confirm_totp(
+        &self,
+        account_id: Uuid,
+        step: i64,
+        recovery_hashes: &[String],
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let confirmed = tx
+            .execute(
+                q("UPDATE account_totp SET confirmed_at = $2, last_step = $3 WHERE account_id = $1 AND confirmed_at IS NULL")
+                    .id(account_id)
+                    .time(now)
+                    .int(step),
+            )
+            .await?;
+        if confirmed == 0 {
+            return Ok(false);
+        }
+        tx.execute(q("DELETE FROM recovery_codes WHERE account_id = $1").id(account_id)).await?;
+        for hash in recovery_hashes {
+            tx.execute(
+                q("INSERT INTO recovery_codes (account_id, code_hash) VALUES ($1, $2)")
+                    .id(account_id)
+                    .text(hash.as_str()),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn use_totp_step(&self, account_id: Uuid, step: i64) -> StoreResult<bool> {
+        let used = self
+            .db
+            .execute(
+                q("UPDATE account_totp SET last_step = $2 \
+                   WHERE account_id = $1 AND confirmed_at IS NOT NULL AND last_step < $2")
+                .id(account_id)
+                .int(step),
+            )
+            .await?;
+        Ok(used == 1)
+    }
+
+    async fn use_recovery_code(&self, account_id: Uuid, code_hash: &str, now: Timestamp) -> StoreResult<bool> {
+        let used = self
+            .db
+            .execute(
+                q("UPDATE recovery_codes SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL")
+                    .id(account_id)
+                    .text(code_hash)
+                    .time(now),
+            )
+            .await?;
+        Ok(used == 1)
+    }
+
+    async fn recovery_codes_left(&self, account_id: Uuid) -> StoreResult<u64> {
+        let row = self
+            .db
+            .fetch_one(
+                q("SELECT count(*) AS n FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL").id(account_id),
+            )
+            .await?;
+        Ok(u64::try_from(row.int("n")?).unwrap_or_default())
+    }
+
+    async fn remove_totp(&self, account_id: Uuid) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        tx.execute(q("DELETE FROM recovery_codes WHERE account_id = $1").id(account_id)).await?;
+        tx.execute(q("DELETE FROM account_totp WHERE account_id = $1").id(account_id)).await?;
         tx.commit().await
     }
 }

@@ -9,4 +9,5 @@ pub mod oauth_provider;
 pub mod purge;
 pub mod revocations;
 pub mod throttle;
+pub mod two_factor;
 pub mod verified_tokens;

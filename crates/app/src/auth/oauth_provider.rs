@@ -177,6 +177,17 @@ pub async fn check(ctx: &Context, p: &AuthorizeParams) -> Result<AuthorizeReques
 
 /// Grants a code for `account`: the URL to send the browser to.
 pub async fn grant(ctx: &Context, account: &Account, request: &AuthorizeRequest) -> Result<String, AppError> {
+    if ctx.settings.require_admin_two_factor
+        && request.scopes.contains(oauth::ADMIN)
+        && !super::two_factor::is_on(ctx, account).await?
+    {
+        return Err(AppError::Forbidden {
+            code: "two_factor_required",
+            message: "This server asks for two-factor sign-in for developer access: turn it on from your account \
+                      page first."
+                .into(),
+        });
+    }
     let now = time::now();
     let code = format!("{}{}", oauth::CODE_PREFIX, random_token());
     let family = TokenFamily {

@@ -54,6 +54,16 @@ pub enum LinkUse {
     Unknown,
 }
 
+/// An account's authenticator secret (sealed), once confirmed in use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TotpSecret {
+    pub sealed_secret: Vec<u8>,
+    /// `None` while being set up.
+    pub confirmed_at: Option<Timestamp>,
+    /// The last time step a code was accepted for.
+    pub last_step: i64,
+}
+
 #[async_trait]
 pub trait AccountStore {
     /// Conflicts: `accounts_email_key`, `accounts_username_key` (both ignoring case).
@@ -89,4 +99,29 @@ pub trait AccountStore {
         keep: &str,
         now: Timestamp,
     ) -> StoreResult<()>;
+
+    /// The account's authenticator secret, confirmed or being set up.
+    async fn totp(&self, account_id: Uuid) -> StoreResult<Option<TotpSecret>>;
+    /// Starts setting up an authenticator: replaces one being set up; a
+    /// confirmed one stays (`false`: turn it off first).
+    async fn begin_totp(&self, account_id: Uuid, sealed_secret: &[u8], now: Timestamp) -> StoreResult<bool>;
+    /// Confirms the authenticator being set up, with the step of its first
+    /// code, and replaces the recovery codes, atomically (`false`: none was
+    /// being set up).
+    async fn confirm_totp(
+        &self,
+        account_id: Uuid,
+        step: i64,
+        recovery_hashes: &[String],
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Accepts a confirmed authenticator's code of time step `step` once:
+    /// `false` if a code of this or a later step was accepted before.
+    async fn use_totp_step(&self, account_id: Uuid, step: i64) -> StoreResult<bool>;
+    /// Spends a recovery code: `false` if unknown or spent.
+    async fn use_recovery_code(&self, account_id: Uuid, code_hash: &str, now: Timestamp) -> StoreResult<bool>;
+    /// Recovery codes not spent yet.
+    async fn recovery_codes_left(&self, account_id: Uuid) -> StoreResult<u64>;
+    /// Turns two-factor sign-in off: the secret and recovery codes go.
+    async fn remove_totp(&self, account_id: Uuid) -> StoreResult<()>;
 }

@@ -13,7 +13,7 @@ mod users;
 
 use async_trait::async_trait;
 
-pub use accounts::{AccountLink, AccountStore, LinkPurpose, LinkUse, NewAccount};
+pub use accounts::{AccountLink, AccountStore, LinkPurpose, LinkUse, NewAccount, TotpSecret};
 pub use keys::{ApiKey, ApiKeyStore};
 pub use oauth::{
     AuthCode, CodeUse, OAuthStore, RefreshToken, RefreshUse, SESSION_TOUCH_SECS, Session, SignIn, SigningKeyRecord,

@@ -5,6 +5,8 @@ use axum::http::header::COOKIE;
 
 pub const SESSION: &str = "ba_session";
 pub const CSRF: &str = "ba_csrf";
+/// A password given, a second-factor code still owed (sealed; minutes).
+pub const SECOND_FACTOR: &str = "ba_2fa";
 
 /// The value of cookie `name` in the request, if any.
 pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {

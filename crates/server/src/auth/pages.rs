@@ -25,7 +25,9 @@ button.link{display:inline;width:auto;margin:0;padding:0;background:none;color:#
 .error{background:#fdecea;border:1px solid #c01c28;color:#7a0f16;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}\
 .notice{background:#e8f3ea;border:1px solid #26a269;color:#14532d;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}\
 ul.scopes{padding-left:1.2rem}small{color:#555}.row{display:flex;gap:.6rem}.row form{flex:1}\
-dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}";
+dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
+figure.qr{margin:1rem 0;text-align:center}figure.qr svg{width:200px;height:200px}code.secret{overflow-wrap:anywhere}\
+ul.codes{columns:2;font-size:1.05rem}";
 
 /// A page: HTML with headers that keep it out of frames and caches and
 /// allow no script at all.
@@ -199,6 +201,51 @@ pub fn consent(p: &ConsentPage) -> (String, Markup) {
     (format!("Allow {}?", p.client_name), body)
 }
 
+pub fn second_factor(csrf: &str, request: &str, error: Option<&str>) -> (String, Markup) {
+    let body = html! {
+        h1 { "Two-factor sign-in" }
+        p class="sub" { "Enter the code your authenticator app shows, or one of your recovery codes." }
+        (message(error, None))
+        form method="post" action="/auth/login/code" {
+            (hidden(csrf, request))
+            label for="code" { "Code" }
+            input id="code" name="code" autocomplete="one-time-code" required autofocus maxlength="32";
+            button type="submit" { "Continue" }
+        }
+        p { small { a href={ "/auth/login?" (request) } { "Start again" } } }
+    };
+    ("Two-factor sign-in".into(), body)
+}
+
+pub fn two_factor_setup(csrf: &str, qr_svg: &str, secret: &str, error: Option<&str>) -> (String, Markup) {
+    let body = html! {
+        h1 { "Set up two-factor sign-in" }
+        p class="sub" { "Scan this code with an authenticator app, then enter the six digits it shows." }
+        (message(error, None))
+        // Drawn by the server from the secret; no script, no outside image.
+        figure class="qr" role="img" aria-label="QR code of your authenticator secret" { (PreEscaped(qr_svg)) }
+        p { small { "Cannot scan? Type this key in: " } br; code class="secret" { (secret) } }
+        form method="post" action="/auth/account/two-factor/confirm" {
+            (csrf_field(csrf))
+            label for="code" { "Code from the app" }
+            input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus maxlength="10";
+            button type="submit" { "Turn on two-factor sign-in" }
+        }
+        p { small { a href="/auth/account" { "Not now" } } }
+    };
+    ("Set up two-factor sign-in".into(), body)
+}
+
+pub fn recovery_codes(codes: &[String]) -> (String, Markup) {
+    let body = html! {
+        h1 { "Two-factor sign-in is on" }
+        (message(None, Some("Keep these recovery codes somewhere safe: each signs you in once without your phone. They are shown only now.")))
+        ul class="codes" { @for code in codes { li { code { (code) } } } }
+        p { a href="/auth/account" { "Done" } }
+    };
+    ("Your recovery codes".into(), body)
+}
+
 /// A page that only tells something, with a way on.
 pub fn notice(title: &str, error: Option<&str>, text: Option<&str>, link: (&str, &str)) -> (String, Markup) {
     let body = html! {
@@ -281,6 +328,8 @@ pub struct AccountPage<'a> {
     pub sessions: &'a [Session],
     /// Live sign-ins to apps, with the name to show for each app.
     pub sign_ins: &'a [(SignIn, String)],
+    /// With two-factor sign-in on, the recovery codes left.
+    pub two_factor: Option<u64>,
 }
 
 fn when(at: &basic_admin_core::time::Timestamp) -> String {
@@ -316,6 +365,25 @@ pub fn account(p: &AccountPage) -> (String, Markup) {
             label for="password" { "New password " small { "(at least " (MIN_PASSWORD) " characters; signs out everywhere else)" } }
             input id="password" name="password" type="password" autocomplete="new-password" minlength=(MIN_PASSWORD) required;
             button class="secondary" type="submit" { "Change password" }
+        }
+        h2 { "Two-factor sign-in" }
+        @match p.two_factor {
+            Some(left) => {
+                p { "On: signing in asks for a code from your authenticator app. " small { (left) " recovery codes left." } }
+                form method="post" action="/auth/account/two-factor/off" {
+                    (csrf_field(p.csrf))
+                    label for="off-code" { "Code (or recovery code) to turn it off" }
+                    input id="off-code" name="code" autocomplete="one-time-code" required maxlength="32";
+                    button class="secondary" type="submit" { "Turn off two-factor sign-in" }
+                }
+            }
+            None => {
+                p { "Off: a password alone signs you in." }
+                form method="post" action="/auth/account/two-factor" {
+                    (csrf_field(p.csrf))
+                    button class="secondary" type="submit" { "Set up two-factor sign-in" }
+                }
+            }
         }
         h2 { "Where you are signed in" }
         ul class="sessions" {

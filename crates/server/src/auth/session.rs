@@ -14,7 +14,7 @@ use basic_admin_app::crypto::{random_token, token_hash};
 
 pub const LIFETIME_SECS: u64 = 14 * 24 * 3600;
 
-fn secure(state: &AppState) -> bool {
+pub fn secure(state: &AppState) -> bool {
     state.config.public_url.starts_with("https://")
 }
 

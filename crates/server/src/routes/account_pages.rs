@@ -14,6 +14,7 @@ use axum::{Form, Router};
 use basic_admin_app::AppError;
 use basic_admin_app::auth::account_links::{self, LinkError, SendError};
 use basic_admin_app::auth::accounts::{self, ChangePasswordError};
+use basic_admin_app::auth::two_factor::{self, TwoFactorError};
 use basic_admin_app::mail::MailError;
 use basic_admin_app::services::teams;
 use basic_admin_core::model::Account;
@@ -42,6 +43,9 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/account/sessions/end", post(end_session))
         .route("/auth/account/sign-ins/end", post(end_sign_in))
         .route("/auth/account/sign-out-everywhere", post(sign_out_everywhere))
+        .route("/auth/account/two-factor", get(two_factor_page).post(two_factor_start))
+        .route("/auth/account/two-factor/confirm", post(two_factor_confirm.layer(limited())))
+        .route("/auth/account/two-factor/off", post(two_factor_off.layer(limited())))
         .route(&format!("{}/{{id}}", teams::INVITE_PATH), get(invite_page).post(accept_invite.layer(limited())))
 }
 
@@ -225,6 +229,7 @@ fn done_text(done: Option<&str>) -> Option<&'static str> {
         "password-changed" => Some("Your password is changed, and you are signed out everywhere else."),
         "signed-out" => Some("Signed out there."),
         "signed-out-elsewhere" => Some("You are signed out everywhere else."),
+        "two-factor-off" => Some("Two-factor sign-in is off."),
         _ => None,
     }
 }
@@ -254,8 +259,15 @@ async fn account_view(
 ) -> Response {
     let now = basic_admin_core::time::now();
     let store = &state.app.store;
-    let (sessions, sign_ins) =
-        match tokio::try_join!(store.sessions_of(account.id, now), store.live_sign_ins_of(account.id, now)) {
+    let two_factor = async {
+        Ok(match two_factor::is_on(&state.app, account).await? {
+            true => Some(store.recovery_codes_left(account.id).await?),
+            false => None,
+        })
+    };
+    let (sessions, sign_ins, two_factor) =
+        match tokio::try_join!(store.sessions_of(account.id, now), store.live_sign_ins_of(account.id, now), two_factor)
+        {
             Ok(found) => found,
             Err(e) => return ApiError::from(e).into_response(),
         };
@@ -277,6 +289,7 @@ async fn account_view(
             this_session,
             sessions: &sessions,
             sign_ins: &sign_ins,
+            two_factor,
         })
     })
 }
@@ -518,5 +531,99 @@ async fn accept_invite(
             invite_view(&state, &headers, &id, &form.token, StatusCode::BAD_REQUEST, Some(&message)).await
         }
         Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The name authenticator apps show for this server's accounts.
+fn issuer(state: &AppState) -> String {
+    format!("Basic ({})", basic_admin_core::did::web_host(&state.config.public_url).replace("%3A", ":"))
+}
+
+fn two_factor_failed(e: TwoFactorError) -> Response {
+    match e {
+        TwoFactorError::Store(e) => ApiError::from(e).into_response(),
+        TwoFactorError::Sealed(detail) => ApiError::from(AppError::Internal(detail)).into_response(),
+        other => {
+            refused(StatusCode::BAD_REQUEST, "Two-factor sign-in", &other.to_string(), (ACCOUNT, "Go to your account"))
+        }
+    }
+}
+
+async fn two_factor_start(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let (account, _) = match account_form(&state, &headers, &form.csrf).await {
+        Ok(current) => current,
+        Err(answer) => return answer,
+    };
+    match two_factor::begin(&state.app, &account, &issuer(&state)).await {
+        Ok(_) => see_other("/auth/account/two-factor", vec![]),
+        Err(e) => two_factor_failed(e),
+    }
+}
+
+/// The set-up begun: the QR code, the key and the form for a first code.
+async fn two_factor_setup(
+    state: &AppState,
+    headers: &HeaderMap,
+    account: &Account,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    match two_factor::unfinished(&state.app, account, &issuer(state)).await {
+        Ok(enrolment) => page(state, headers, status, |csrf| {
+            pages::two_factor_setup(csrf, &enrolment.qr_svg, &enrolment.secret, error)
+        }),
+        Err(TwoFactorError::NotStarted | TwoFactorError::AlreadyOn) => see_other(ACCOUNT, vec![]),
+        Err(e) => two_factor_failed(e),
+    }
+}
+
+async fn two_factor_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match signed_in(&state, &headers).await {
+        Ok((account, _)) => two_factor_setup(&state, &headers, &account, StatusCode::OK, None).await,
+        Err(answer) => answer,
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+async fn two_factor_confirm(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+    let Ok((account, _)) = signed_in(&state, &headers).await else {
+        return see_other("/auth/login", vec![]);
+    };
+    if !session::csrf_ok(&headers, &form.csrf) {
+        return two_factor_setup(&state, &headers, &account, StatusCode::BAD_REQUEST, Some(EXPIRED_FORM)).await;
+    }
+    match two_factor::confirm(&state.app, &account, &form.code).await {
+        Ok(codes) => Page::new(StatusCode::OK, pages::recovery_codes(&codes)).into_response(),
+        Err(e @ TwoFactorError::WrongCode) => {
+            two_factor_setup(&state, &headers, &account, StatusCode::BAD_REQUEST, Some(&e.to_string())).await
+        }
+        Err(e @ TwoFactorError::Throttled(wait)) => throttled(
+            two_factor_setup(&state, &headers, &account, StatusCode::TOO_MANY_REQUESTS, Some(&e.to_string())).await,
+            wait,
+        ),
+        Err(e) => two_factor_failed(e),
+    }
+}
+
+async fn two_factor_off(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+    let current = match account_form(&state, &headers, &form.csrf).await {
+        Ok(current) => current,
+        Err(answer) => return answer,
+    };
+    match two_factor::turn_off(&state.app, &current.0, &form.code).await {
+        Ok(()) => done("two-factor-off"),
+        Err(e @ TwoFactorError::WrongCode) => {
+            account_view(&state, &headers, StatusCode::BAD_REQUEST, &current, Some(&e.to_string()), None).await
+        }
+        Err(e @ TwoFactorError::Throttled(wait)) => throttled(
+            account_view(&state, &headers, StatusCode::TOO_MANY_REQUESTS, &current, Some(&e.to_string()), None).await,
+            wait,
+        ),
+        Err(e) => two_factor_failed(e),
     }
 }

@@ -14,13 +14,14 @@ use basic_admin_core::model::Account;
 use serde::Deserialize;
 
 use crate::auth::pages::{self, ConsentPage, FormPage, Page};
-use crate::auth::session;
+use crate::auth::{cookies, session};
 use crate::error::ApiError;
 use crate::rate_limit::{self, Group};
 use crate::state::AppState;
 use basic_admin_app::auth::account_links::{self, SendError};
 use basic_admin_app::auth::accounts::{self, SignInError, SignUp, SignUpError};
 use basic_admin_app::auth::oauth_provider::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest};
+use basic_admin_app::auth::two_factor::{self, TwoFactorError};
 use basic_admin_app::mail::MailError;
 
 pub fn routes() -> Router<AppState> {
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
     let limited = || from_fn_with_state(Group::Auth, rate_limit::limit);
     Router::new()
         .route("/auth/login", get(login_page).post(login.layer(limited())))
+        .route("/auth/login/code", get(code_page).post(code.layer(limited())))
         .route("/auth/signup", get(signup_page).post(signup.layer(limited())))
         .route("/auth/consent", get(consent_page).post(consent.layer(limited())))
         .route("/auth/logout", axum::routing::post(logout))
@@ -145,7 +147,16 @@ async fn login(
         return context.expired(&form.email);
     }
     match accounts::sign_in(&state.app, &form.email, form.password, from.bucket()).await {
-        Ok(account) => context.signed_in(&state, &headers, &account).await,
+        Ok(account) => match two_factor::is_on(&state.app, &account).await {
+            Ok(true) => {
+                let pending = two_factor::pending(&state.app, &account);
+                let secs = two_factor::PENDING_TTL.as_secs();
+                let cookie = cookies::set(cookies::SECOND_FACTOR, &pending, secs, session::secure(&state));
+                see_other(&format!("/auth/login/code?{}", context.query), vec![cookie])
+            }
+            Ok(false) => context.signed_in(&state, &headers, &account).await,
+            Err(e) => ApiError::from(e).into_response(),
+        },
         Err(SignInError::Rejected) => {
             context.render(StatusCode::UNAUTHORIZED, Some("Wrong email or password."), &form.email)
         }
@@ -247,6 +258,10 @@ async fn consent(State(state): State<AppState>, headers: HeaderMap, Form(form): 
     }
     match oauth_provider::grant(&state.app, &account, &request).await {
         Ok(url) => see_other(&url, vec![]),
+        Err(basic_admin_app::AppError::Forbidden { message, .. }) => {
+            let link = (super::account_pages::ACCOUNT, "Go to your account");
+            Page::new(StatusCode::FORBIDDEN, pages::notice("Not allowed", Some(&message), None, link)).into_response()
+        }
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -265,5 +280,69 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
     match session::end(&state, &headers).await {
         Ok(cookie) => see_other(&format!("/auth/login?{}", form.request), vec![cookie]),
         Err(e) => e.into_response(),
+    }
+}
+
+/// The account whose password was given on this browser moments ago.
+async fn pending_account(state: &AppState, headers: &HeaderMap) -> Option<Account> {
+    let token = cookies::get(headers, cookies::SECOND_FACTOR)?;
+    let id = two_factor::pending_account(&state.app, &token)?;
+    state.app.store.account_by_id(id).await.ok().flatten()
+}
+
+fn code_form(context: &FormContext, status: StatusCode, error: Option<&str>) -> Response {
+    Page::new(status, pages::second_factor(&context.csrf.0, &context.query, error))
+        .with_cookie(context.csrf.1.clone())
+        .into_response()
+}
+
+async fn code_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let query = query.unwrap_or_default();
+    let context = match FormContext::new(Kind::SignIn, &state, &headers, query).await {
+        Ok(context) => context,
+        Err(answer) => return answer,
+    };
+    if pending_account(&state, &headers).await.is_none() {
+        return see_other(&format!("/auth/login?{}", context.query), vec![]);
+    }
+    code_form(&context, StatusCode::OK, None)
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    csrf: String,
+    request: String,
+    code: String,
+}
+
+async fn code(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+    let context = match FormContext::new(Kind::SignIn, &state, &headers, form.request).await {
+        Ok(context) => context,
+        Err(answer) => return answer,
+    };
+    if !session::csrf_ok(&headers, &form.csrf) {
+        return code_form(&context, StatusCode::BAD_REQUEST, Some("This form has expired. Please try again."));
+    }
+    let Some(account) = pending_account(&state, &headers).await else {
+        let error = "Too slow: sign in with your password again.";
+        return context.render(StatusCode::UNAUTHORIZED, Some(error), "");
+    };
+    match two_factor::check(&state.app, &account, &form.code).await {
+        Ok(_) => {
+            let mut response = context.signed_in(&state, &headers, &account).await;
+            let cleared = cookies::clear(cookies::SECOND_FACTOR, session::secure(&state));
+            if let Ok(value) = cleared.parse() {
+                response.headers_mut().append(SET_COOKIE, value);
+            }
+            response
+        }
+        Err(e @ TwoFactorError::WrongCode) => code_form(&context, StatusCode::UNAUTHORIZED, Some(&e.to_string())),
+        Err(e @ TwoFactorError::Throttled(wait)) => {
+            let mut response = code_form(&context, StatusCode::TOO_MANY_REQUESTS, Some(&e.to_string()));
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+            response
+        }
+        Err(TwoFactorError::Store(e)) => ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(basic_admin_app::AppError::Internal(e.to_string())).into_response(),
     }
 }

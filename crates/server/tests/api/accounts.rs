@@ -22,7 +22,13 @@ on_both_backends!(with mail;
     an_invite_to_an_email_is_mailed_and_accepted_from_its_letter,
 );
 on_both_backends!(with refusing_mail; mail_the_smtp_server_refuses_is_counted_and_nothing_breaks);
-on_both_backends!(without_mail_the_pages_say_so, the_account_page_lists_every_sign_in_and_ends_them);
+on_both_backends!(
+    without_mail_the_pages_say_so,
+    the_account_page_lists_every_sign_in_and_ends_them,
+    two_factor_sign_in_asks_for_a_code_or_a_recovery_code_once,
+    wrong_codes_are_throttled,
+);
+on_both_backends!(with admin_two_factor; developer_access_can_require_two_factor);
 
 async fn sign_up<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, Value) {
     let mut browser = Browser::new(app);
@@ -449,4 +455,142 @@ async fn the_account_page_lists_every_sign_in_and_ends_them(app: TestApp) {
     assert_eq!(everywhere.location.as_deref(), Some("/auth/account?done=signed-out-elsewhere"));
     assert_eq!(later.get("/auth/account").await.status, 303);
     assert_eq!(here.get("/auth/account").await.status, 200);
+}
+
+/// The code an authenticator app with this base32 key shows `steps` steps from now.
+fn authenticator_code(key: &str, steps: i64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(key).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret.to_vec()).build().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    totp.generate(now.saturating_add_signed(steps * 30)).to_string()
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Vec<&'a str> {
+    text.split(start).skip(1).filter_map(|rest| rest.split(end).next()).collect()
+}
+
+/// Password, then the code page: what the code page answers to `code`.
+async fn sign_in_with_code(app: &TestApp, email: &str, password: &str, code: &str) -> Page {
+    let mut browser = Browser::new(app);
+    let csrf = browser.get("/auth/login").await.hidden("csrf");
+    let form = [("csrf", csrf.as_str()), ("request", ""), ("email", email), ("password", password)];
+    let asked = browser.post("/auth/login", &form).await;
+    assert_eq!((asked.status, asked.location.as_deref()), (303, Some("/auth/login/code?")), "{}", asked.body);
+    assert!(!browser.has_cookie("ba_session"), "no session before the code");
+    let page = browser.get("/auth/login/code?").await;
+    assert_eq!(page.status, 200);
+    let answer =
+        browser.post("/auth/login/code", &[("csrf", &page.hidden("csrf")), ("request", ""), ("code", code)]).await;
+    if answer.status == 303 {
+        assert!(browser.has_cookie("ba_session") && !browser.has_cookie("ba_2fa"));
+    }
+    answer
+}
+
+async fn two_factor_sign_in_asks_for_a_code_or_a_recovery_code_once(app: TestApp) {
+    let email = "totp@example.com";
+    let mut browser = page_sign_up(&app, email).await;
+    let page = browser.get("/auth/account").await;
+    assert!(page.body.contains("Off: a password alone signs you in."));
+    let started = browser.post("/auth/account/two-factor", &[("csrf", &page.hidden("csrf"))]).await;
+    assert_eq!((started.status, started.location.as_deref()), (303, Some("/auth/account/two-factor")));
+    let setup = browser.get("/auth/account/two-factor").await;
+    assert_eq!(setup.status, 200);
+    assert!(setup.body.contains("<svg") && !setup.body.contains("<img"), "a QR code drawn by the server");
+    let key = between(&setup.body, "<code class=\"secret\">", "</code>")[0].to_owned();
+    let csrf = setup.hidden("csrf");
+
+    let wrong = browser.post("/auth/account/two-factor/confirm", &[("csrf", &csrf), ("code", "000000")]).await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("That code is not right.") && wrong.body.contains(&key), "the same key again");
+    let on = browser
+        .post("/auth/account/two-factor/confirm", &[("csrf", &csrf), ("code", &authenticator_code(&key, 0))])
+        .await;
+    assert_eq!(on.status, 200, "{}", on.body);
+    let recovery: Vec<String> = between(&on.body, "<li><code>", "</code>").into_iter().map(str::to_owned).collect();
+    assert_eq!(recovery.len(), 10, "{}", on.body);
+    assert!(browser.get("/auth/account").await.body.contains("10 recovery codes left"));
+    let account = app.state.app.store.account_by_email(email).await.unwrap().unwrap();
+    let stored = app.state.app.store.totp(account.id).await.unwrap().unwrap();
+    let raw = totp_rs::Secret::try_from_base32(&key).unwrap().to_vec();
+    assert!(!stored.sealed_secret.windows(raw.len()).any(|w| w == raw.as_slice()), "the secret is sealed");
+
+    // The password alone no longer signs in; a wrong code, then the right one.
+    let wrong = sign_in_with_code(&app, email, flows::PASSWORD, "123456").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("That code is not right."));
+    let next = authenticator_code(&key, 1);
+    let signed_in = sign_in_with_code(&app, email, flows::PASSWORD, &next).await;
+    assert_eq!((signed_in.status, signed_in.location.as_deref()), (303, Some("/auth/account")));
+    let replayed = sign_in_with_code(&app, email, flows::PASSWORD, &next).await;
+    assert_eq!(replayed.status, 401, "a code works once");
+
+    // A recovery code, typed loosely, works once.
+    let typed = recovery[0].to_uppercase().replace('-', " ");
+    assert_eq!(sign_in_with_code(&app, email, flows::PASSWORD, &typed).await.status, 303);
+    let again = sign_in_with_code(&app, email, flows::PASSWORD, &recovery[0]).await;
+    assert_eq!(again.status, 401);
+    assert!(again.body.contains("That code is not right."));
+
+    // The code page without a password given just now sends back to sign in.
+    let mut stranger = Browser::new(&app);
+    assert_eq!(stranger.get("/auth/login/code?").await.location.as_deref(), Some("/auth/login?"));
+    let csrf = stranger.get("/auth/login").await.hidden("csrf");
+    let forged = [("csrf", csrf.as_str()), ("request", ""), ("code", "123456")];
+    let late = stranger.post("/auth/login/code", &forged).await;
+    assert_eq!(late.status, 401);
+    assert!(late.body.contains("sign in with your password again"));
+
+    // Turning it off takes a code; then the password alone signs in again.
+    let page = browser.get("/auth/account").await;
+    assert!(page.body.contains("9 recovery codes left"), "{}", page.body);
+    let off =
+        browser.post("/auth/account/two-factor/off", &[("csrf", &page.hidden("csrf")), ("code", &recovery[1])]).await;
+    assert_eq!(off.location.as_deref(), Some("/auth/account?done=two-factor-off"));
+    page_sign_in(&app, email, flows::PASSWORD).await;
+}
+
+async fn wrong_codes_are_throttled(app: TestApp) {
+    let email = "guesser@example.com";
+    let mut browser = page_sign_up(&app, email).await;
+    let csrf = browser.get("/auth/account").await.hidden("csrf");
+    browser.post("/auth/account/two-factor", &[("csrf", &csrf)]).await;
+    let setup = browser.get("/auth/account/two-factor").await;
+    let key = between(&setup.body, "<code class=\"secret\">", "</code>")[0].to_owned();
+    let code = authenticator_code(&key, 0);
+    assert_eq!(browser.post("/auth/account/two-factor/confirm", &[("csrf", &csrf), ("code", &code)]).await.status, 200);
+    for _ in 0..basic_admin_app::auth::two_factor::MAX_WRONG_CODES {
+        assert_eq!(sign_in_with_code(&app, email, flows::PASSWORD, "000000").await.status, 401);
+    }
+    let locked = sign_in_with_code(&app, email, flows::PASSWORD, &authenticator_code(&key, 1)).await;
+    assert_eq!(locked.status, 429);
+    assert!(locked.body.contains("Too many wrong codes. Try again in 15 minute(s)."), "{}", locked.body);
+}
+
+pub fn admin_two_factor() -> crate::harness::Setup {
+    let mut setup = crate::harness::Setup::default();
+    setup.flags.require_admin_two_factor = Some("true".into());
+    setup
+}
+
+async fn developer_access_can_require_two_factor(app: TestApp) {
+    let email = "dev2fa@example.com";
+    let mut browser = page_sign_up(&app, email).await;
+    let query = authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "profile admin", &[]);
+    let consent = browser.get(&format!("/auth/consent?{query}")).await;
+    assert_eq!(consent.status, 200);
+    let (csrf, request) = (consent.hidden("csrf"), consent.hidden("request"));
+    let allow = [("csrf", csrf.as_str()), ("request", request.as_str()), ("decision", "allow")];
+    let refused = browser.post("/auth/consent", &allow).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("two-factor sign-in for developer access"), "{}", refused.body);
+
+    browser.post("/auth/account/two-factor", &[("csrf", &csrf)]).await;
+    let setup = browser.get("/auth/account/two-factor").await;
+    let key = between(&setup.body, "<code class=\"secret\">", "</code>")[0].to_owned();
+    let code = authenticator_code(&key, 0);
+    assert_eq!(browser.post("/auth/account/two-factor/confirm", &[("csrf", &csrf), ("code", &code)]).await.status, 200);
+    let granted = browser.post("/auth/consent", &allow).await;
+    assert_eq!(granted.status, 303);
+    assert!(granted.location.unwrap().contains("code="));
 }

@@ -242,3 +242,36 @@ pub async fn an_account_sees_and_ends_its_own_sign_ins(store: &dyn Store) {
     assert_eq!(store.account_by_id(account.id).await.unwrap().unwrap().password_hash, "$argon2id$changed");
     assert!(matches!(store.change_password(Uuid::new_v4(), "x", "new", now).await, Err(StoreError::NotFound)));
 }
+
+pub async fn an_authenticator_is_confirmed_once_and_each_code_and_recovery_code_works_once(store: &dyn Store) {
+    let account = store.create_account(new_account("totp@example.com")).await.unwrap();
+    let now = time::now();
+    assert_eq!(store.totp(account.id).await.unwrap(), None);
+    assert!(store.begin_totp(account.id, &[1, 2, 3], now).await.unwrap());
+    assert!(store.begin_totp(account.id, &[4, 5, 6], now).await.unwrap(), "a new set-up replaces an unfinished one");
+    let pending = store.totp(account.id).await.unwrap().unwrap();
+    assert_eq!((pending.sealed_secret.as_slice(), pending.confirmed_at), (&[4u8, 5, 6][..], None));
+    assert!(!store.use_totp_step(account.id, 10).await.unwrap(), "not confirmed: no code works");
+
+    let hashes: Vec<String> = (0..3).map(|n| format!("hash-{n}")).collect();
+    assert!(store.confirm_totp(account.id, 100, &hashes, now).await.unwrap());
+    assert!(!store.confirm_totp(account.id, 101, &hashes, now).await.unwrap(), "confirmed once");
+    assert!(!store.begin_totp(account.id, &[7], now).await.unwrap(), "a confirmed one stays");
+    let confirmed = store.totp(account.id).await.unwrap().unwrap();
+    assert!(confirmed.confirmed_at.is_some() && confirmed.last_step == 100);
+
+    assert!(!store.use_totp_step(account.id, 100).await.unwrap(), "the confirming code is spent");
+    assert!(store.use_totp_step(account.id, 101).await.unwrap());
+    assert!(!store.use_totp_step(account.id, 101).await.unwrap(), "a code works once");
+    assert!(!store.use_totp_step(account.id, 99).await.unwrap(), "nor an older one");
+
+    assert_eq!(store.recovery_codes_left(account.id).await.unwrap(), 3);
+    assert!(store.use_recovery_code(account.id, "hash-1", now).await.unwrap());
+    assert!(!store.use_recovery_code(account.id, "hash-1", now).await.unwrap(), "a recovery code works once");
+    assert!(!store.use_recovery_code(account.id, "unknown", now).await.unwrap());
+    assert_eq!(store.recovery_codes_left(account.id).await.unwrap(), 2);
+
+    store.remove_totp(account.id).await.unwrap();
+    assert_eq!(store.totp(account.id).await.unwrap(), None);
+    assert_eq!(store.recovery_codes_left(account.id).await.unwrap(), 0);
+}

@@ -4,6 +4,7 @@
 
 pub mod caller;
 pub mod cookies;
+pub mod device;
 pub mod pages;
 pub mod session;
 

@@ -389,7 +389,7 @@ pub fn account(p: &AccountPage) -> (String, Markup) {
         ul class="sessions" {
             @for session in p.sessions {
                 li {
-                    (session.device.as_deref().unwrap_or("Unknown browser"))
+                    (session.device.as_deref().map_or_else(|| "Unknown browser".to_owned(), super::device::describe))
                     br;
                     small { "last seen " (when(&session.last_used_at)) }
                     @if session.id_hash == p.this_session {

@@ -1,11 +1,12 @@
 //! Real browsers: headless Chromium driven by playwright-core, through the
 //! sign-in pages (`browser-tests/login.mjs`) and through an app built with
 //! the published Basic SDK 0.5.0 over REST (`browser-tests/sdk-050.mjs`) and
-//! with live sync on two devices (`browser-tests/sync-050.mjs`). Needs
+//! with live sync on two devices (`browser-tests/sync-050.mjs`), and a
+//! person's account with real letters (`browser-tests/accounts.mjs`). Needs
 //! Chromium and `npm ci --prefix browser-tests`; skipped (and said so)
 //! without them, unless `BROWSER_TESTS=1` makes them mandatory, as in CI.
 //! Screenshots of every step go to `test-output/browser/` and
-//! `test-output/sdk-050/` and `test-output/sync-050/`.
+//! `test-output/sdk-050/`, `test-output/sync-050/` and `test-output/accounts/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,8 +18,9 @@ use basic_admin_core::time;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::flows::{seed_project, token_form};
+use crate::flows::{self, seed_project, token_form};
 use crate::harness::{Backend, Setup, TestApp, TestDb, skipped};
+use crate::mailbox::{self, Mailbox};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
@@ -63,6 +65,62 @@ async fn node(script: &str, args: Vec<String>) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the browser journey failed:\n{stdout}\n{stderr}");
     stdout
+}
+
+/// The letters the test SMTP server on `port` received for an address, as
+/// the accounts journey reads them: `GET /test/letters/{to}`.
+fn letters_route(port: u16) -> axum::Router<basic_admin_server::state::AppState> {
+    axum::Router::new().route(
+        "/test/letters/{to}",
+        axum::routing::get(move |axum::extract::Path(to): axum::extract::Path<String>| async move {
+            let letters = Mailbox::at(port).to(&to);
+            axum::Json(letters.iter().map(|l| json!({"subject": l.subject, "text": l.text})).collect::<Vec<_>>())
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_confirmed_invited_reset_and_with_two_factor_in_chromium() {
+    if !can_run("an_account_confirmed_invited_reset_and_with_two_factor_in_chromium") {
+        return;
+    }
+    let db = TestDb::create(Backend::Sqlite, "browser-accounts").await.unwrap();
+    let port = mailbox::start(false);
+    let mut setup = Setup::default();
+    setup.flags.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    setup.extra_routes = Some(letters_route(port));
+    let app = TestApp::start(db, setup).await;
+    let email = "journey@example.com";
+
+    // A team whose owner invites the address before it has an account.
+    let owner = flows::developer_tokens(&app, "team-owner@example.com").await;
+    let owner = owner["access_token"].as_str().unwrap();
+    let (status, team) =
+        app.call(owner, "POST", "/team", Some(json!({"name": "Journey Team", "slug": "journey"}))).await;
+    assert_eq!(status, 201, "{team}");
+    let team_id = team["data"]["id"].as_str().unwrap().to_owned();
+    let invite = json!({"email": email, "roles": "member"});
+    let (status, invited) = app.call(owner, "POST", &format!("/team/{team_id}/invite"), Some(invite)).await;
+    assert_eq!(status, 201, "{invited}");
+
+    let shots = workspace().join("test-output/accounts");
+    let public_url = app.state.config.public_url.clone();
+    let args = vec![app.base.clone(), public_url, email.to_owned(), shots.display().to_string()];
+    let stdout = node("accounts.mjs", args).await;
+    assert!(stdout.contains("DONE"), "{stdout}");
+
+    // What the browser did is on the server.
+    let store = &app.state.app.store;
+    let account = store.account_by_email(email).await.unwrap().unwrap();
+    assert!(account.email_verified());
+    assert!(store.member(team_id.parse().unwrap(), account.id).await.unwrap().is_some(), "a member of the team");
+    assert!(store.totp(account.id).await.unwrap().is_some_and(|t| t.confirmed_at.is_some()));
+    assert_eq!(store.recovery_codes_left(account.id).await.unwrap(), 9);
+    let pictures = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert!(pictures >= 16, "a screenshot of every page: {pictures}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,7 +22,7 @@ use basic_admin_core::oauth;
 use basic_admin_core::store::SignIn;
 use serde::Deserialize;
 
-use super::auth_pages::see_other;
+use super::auth_pages::{capitalized, see_other};
 use crate::auth::pages::{self, AccountPage, ForgotPage, InvitePage, Page};
 use crate::auth::session;
 use crate::error::ApiError;
@@ -164,11 +164,6 @@ async fn forgot(State(state): State<AppState>, headers: HeaderMap, Form(form): F
         }
         Err(SendError::Store(e)) => ApiError::from(e).into_response(),
     }
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
 }
 
 const ASK_AGAIN: (&str, &str) = ("/auth/forgot-password", "Ask for a new link");

@@ -206,7 +206,8 @@ async fn signup(State(state): State<AppState>, headers: HeaderMap, Form(form): F
     }
 }
 
-fn capitalized(text: &str) -> String {
+/// An error's text as a sentence: capital first, full stop last.
+pub(super) fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
 }

@@ -34,18 +34,7 @@ async fn sign_up<'a>(app: &'a TestApp, email: &str) -> (Browser<'a>, Value) {
     let mut browser = Browser::new(app);
     let query = authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "profile admin", &[]);
     let redirect = consent_redirect(&mut browser, &query, email, false).await;
-    let code = flows::query_param(&redirect, "code").unwrap();
-    let (status, tokens) = token_form(
-        app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLI_CLIENT_ID),
-            ("code", &code),
-            ("redirect_uri", CLI_REDIRECT_URI),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{tokens}");
+    let tokens = flows::cli_tokens(app, &flows::query_param(&redirect, "code").unwrap()).await;
     (browser, tokens)
 }
 
@@ -91,17 +80,7 @@ async fn signing_up_mails_a_link_that_confirms_the_address(app: TestApp) {
     let mut again = Browser::new(&app);
     let query = authorize_query(CLI_CLIENT_ID, CLI_REDIRECT_URI, "openid profile admin", &[("nonce", "n")]);
     let redirect = consent_redirect(&mut again, &query, "ada@example.com", true).await;
-    let code = flows::query_param(&redirect, "code").unwrap();
-    let (_, tokens) = token_form(
-        &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", CLI_CLIENT_ID),
-            ("code", &code),
-            ("redirect_uri", CLI_REDIRECT_URI),
-        ],
-    )
-    .await;
+    let tokens = flows::cli_tokens(&app, &flows::query_param(&redirect, "code").unwrap()).await;
     let id_token = tokens["id_token"].as_str().expect("an id token");
     let payload = id_token.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(

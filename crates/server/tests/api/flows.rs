@@ -167,13 +167,17 @@ pub async fn token_form(app: &Remote, form: &[(&str, &str)]) -> (u16, Value) {
 
 /// Tokens for the CLI, for a new developer account with this email.
 pub async fn developer_tokens(app: &Remote, email: &str) -> Value {
-    let code = cli_code(app, email).await;
+    cli_tokens(app, &cli_code(app, email).await).await
+}
+
+/// Exchanges a code the CLI received for its tokens.
+pub async fn cli_tokens(app: &Remote, code: &str) -> Value {
     let (status, tokens) = token_form(
         app,
         &[
             ("grant_type", "authorization_code"),
             ("client_id", CLI_CLIENT_ID),
-            ("code", &code),
+            ("code", code),
             ("redirect_uri", CLI_REDIRECT_URI),
         ],
     )

@@ -40,6 +40,7 @@ macro_rules! conformance_suite {
             concurrent_link_uses_have_one_winner,
             a_password_reset_ends_every_sign_in_of_the_account,
             an_account_sees_and_ends_its_own_sign_ins,
+            an_email_changes_with_its_link_and_profiles_change_within_the_rules,
             an_authenticator_is_confirmed_once_and_each_code_and_recovery_code_works_once,
             teams_and_projects_are_stored,
             memberships_list_teams_and_their_projects,

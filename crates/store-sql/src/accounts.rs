@@ -28,6 +28,7 @@ fn purpose(text: &str) -> StoreResult<LinkPurpose> {
     match text {
         "verify_email" => Ok(LinkPurpose::VerifyEmail),
         "reset_password" => Ok(LinkPurpose::ResetPassword),
+        "change_email" => Ok(LinkPurpose::ChangeEmail),
         other => Err(StoreError::Other(format!("unknown link purpose {other:?}"))),
     }
 }
@@ -325,6 +326,44 @@ impl<D: Db> AccountStore for SqlStore<D> {
         tx.execute(q("DELETE FROM recovery_codes WHERE account_id = $1").id(account_id)).await?;
         tx.execute(q("DELETE FROM account_totp WHERE account_id = $1").id(account_id)).await?;
         tx.commit().await
+    }
+
+    async fn change_email(&self, token_hash: &str, now: Timestamp) -> StoreResult<LinkUse> {
+        let mut tx = self.db.begin().await?;
+        let found = spend_link(&mut tx, token_hash, LinkPurpose::ChangeEmail, now).await?;
+        if let LinkUse::Fresh(link) = &found {
+            // A conflict returns before the commit: nothing is spent or changed.
+            tx.execute(
+                q("UPDATE accounts SET email = $2, email_verified_at = $3, updated_at = $3 WHERE id = $1")
+                    .id(link.account_id)
+                    .text(link.email.as_str())
+                    .time(now),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    async fn set_unproven_email(&self, account_id: Uuid, email: &str, now: Timestamp) -> StoreResult<Account> {
+        let sql = format!(
+            "UPDATE accounts SET email = $2, email_verified_at = NULL, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}"
+        );
+        let row = self.db.write_one(Query::dynamic(sql).id(account_id).text(email).time(now)).await?;
+        account(&row)
+    }
+
+    async fn update_profile(
+        &self,
+        account_id: Uuid,
+        name: &str,
+        username: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Account> {
+        let sql =
+            format!("UPDATE accounts SET name = $2, username = $3, updated_at = $4 WHERE id = $1 RETURNING {COLUMNS}");
+        let row = self.db.write_one(Query::dynamic(sql).id(account_id).text(name).opt_text(username).time(now)).await?;
+        account(&row)
     }
 }
 

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use basic_admin_core::model::{Account, AccountFieldError, account};
-use basic_admin_core::store::{AccountLink, LinkPurpose, LinkUse, Store, StoreError};
+use basic_admin_core::model::{Account, AccountFieldError, Email, account};
+use basic_admin_core::store::{AccountLink, Constraint, LinkPurpose, LinkUse, Store, StoreError};
 use basic_admin_core::time;
 
 use crate::Context;
@@ -20,6 +20,7 @@ pub const MAILS_PER_ADDRESS_PER_HOUR: u32 = 5;
 
 pub const VERIFY_PATH: &str = "/auth/verify-email";
 pub const RESET_PATH: &str = "/auth/reset-password";
+pub const CHANGE_EMAIL_PATH: &str = "/auth/change-email";
 
 /// Why a link does not work; the message is for the person holding it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +39,8 @@ pub enum LinkError {
     Refused(#[from] LinkRefusal),
     #[error(transparent)]
     Password(#[from] AccountFieldError),
+    #[error("Another account has this email address now.")]
+    EmailTaken,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -61,16 +64,27 @@ fn refused(found: LinkUse) -> Result<AccountLink, LinkRefusal> {
     }
 }
 
-/// Makes a link for `account`; its full address, to hand over.
+/// Makes a link for `account` (mailed to its address); its full address, to hand over.
 pub async fn issue(
     store: &dyn Store,
     public_url: &str,
     account: &Account,
     purpose: LinkPurpose,
 ) -> Result<String, StoreError> {
+    issue_to(store, public_url, account, purpose, &account.email).await
+}
+
+async fn issue_to(
+    store: &dyn Store,
+    public_url: &str,
+    account: &Account,
+    purpose: LinkPurpose,
+    email: &str,
+) -> Result<String, StoreError> {
     let (path, ttl) = match purpose {
         LinkPurpose::VerifyEmail => (VERIFY_PATH, VERIFY_TTL),
         LinkPurpose::ResetPassword => (RESET_PATH, RESET_TTL),
+        LinkPurpose::ChangeEmail => (CHANGE_EMAIL_PATH, VERIFY_TTL),
     };
     let token = random_token();
     let now = time::now();
@@ -79,7 +93,7 @@ pub async fn issue(
             token_hash: token_hash(&token),
             account_id: account.id,
             purpose,
-            email: account.email.clone(),
+            email: email.to_owned(),
             created_at: now,
             expires_at: now + chrono::Duration::from_std(ttl).expect("a short duration"),
         })
@@ -120,6 +134,72 @@ pub async fn request_reset(ctx: &Context, email: &str) -> Result<(), SendError> 
     let link = issue(&*ctx.store, &ctx.settings.public_url, &account, LinkPurpose::ResetPassword).await?;
     let minutes = RESET_TTL.as_secs() / 60;
     Ok(mailer.send(letters::reset_password(&account.email, &account.name, &link, minutes))?)
+}
+
+/// What asking to change the address did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailChange {
+    /// A link is on its way to the new address; nothing changes until it is used.
+    Mailed,
+    /// Without mail: the address is changed, not proven.
+    Changed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmailChangeError {
+    #[error(transparent)]
+    Field(#[from] AccountFieldError),
+    #[error("That is your address already.")]
+    Same,
+    #[error("Another account has this email address.")]
+    Taken,
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+impl From<StoreError> for EmailChangeError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unique(Constraint::AccountEmail) => Self::Taken,
+            other => Self::Send(SendError::Store(other)),
+        }
+    }
+}
+
+/// Asks to make `new_email` the account's: with mail, a link to the new
+/// address does it; without, it is changed at once, not proven.
+pub async fn request_email_change(
+    ctx: &Context,
+    account: &Account,
+    new_email: &str,
+) -> Result<EmailChange, EmailChangeError> {
+    let email = Email::parse(new_email)?;
+    let email = email.as_str();
+    if email.eq_ignore_ascii_case(&account.email) {
+        return Err(EmailChangeError::Same);
+    }
+    if ctx.store.account_by_email(email).await?.is_some() {
+        return Err(EmailChangeError::Taken);
+    }
+    let Some(mailer) = ctx.mail.as_deref() else {
+        ctx.store.set_unproven_email(account.id, email, time::now()).await?;
+        return Ok(EmailChange::Changed);
+    };
+    allow_letter(ctx, email)?;
+    let link = issue_to(&*ctx.store, &ctx.settings.public_url, account, LinkPurpose::ChangeEmail, email).await?;
+    let hours = VERIFY_TTL.as_secs() / 3600;
+    mailer.send(letters::change_email(email, &account.name, &link, hours)).map_err(SendError::from)?;
+    Ok(EmailChange::Mailed)
+}
+
+/// Makes the link's address the account's, proven; the account as it is now.
+pub async fn change_email(ctx: &Context, token: &str) -> Result<Account, LinkError> {
+    let found = match ctx.store.change_email(&token_hash(token.trim()), time::now()).await {
+        Err(StoreError::Unique(Constraint::AccountEmail)) => return Err(LinkError::EmailTaken),
+        other => other?,
+    };
+    let link = refused(found)?;
+    ctx.store.account_by_id(link.account_id).await?.ok_or(LinkError::Refused(LinkRefusal::Unknown))
 }
 
 /// Whether a reset link works, before a new password is asked for.
@@ -183,5 +263,33 @@ mod tests {
         let account = f.account("nomail@example.com").await;
         assert!(matches!(send_verification(&f.ctx, &account).await, Err(SendError::Mail(MailError::Off))));
         assert!(matches!(request_reset(&f.ctx, "nomail@example.com").await, Err(SendError::Mail(MailError::Off))));
+    }
+}
+
+#[cfg(test)]
+mod email_change_tests {
+    use super::*;
+    use crate::testing::Fixture;
+
+    #[tokio::test]
+    async fn without_mail_an_address_changes_at_once_unproven_and_never_to_a_taken_one() {
+        let f = Fixture::new().await;
+        let account = f.account("first@example.com").await;
+        f.account("taken@example.com").await;
+        assert!(matches!(
+            request_email_change(&f.ctx, &account, "FIRST@example.com").await,
+            Err(EmailChangeError::Same)
+        ));
+        assert!(matches!(
+            request_email_change(&f.ctx, &account, "Taken@example.com").await,
+            Err(EmailChangeError::Taken)
+        ));
+        assert!(matches!(
+            request_email_change(&f.ctx, &account, "not an address").await,
+            Err(EmailChangeError::Field(_))
+        ));
+        assert_eq!(request_email_change(&f.ctx, &account, "second@example.com").await.unwrap(), EmailChange::Changed);
+        let after = f.ctx.store.account_by_id(account.id).await.unwrap().unwrap();
+        assert_eq!((after.email.as_str(), after.email_verified()), ("second@example.com", false));
     }
 }

@@ -107,18 +107,49 @@ pub async fn change_password(
     keep: &str,
     from: IpAddr,
 ) -> Result<(), ChangePasswordError> {
+    check_current(ctx, account, current, from).await?;
+    account::check_password(&new)?;
+    let hash = password::hash(new).await;
+    Ok(ctx.store.change_password(account.id, &hash, keep, time::now()).await?)
+}
+
+/// Checks the password of a signed-in account before a change that needs
+/// it; wrong ones count toward the sign-in throttle.
+pub async fn check_current(
+    ctx: &Context,
+    account: &Account,
+    current: String,
+    from: IpAddr,
+) -> Result<(), ChangePasswordError> {
     let max = &ctx.settings.throttles;
-    let limits = throttle::sign_in::limits(&account.email, from, max);
     if let Some(wait) = ctx.sign_in_throttle.refused(&throttle::sign_in::account(&account.email, from, max)) {
         return Err(ChangePasswordError::Throttled(wait));
     }
     if !password::verify(current, Some(account.password_hash.clone())).await {
+        let limits = throttle::sign_in::limits(&account.email, from, max);
         ctx.sign_in_throttle.on_failure(&limits).map_err(ChangePasswordError::Throttled)?;
         return Err(ChangePasswordError::WrongPassword);
     }
-    account::check_password(&new)?;
-    let hash = password::hash(new).await;
-    Ok(ctx.store.change_password(account.id, &hash, keep, time::now()).await?)
+    Ok(())
+}
+
+/// Sets the name and username (empty: none), by the sign-up rules.
+pub async fn update_profile(
+    store: &dyn Store,
+    account: &Account,
+    name: &str,
+    username: &str,
+) -> Result<Account, SignUpError> {
+    let name = account::clean_name(name)?;
+    let username = match username.trim() {
+        "" => None,
+        given => Some(Username::parse(given)?),
+    };
+    let now = time::now();
+    store.update_profile(account.id, &name, username.as_ref().map(Username::as_str), now).await.map_err(|e| match e {
+        StoreError::Unique(Constraint::AccountUsername) => SignUpError::UsernameTaken,
+        other => SignUpError::Store(other),
+    })
 }
 
 /// Ends one browser session of the account (another's is not found).

@@ -51,6 +51,27 @@ pub fn verify_email(to: &str, name: &str, link: &str, hours: u64) -> Letter {
     Letter { to: to.to_owned(), subject, text, html }
 }
 
+pub fn change_email(to: &str, name: &str, link: &str, hours: u64) -> Letter {
+    let subject = "Confirm your new email address".to_owned();
+    let text = format!(
+        "{}\n\nTo make {to} your account's email address, open this link:\n\n{link}\n\n\
+         The link works once, for {hours} hours. Until then your address stays as it was. \
+         If you did not ask for this, ignore this mail.\n",
+        greeting(name)
+    );
+    let html = page(
+        &subject,
+        html! {
+            p { (greeting(name)) }
+            p { "To make " strong { (to) } " your account's email address, press the button." }
+            (button(link, "Use this email address"))
+            p { "The link works once, for " (hours) " hours. Until then your address stays as it was. "
+                "If you did not ask for this, ignore this mail." }
+        },
+    );
+    Letter { to: to.to_owned(), subject, text, html }
+}
+
 pub fn reset_password(to: &str, name: &str, link: &str, minutes: u64) -> Letter {
     let subject = "Reset your password".to_owned();
     let text = format!(

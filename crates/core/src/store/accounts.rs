@@ -20,6 +20,8 @@ pub struct NewAccount {
 pub enum LinkPurpose {
     VerifyEmail,
     ResetPassword,
+    /// Makes the link's address the account's (mailed to that new address).
+    ChangeEmail,
 }
 
 impl LinkPurpose {
@@ -27,6 +29,7 @@ impl LinkPurpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
+            Self::ChangeEmail => "change_email",
         }
     }
 }
@@ -90,6 +93,20 @@ pub trait AccountStore {
     /// sign-in of the account revoked. Of two concurrent uses, exactly one
     /// is `Fresh`.
     async fn reset_password(&self, token_hash: &str, password_hash: &str, now: Timestamp) -> StoreResult<LinkUse>;
+    /// Spends a `ChangeEmail` link and makes its address the account's,
+    /// proven, atomically. `Unique(AccountEmail)` when another account took
+    /// the address meanwhile (the link is then not spent).
+    async fn change_email(&self, token_hash: &str, now: Timestamp) -> StoreResult<LinkUse>;
+    /// Sets the account's email address, not proven (without mail to prove it).
+    async fn set_unproven_email(&self, account_id: Uuid, email: &str, now: Timestamp) -> StoreResult<Account>;
+    /// Sets the name and username. Conflicts: `accounts_username_key`.
+    async fn update_profile(
+        &self,
+        account_id: Uuid,
+        name: &str,
+        username: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Account>;
     /// Sets a new password hash and, atomically, ends every session but
     /// `keep` and revokes every sign-in of the account.
     async fn change_password(

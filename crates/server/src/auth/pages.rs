@@ -258,14 +258,19 @@ pub fn notice(title: &str, error: Option<&str>, text: Option<&str>, link: (&str,
 
 /// Asks before spending a verification link, so that a mail scanner opening
 /// it proves nothing.
-pub fn confirm_email(csrf: &str, token: &str) -> (String, Markup) {
+/// `action` is where the form goes: confirming the address, or changing to it.
+pub fn confirm_email(csrf: &str, token: &str, action: &str) -> (String, Markup) {
+    let changing = action == basic_admin_app::auth::account_links::CHANGE_EMAIL_PATH;
     let body = html! {
         h1 { "Confirm your email address" }
-        p class="sub" { "One click, and this address is proven to be yours." }
-        form method="post" action="/auth/verify-email" {
+        p class="sub" {
+            @if changing { "One click, and this address becomes your account's." }
+            @else { "One click, and this address is proven to be yours." }
+        }
+        form method="post" action=(action) {
             (csrf_field(csrf))
             input type="hidden" name="token" value=(token);
-            button type="submit" { "Confirm my email address" }
+            button type="submit" { @if changing { "Use this email address" } @else { "Confirm my email address" } }
         }
     };
     ("Confirm your email address".into(), body)
@@ -345,6 +350,26 @@ pub fn account(p: &AccountPage) -> (String, Markup) {
             dt { "Name" } dd { (a.name) }
             dt { "Username" } dd { (a.username.as_deref().unwrap_or("—")) }
             dt { "Email" } dd { (a.email) " " small { @if a.email_verified() { "(confirmed)" } @else { "(not confirmed)" } } }
+        }
+        h2 { "Profile" }
+        form method="post" action="/auth/account/profile" {
+            (csrf_field(p.csrf))
+            label for="name" { "Name" }
+            input id="name" name="name" autocomplete="name" maxlength="100" value=(a.name);
+            label for="username" { "Username " small { "(optional)" } }
+            input id="username" name="username" autocomplete="nickname" maxlength="32" value=(a.username.as_deref().unwrap_or(""));
+            button class="secondary" type="submit" { "Save" }
+        }
+        h2 { "Email address" }
+        form method="post" action="/auth/account/email" {
+            (csrf_field(p.csrf))
+            label for="new-email" { "New email address" }
+            input id="new-email" name="email" type="email" autocomplete="email" required;
+            label for="email-password" { "Your password" }
+            input id="email-password" name="password" type="password" autocomplete="current-password" required;
+            button class="secondary" type="submit" {
+                @if p.mail_on { "Mail a confirmation link to it" } @else { "Change the address" }
+            }
         }
         @if !a.email_verified() {
             @if p.mail_on {

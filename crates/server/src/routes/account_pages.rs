@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use basic_admin_app::AppError;
-use basic_admin_app::auth::account_links::{self, LinkError, SendError};
-use basic_admin_app::auth::accounts::{self, ChangePasswordError};
+use basic_admin_app::auth::account_links::{self, EmailChange, EmailChangeError, LinkError, SendError};
+use basic_admin_app::auth::accounts::{self, ChangePasswordError, SignUpError};
 use basic_admin_app::auth::two_factor::{self, TwoFactorError};
 use basic_admin_app::mail::MailError;
 use basic_admin_app::services::teams;
@@ -35,6 +35,9 @@ pub fn routes() -> Router<AppState> {
     let limited = || from_fn_with_state(Group::Auth, rate_limit::limit);
     Router::new()
         .route(account_links::VERIFY_PATH, get(confirm_page).post(confirm.layer(limited())))
+        .route(account_links::CHANGE_EMAIL_PATH, get(change_page).post(change.layer(limited())))
+        .route("/auth/account/profile", post(edit_profile))
+        .route("/auth/account/email", post(change_address.layer(limited())))
         .route("/auth/forgot-password", get(forgot_page).post(forgot.layer(limited())))
         .route(account_links::RESET_PATH, get(reset_page).post(reset.layer(limited())))
         .route(ACCOUNT, get(account_page))
@@ -77,7 +80,26 @@ struct TokenQuery {
 }
 
 async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
-    page(&state, &headers, StatusCode::OK, |csrf| pages::confirm_email(csrf, &q.token))
+    confirm_form(&state, &headers, StatusCode::OK, account_links::VERIFY_PATH, &q.token, None)
+}
+
+async fn change_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
+    confirm_form(&state, &headers, StatusCode::OK, account_links::CHANGE_EMAIL_PATH, &q.token, None)
+}
+
+/// The one-button page of an address link; `action` says which kind.
+fn confirm_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    action: &str,
+    token: &str,
+    error: Option<&str>,
+) -> Response {
+    page(state, headers, status, |csrf| {
+        let (title, body) = pages::confirm_email(csrf, token, action);
+        (title, maud::html! { (pages::message(error, None)) (body) })
+    })
 }
 
 #[derive(Deserialize)]
@@ -87,34 +109,35 @@ struct TokenForm {
 }
 
 async fn confirm(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<TokenForm>) -> Response {
-    if !session::csrf_ok(&headers, &form.csrf) {
-        return page(&state, &headers, StatusCode::BAD_REQUEST, |csrf| {
-            let (title, body) = pages::confirm_email(csrf, &form.token);
-            (title, maud::html! { (pages::message(Some(EXPIRED_FORM), None)) (body) })
-        });
+    use_address_link(&state, &headers, account_links::VERIFY_PATH, form).await
+}
+
+async fn change(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<TokenForm>) -> Response {
+    use_address_link(&state, &headers, account_links::CHANGE_EMAIL_PATH, form).await
+}
+
+/// Spends a link that proves an address: the account's, or a new one.
+async fn use_address_link(state: &AppState, headers: &HeaderMap, action: &str, form: TokenForm) -> Response {
+    if !session::csrf_ok(headers, &form.csrf) {
+        return confirm_form(state, headers, StatusCode::BAD_REQUEST, action, &form.token, Some(EXPIRED_FORM));
     }
-    match account_links::verify_email(&state.app, &form.token).await {
-        Ok(account) => {
+    let used = if action == account_links::CHANGE_EMAIL_PATH {
+        account_links::change_email(&state.app, &form.token).await
+    } else {
+        account_links::verify_email(&state.app, &form.token).await
+    };
+    let home = (ACCOUNT, "Go to your account");
+    match used {
+        Ok(account) if account.email_verified() => {
             let text = format!("{} is confirmed as your email address.", account.email);
-            let text = if account.email_verified() {
-                text
-            } else {
-                "This link was for an address the account no longer has.".into()
-            };
-            Page::new(
-                StatusCode::OK,
-                pages::notice("Email address confirmed", None, Some(&text), (ACCOUNT, "Go to your account")),
-            )
-            .into_response()
+            Page::new(StatusCode::OK, pages::notice("Email address confirmed", None, Some(&text), home)).into_response()
         }
-        Err(LinkError::Refused(why)) => refused(
-            StatusCode::BAD_REQUEST,
-            "Email address not confirmed",
-            &why.to_string(),
-            (ACCOUNT, "Go to your account"),
-        ),
+        Ok(_) => {
+            let text = "This link was for an address the account no longer has.";
+            refused(StatusCode::BAD_REQUEST, "Email address not confirmed", text, home)
+        }
         Err(LinkError::Store(e)) => ApiError::from(e).into_response(),
-        Err(LinkError::Password(_)) => unreachable!("confirming an address sets no password"),
+        Err(e) => refused(StatusCode::BAD_REQUEST, "Email address not confirmed", &e.to_string(), home),
     }
 }
 
@@ -171,11 +194,8 @@ const ASK_AGAIN: (&str, &str) = ("/auth/forgot-password", "Ask for a new link");
 async fn reset_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
     match account_links::check_reset(&*state.app.store, &q.token).await {
         Ok(()) => page(&state, &headers, StatusCode::OK, |csrf| pages::reset_password(csrf, &q.token, None)),
-        Err(LinkError::Refused(why)) => {
-            refused(StatusCode::BAD_REQUEST, "Password not reset", &why.to_string(), ASK_AGAIN)
-        }
         Err(LinkError::Store(e)) => ApiError::from(e).into_response(),
-        Err(LinkError::Password(_)) => unreachable!("checking a link checks no password"),
+        Err(e) => refused(StatusCode::BAD_REQUEST, "Password not reset", &e.to_string(), ASK_AGAIN),
     }
 }
 
@@ -204,10 +224,8 @@ async fn reset(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
             response.into_response()
         }
         Err(LinkError::Password(e)) => again(&capitalized(&e.to_string())),
-        Err(LinkError::Refused(why)) => {
-            refused(StatusCode::BAD_REQUEST, "Password not reset", &why.to_string(), ASK_AGAIN)
-        }
         Err(LinkError::Store(e)) => ApiError::from(e).into_response(),
+        Err(e) => refused(StatusCode::BAD_REQUEST, "Password not reset", &e.to_string(), ASK_AGAIN),
     }
 }
 
@@ -225,6 +243,9 @@ fn done_text(done: Option<&str>) -> Option<&'static str> {
         "signed-out" => Some("Signed out there."),
         "signed-out-elsewhere" => Some("You are signed out everywhere else."),
         "two-factor-off" => Some("Two-factor sign-in is off."),
+        "profile-saved" => Some("Saved."),
+        "email-link-sent" => Some("A link is on its way to the new address: your address changes when you open it."),
+        "email-changed" => Some("Your email address is changed. This server sends no mail, so it is not confirmed."),
         _ => None,
     }
 }
@@ -620,5 +641,74 @@ async fn two_factor_off(State(state): State<AppState>, headers: HeaderMap, Form(
             wait,
         ),
         Err(e) => two_factor_failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ProfileForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    username: String,
+}
+
+async fn edit_profile(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ProfileForm>) -> Response {
+    let current = match account_form(&state, &headers, &form.csrf).await {
+        Ok(current) => current,
+        Err(answer) => return answer,
+    };
+    match accounts::update_profile(&*state.app.store, &current.0, &form.name, &form.username).await {
+        Ok(_) => done("profile-saved"),
+        Err(SignUpError::Store(e)) => ApiError::from(e).into_response(),
+        Err(e) => {
+            account_view(&state, &headers, StatusCode::BAD_REQUEST, &current, Some(&capitalized(&e.to_string())), None)
+                .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct AddressForm {
+    csrf: String,
+    email: String,
+    password: String,
+}
+
+async fn change_address(
+    State(state): State<AppState>,
+    from: crate::client_addr::ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<AddressForm>,
+) -> Response {
+    let current = match account_form(&state, &headers, &form.csrf).await {
+        Ok(current) => current,
+        Err(answer) => return answer,
+    };
+    let view = |status, error: String| {
+        let (state, headers, current) = (&state, &headers, &current);
+        async move { account_view(state, headers, status, current, Some(&error), None).await }
+    };
+    match accounts::check_current(&state.app, &current.0, form.password, from.bucket()).await {
+        Ok(()) => {}
+        Err(ChangePasswordError::Throttled(wait)) => {
+            let error = format!("Too many failed attempts. Try again in {} minute(s).", wait.as_secs().div_ceil(60));
+            return throttled(view(StatusCode::TOO_MANY_REQUESTS, error).await, wait);
+        }
+        Err(ChangePasswordError::Store(e)) => return ApiError::from(e).into_response(),
+        Err(_) => return view(StatusCode::BAD_REQUEST, "The password is wrong.".into()).await,
+    }
+    match account_links::request_email_change(&state.app, &current.0, &form.email).await {
+        Ok(EmailChange::Mailed) => done("email-link-sent"),
+        Ok(EmailChange::Changed) => done("email-changed"),
+        Err(EmailChangeError::Send(SendError::Store(e))) => ApiError::from(e).into_response(),
+        Err(e @ EmailChangeError::Send(SendError::Throttled(wait))) => {
+            throttled(view(StatusCode::TOO_MANY_REQUESTS, e.to_string()).await, wait)
+        }
+        Err(EmailChangeError::Send(SendError::Mail(e))) => {
+            view(StatusCode::SERVICE_UNAVAILABLE, capitalized(&e.to_string())).await
+        }
+        Err(EmailChangeError::Field(e)) => view(StatusCode::BAD_REQUEST, capitalized(&e.to_string())).await,
+        Err(e) => view(StatusCode::BAD_REQUEST, e.to_string()).await,
     }
 }

@@ -20,6 +20,7 @@ on_both_backends!(with mail;
     forms_without_their_csrf_token_are_refused,
     dead_links_say_why,
     an_invite_to_an_email_is_mailed_and_accepted_from_its_letter,
+    an_address_changes_only_through_a_link_to_the_new_one,
 );
 on_both_backends!(with refusing_mail; mail_the_smtp_server_refuses_is_counted_and_nothing_breaks);
 on_both_backends!(
@@ -27,6 +28,7 @@ on_both_backends!(
     the_account_page_lists_every_sign_in_and_ends_them,
     two_factor_sign_in_asks_for_a_code_or_a_recovery_code_once,
     wrong_codes_are_throttled,
+    without_mail_an_address_changes_at_once_unconfirmed,
 );
 on_both_backends!(with admin_two_factor; developer_access_can_require_two_factor);
 
@@ -437,14 +439,14 @@ async fn the_account_page_lists_every_sign_in_and_ends_them(app: TestApp) {
 }
 
 /// The code an authenticator app with this base32 key shows `steps` steps from now.
-fn authenticator_code(key: &str, steps: i64) -> String {
+pub fn authenticator_code(key: &str, steps: i64) -> String {
     let secret = totp_rs::Secret::try_from_base32(key).unwrap();
     let totp = totp_rs::Builder::new().with_secret(secret.to_vec()).build().unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     totp.generate(now.saturating_add_signed(steps * 30)).to_string()
 }
 
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Vec<&'a str> {
+pub fn between<'a>(text: &'a str, start: &str, end: &str) -> Vec<&'a str> {
     text.split(start).skip(1).filter_map(|rest| rest.split(end).next()).collect()
 }
 
@@ -572,4 +574,73 @@ async fn developer_access_can_require_two_factor(app: TestApp) {
     let granted = browser.post("/auth/consent", &allow).await;
     assert_eq!(granted.status, 303);
     assert!(granted.location.unwrap().contains("code="));
+}
+
+async fn an_address_changes_only_through_a_link_to_the_new_one(app: TestApp) {
+    page_sign_up(&app, "someone-else@example.com").await;
+    let mut browser = page_sign_up(&app, "old@example.com").await;
+    let page = browser.get("/auth/account").await;
+    let csrf = page.hidden("csrf");
+    let ask = |email: &'static str, password: &'static str| {
+        [("csrf", csrf.clone()), ("email", email.into()), ("password", password.into())]
+    };
+    let wrong = browser
+        .post(
+            "/auth/account/email",
+            &ask("new@example.com", "not my password").each_ref().map(|(k, v)| (*k, v.as_str())),
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("The password is wrong."));
+    let taken = browser
+        .post(
+            "/auth/account/email",
+            &ask("Someone-Else@example.com", flows::PASSWORD).each_ref().map(|(k, v)| (*k, v.as_str())),
+        )
+        .await;
+    assert_eq!(taken.status, 400);
+    assert!(taken.body.contains("Another account has this email address."));
+    let asked = browser
+        .post("/auth/account/email", &ask("new@example.com", flows::PASSWORD).each_ref().map(|(k, v)| (*k, v.as_str())))
+        .await;
+    assert_eq!(asked.location.as_deref(), Some("/auth/account?done=email-link-sent"));
+    let still = app.state.app.store.account_by_email("old@example.com").await.unwrap();
+    assert!(still.is_some(), "nothing changes before the link is used");
+
+    let letter = Mailbox::of(&app).nth_to("new@example.com", 1).await;
+    assert_eq!(letter.subject, "Confirm your new email address");
+    let link = letter.link(&app.state.config.public_url, "/auth/change-email?token=");
+    let done = follow(&mut browser, &link, "/auth/change-email", &[]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("new@example.com is confirmed as your email address."));
+    let account = app.state.app.store.account_by_email("new@example.com").await.unwrap().unwrap();
+    assert!(account.email_verified());
+    assert!(app.state.app.store.account_by_email("old@example.com").await.unwrap().is_none());
+    let again = follow(&mut browser, &link, "/auth/change-email", &[]).await;
+    assert!(again.body.contains("used already"));
+
+    // The profile: name and username, by the sign-up rules.
+    let saved =
+        browser.post("/auth/account/profile", &[("csrf", &csrf), ("name", "New Name"), ("username", "newname")]).await;
+    assert_eq!(saved.location.as_deref(), Some("/auth/account?done=profile-saved"));
+    let page = browser.get("/auth/account?done=profile-saved").await;
+    assert!(
+        page.body.contains("value=\"New Name\"")
+            && page.body.contains("value=\"newname\"")
+            && page.body.contains("Saved.")
+    );
+    let bad = browser
+        .post("/auth/account/profile", &[("csrf", &csrf), ("name", "x"), ("username", "no spaces please")])
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}
+
+async fn without_mail_an_address_changes_at_once_unconfirmed(app: TestApp) {
+    let mut browser = page_sign_up(&app, "plain@example.com").await;
+    let csrf = browser.get("/auth/account").await.hidden("csrf");
+    let form = [("csrf", csrf.as_str()), ("email", "plainer@example.com"), ("password", flows::PASSWORD)];
+    let changed = browser.post("/auth/account/email", &form).await;
+    assert_eq!(changed.location.as_deref(), Some("/auth/account?done=email-changed"));
+    let page = browser.get("/auth/account?done=email-changed").await;
+    assert!(page.body.contains("plainer@example.com") && page.body.contains("it is not confirmed"), "{}", page.body);
 }

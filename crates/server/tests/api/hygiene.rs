@@ -11,6 +11,7 @@ use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::accounts;
 use crate::flows::{Browser, PASSWORD, authorize_query, consent_redirect, query_param, token_form};
 use crate::harness::{Backend, Remote, TestDb};
 use crate::lifecycle::Process;
@@ -167,7 +168,8 @@ async fn journey(remote: &Remote) -> (Secrets, Uuid) {
     (secrets, project)
 }
 
-/// Confirms the address and resets the password with the links mailed.
+/// Confirms the address and resets the password with the links mailed,
+/// then turns on two-factor sign-in.
 async fn mail_journey(remote: &Remote, mailbox: &Mailbox, secrets: &mut Secrets) {
     const PUBLIC_URL: &str = "http://localhost:3003";
     let email = "hygiene@example.com";
@@ -187,6 +189,20 @@ async fn mail_journey(remote: &Remote, mailbox: &Mailbox, secrets: &mut Secrets)
     let page = browser.get(&reset).await;
     let form = [("csrf", page.hidden("csrf")), ("token", page.hidden("token")), ("password", new_password.into())];
     assert_eq!(browser.post("/auth/reset-password", &form.each_ref().map(|(k, v)| (*k, v.as_str()))).await.status, 200);
+
+    // Two-factor sign-in: its key must not be kept or logged in the clear.
+    let csrf = browser.get("/auth/login").await.hidden("csrf");
+    let login = [("csrf", csrf.as_str()), ("request", ""), ("email", email), ("password", new_password)];
+    assert_eq!(browser.post("/auth/login", &login).await.status, 303);
+    assert_eq!(browser.post("/auth/account/two-factor", &[("csrf", csrf.as_str())]).await.status, 303);
+    let setup = browser.get("/auth/account/two-factor").await;
+    let key = accounts::between(&setup.body, "<code class=\"secret\">", "</code>")[0].to_owned();
+    secrets.add("authenticator key (base32)", &key);
+    secrets.add("authenticator key (raw)", &*totp_rs::Secret::try_from_base32(&key).unwrap());
+    let code = accounts::authenticator_code(&key, 0);
+    let on = browser.post("/auth/account/two-factor/confirm", &[("csrf", csrf.as_str()), ("code", &code)]).await;
+    assert_eq!(on.status, 200, "{}", on.body);
+    // Recovery codes are 50 bits, too short to search a dump for; they are stored as hashes.
 }
 
 fn tokens_field<'a>(tokens: &'a serde_json::Value, field: &str) -> &'a str {

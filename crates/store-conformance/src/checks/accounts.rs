@@ -275,3 +275,43 @@ pub async fn an_authenticator_is_confirmed_once_and_each_code_and_recovery_code_
     assert_eq!(store.totp(account.id).await.unwrap(), None);
     assert_eq!(store.recovery_codes_left(account.id).await.unwrap(), 0);
 }
+
+pub async fn an_email_changes_with_its_link_and_profiles_change_within_the_rules(store: &dyn Store) {
+    let account = store.create_account(new_account("before@example.com")).await.unwrap();
+    store
+        .create_account(NewAccount { username: Some("taken".into()), ..new_account("other@example.com") })
+        .await
+        .unwrap();
+    let now = time::now();
+    let to =
+        |hash: &str, email: &str| AccountLink { email: email.into(), ..link(&account, hash, LinkPurpose::ChangeEmail) };
+    store.create_account_link(to("change-taken", "OTHER@example.com")).await.unwrap();
+    assert!(matches!(store.change_email("change-taken", now).await, Err(StoreError::Unique(Constraint::AccountEmail))));
+    assert!(
+        matches!(store.account_link("change-taken", LinkPurpose::ChangeEmail, now).await.unwrap(), LinkUse::Fresh(_)),
+        "not spent"
+    );
+    assert!(matches!(store.verify_email("change-taken", now).await.unwrap(), LinkUse::Unknown), "nor another purpose");
+
+    store.create_account_link(to("change-1", "after@example.com")).await.unwrap();
+    assert!(matches!(store.change_email("change-1", now).await.unwrap(), LinkUse::Fresh(_)));
+    let changed = store.account_by_id(account.id).await.unwrap().unwrap();
+    assert_eq!(changed.email, "after@example.com");
+    assert!(changed.email_verified());
+    assert_eq!(store.change_email("change-1", now).await.unwrap(), LinkUse::Used);
+
+    let unproven = store.set_unproven_email(account.id, "later@example.com", now).await.unwrap();
+    assert_eq!((unproven.email.as_str(), unproven.email_verified_at), ("later@example.com", None));
+    assert!(matches!(
+        store.set_unproven_email(account.id, "other@example.com", now).await,
+        Err(StoreError::Unique(Constraint::AccountEmail))
+    ));
+
+    let renamed = store.update_profile(account.id, "Ada King", Some("ada"), now).await.unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.username.as_deref()), ("Ada King", Some("ada")));
+    assert!(matches!(
+        store.update_profile(account.id, "Ada", Some("TAKEN"), now).await,
+        Err(StoreError::Unique(Constraint::AccountUsername))
+    ));
+    assert_eq!(store.update_profile(account.id, "Ada", None, now).await.unwrap().username, None);
+}

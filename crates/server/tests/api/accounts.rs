@@ -29,6 +29,7 @@ on_both_backends!(
     two_factor_sign_in_asks_for_a_code_or_a_recovery_code_once,
     wrong_codes_are_throttled,
     without_mail_an_address_changes_at_once_unconfirmed,
+    a_confirmed_address_accepts_its_invite_without_the_token,
 );
 on_both_backends!(with admin_two_factor; developer_access_can_require_two_factor);
 
@@ -643,4 +644,23 @@ async fn without_mail_an_address_changes_at_once_unconfirmed(app: TestApp) {
     assert_eq!(changed.location.as_deref(), Some("/auth/account?done=email-changed"));
     let page = browser.get("/auth/account?done=email-changed").await;
     assert!(page.body.contains("plainer@example.com") && page.body.contains("it is not confirmed"), "{}", page.body);
+}
+
+async fn a_confirmed_address_accepts_its_invite_without_the_token(app: TestApp) {
+    let (_, owner) = sign_up(&app, "lead@example.com").await;
+    let (_, guest) = sign_up(&app, "guest@example.com").await;
+    let (owner, guest) = (owner["access_token"].as_str().unwrap(), guest["access_token"].as_str().unwrap());
+    let (_, team) = app.call(owner, "POST", "/team", Some(json!({"name": "Crew", "slug": "crew-x"}))).await;
+    let team_id = team["data"]["id"].as_str().unwrap().to_owned();
+    let invite = json!({"email": "GUEST@example.com", "roles": "viewer"});
+    let (_, invited) = app.call(owner, "POST", &format!("/team/{team_id}/invite"), Some(invite)).await;
+    let accept = json!({"invite_id": invited["data"]["id"]});
+
+    let (status, body) = app.call(guest, "POST", "/team/accept-invite", Some(accept.clone())).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invite_token_required")), "{body}");
+    let account = app.state.app.store.account_by_email("guest@example.com").await.unwrap().unwrap();
+    app.state.app.store.mark_email_verified(account.id, &account.email, time::now()).await.unwrap();
+    let (status, body) = app.call(guest, "POST", "/team/accept-invite", Some(accept)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["roles"], "viewer");
 }

@@ -32,83 +32,89 @@ fn greeting(name: &str) -> String {
     }
 }
 
-pub fn verify_email(to: &str, name: &str, link: &str, hours: u64) -> Letter {
-    let subject = "Confirm your email address".to_owned();
-    let text = format!(
-        "{}\n\nConfirm that {to} is your email address by opening this link:\n\n{link}\n\n\
-         The link works once, for {hours} hours. If you did not create an account, ignore this mail.\n",
-        greeting(name)
-    );
+/// What every letter is made of, written once for both bodies: a greeting,
+/// a lead sentence with one part in bold, a button to the link, a footer.
+struct Parts<'a> {
+    to: &'a str,
+    subject: String,
+    greeting: String,
+    /// Before the bold part, the bold part, after it.
+    lead: [&'a str; 3],
+    link: &'a str,
+    button: &'a str,
+    footer: String,
+}
+
+fn compose(p: Parts) -> Letter {
+    let [before, bold, after] = p.lead;
+    let text = format!("{}\n\n{before}{bold}{after}\n\n{}:\n{}\n\n{}\n", p.greeting, p.button, p.link, p.footer);
     let html = page(
-        &subject,
+        &p.subject,
         html! {
-            p { (greeting(name)) }
-            p { "Confirm that " strong { (to) } " is your email address." }
-            (button(link, "Confirm my email address"))
-            p { "The link works once, for " (hours) " hours. If you did not create an account, ignore this mail." }
+            p { (p.greeting) }
+            p { (before) strong { (bold) } (after) }
+            (button(p.link, p.button))
+            p { (p.footer) }
         },
     );
-    Letter { to: to.to_owned(), subject, text, html }
+    Letter { to: p.to.to_owned(), subject: p.subject, text, html }
+}
+
+pub fn verify_email(to: &str, name: &str, link: &str, hours: u64) -> Letter {
+    compose(Parts {
+        to,
+        subject: "Confirm your email address".into(),
+        greeting: greeting(name),
+        lead: ["Confirm that ", to, " is your email address."],
+        link,
+        button: "Confirm my email address",
+        footer: format!("The link works once, for {hours} hours. If you did not create an account, ignore this mail."),
+    })
 }
 
 pub fn change_email(to: &str, name: &str, link: &str, hours: u64) -> Letter {
-    let subject = "Confirm your new email address".to_owned();
-    let text = format!(
-        "{}\n\nTo make {to} your account's email address, open this link:\n\n{link}\n\n\
-         The link works once, for {hours} hours. Until then your address stays as it was. \
-         If you did not ask for this, ignore this mail.\n",
-        greeting(name)
-    );
-    let html = page(
-        &subject,
-        html! {
-            p { (greeting(name)) }
-            p { "To make " strong { (to) } " your account's email address, press the button." }
-            (button(link, "Use this email address"))
-            p { "The link works once, for " (hours) " hours. Until then your address stays as it was. "
-                "If you did not ask for this, ignore this mail." }
-        },
-    );
-    Letter { to: to.to_owned(), subject, text, html }
+    compose(Parts {
+        to,
+        subject: "Confirm your new email address".into(),
+        greeting: greeting(name),
+        lead: ["To make ", to, " your account's email address, open the link."],
+        link,
+        button: "Use this email address",
+        footer: format!(
+            "The link works once, for {hours} hours. Until then your address stays as it was. \
+             If you did not ask for this, ignore this mail."
+        ),
+    })
 }
 
 pub fn reset_password(to: &str, name: &str, link: &str, minutes: u64) -> Letter {
-    let subject = "Reset your password".to_owned();
-    let text = format!(
-        "{}\n\nSomeone (we hope you) asked to reset the password of the account of {to}. Choose a new one here:\n\n{link}\n\n\
-         The link works once, for {minutes} minutes, and signs the account out everywhere. \
-         If you did not ask, ignore this mail: your password stays as it is.\n",
-        greeting(name)
-    );
-    let html = page(
-        &subject,
-        html! {
-            p { (greeting(name)) }
-            p { "Someone (we hope you) asked to reset the password of the account of " strong { (to) } "." }
-            (button(link, "Choose a new password"))
-            p { "The link works once, for " (minutes) " minutes, and signs the account out everywhere. "
-                "If you did not ask, ignore this mail: your password stays as it is." }
-        },
-    );
-    Letter { to: to.to_owned(), subject, text, html }
+    compose(Parts {
+        to,
+        subject: "Reset your password".into(),
+        greeting: greeting(name),
+        lead: ["Someone (we hope you) asked to reset the password of the account of ", to, "."],
+        link,
+        button: "Choose a new password",
+        footer: format!(
+            "The link works once, for {minutes} minutes, and signs the account out everywhere. \
+             If you did not ask, ignore this mail: your password stays as it is."
+        ),
+    })
 }
 
 pub fn invite(to: &str, team: &str, inviter: &str, link: &str) -> Letter {
-    let subject = format!("You are invited to join {team}");
-    let text = format!(
-        "Hello,\n\n{inviter} invites you to join the team {team}. Accept here:\n\n{link}\n\n\
-         Sign in (or create an account) first if the page asks you to. If you do not know {inviter}, ignore this mail.\n"
-    );
-    let html = page(
-        &subject,
-        html! {
-            p { "Hello," }
-            p { strong { (inviter) } " invites you to join the team " strong { (team) } "." }
-            (button(link, "Accept the invite"))
-            p { "Sign in (or create an account) first if the page asks you to. If you do not know " (inviter) ", ignore this mail." }
-        },
-    );
-    Letter { to: to.to_owned(), subject, text, html }
+    let lead = format!("{inviter} invites you to join the team ");
+    compose(Parts {
+        to,
+        subject: format!("You are invited to join {team}"),
+        greeting: "Hello,".into(),
+        lead: [&lead, team, "."],
+        link,
+        button: "Accept the invite",
+        footer: format!(
+            "Sign in (or create an account) first if the page asks you to. If you do not know {inviter}, ignore this mail."
+        ),
+    })
 }
 
 #[cfg(test)]

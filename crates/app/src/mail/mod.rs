@@ -19,6 +19,8 @@ pub const QUEUE: usize = 1_000;
 /// The waits before each retry of a letter the SMTP server did not take.
 pub const RETRY_AFTER: [Duration; 3] = [Duration::from_secs(2), Duration::from_secs(15), Duration::from_secs(60)];
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+/// Letters being sent (or waiting for a retry) at once.
+const AT_ONCE: usize = 8;
 
 /// Where mail goes out.
 #[derive(Clone)]
@@ -114,10 +116,19 @@ struct Sender {
 }
 
 impl Sender {
+    /// Sends up to [`AT_ONCE`] letters side by side, so that one waiting
+    /// to be retried holds up no other.
     async fn run(self, mut letters: mpsc::Receiver<Letter>) {
+        let this = Arc::new(self);
+        let slots = Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
         while let Some(letter) = letters.recv().await {
-            self.deliver(letter).await;
-            self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+            let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+            let this = Arc::clone(&this);
+            tokio::spawn(async move {
+                this.deliver(letter).await;
+                this.stats.queued.fetch_sub(1, Ordering::Relaxed);
+                drop(slot);
+            });
         }
     }
 

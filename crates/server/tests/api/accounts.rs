@@ -21,6 +21,7 @@ on_both_backends!(with mail;
     dead_links_say_why,
     an_invite_to_an_email_is_mailed_and_accepted_from_its_letter,
     an_address_changes_only_through_a_link_to_the_new_one,
+    a_letter_waiting_for_a_retry_holds_up_no_other,
 );
 on_both_backends!(with refusing_mail; mail_the_smtp_server_refuses_is_counted_and_nothing_breaks);
 on_both_backends!(
@@ -663,4 +664,13 @@ async fn a_confirmed_address_accepts_its_invite_without_the_token(app: TestApp) 
     let (status, body) = app.call(guest, "POST", "/team/accept-invite", Some(accept)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["roles"], "viewer");
+}
+
+async fn a_letter_waiting_for_a_retry_holds_up_no_other(app: TestApp) {
+    sign_up(&app, "refused-first@example.com").await;
+    sign_up(&app, "second@example.com").await;
+    // The first is retried in seconds (and again for over a minute); the second comes at once.
+    let letter = Mailbox::of(&app).nth_to("second@example.com", 1).await;
+    assert_eq!(letter.subject, "Confirm your email address");
+    assert!(Mailbox::of(&app).to("refused-first@example.com").is_empty());
 }

@@ -20,7 +20,7 @@ fn inboxes() -> &'static Mutex<HashMap<u16, Inbox>> {
 }
 
 /// Starts an SMTP server on a free port; `refuse` answers every recipient
-/// with a temporary failure.
+/// (else those whose address starts `refused-`) with a temporary failure.
 pub fn start(refuse: bool) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().unwrap().port();
@@ -51,7 +51,8 @@ fn converse(stream: TcpStream, inbox: &Inbox, refuse: bool) -> std::io::Result<(
         let reply: &[u8] = match verb.as_str() {
             "EHLO" | "HELO" => b"250 mail.test\r\n",
             "MAIL" | "RSET" | "NOOP" => b"250 OK\r\n",
-            "RCPT" if refuse => b"451 4.3.0 try again later\r\n",
+            // Addresses starting `refused-` are refused by every server.
+            "RCPT" if refuse || line.contains("<refused-") => b"451 4.3.0 try again later\r\n",
             "RCPT" => b"250 OK\r\n",
             "DATA" => {
                 out.write_all(b"354 end with .\r\n")?;

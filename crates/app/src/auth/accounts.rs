@@ -59,10 +59,15 @@ pub enum SignInError {
     /// Unknown email and wrong password look the same, and take as long.
     #[error("wrong email or password")]
     Rejected,
-    #[error("too many failed attempts; try again later")]
+    #[error("{}", too_many(*.0))]
     Throttled(Duration),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What a person is told when failed attempts lock them out for `wait`.
+fn too_many(wait: Duration) -> String {
+    format!("Too many failed attempts. Try again in {} minute(s).", wait.as_secs().div_ceil(60))
 }
 
 /// Checks a password; see [`throttle::sign_in`] for what is throttled.
@@ -85,9 +90,9 @@ pub async fn sign_in(ctx: &Context, email: &str, password: String, from: IpAddr)
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
-    #[error("the current password is wrong")]
+    #[error("The current password is wrong.")]
     WrongPassword,
-    #[error("too many failed attempts; try again later")]
+    #[error("{}", too_many(*.0))]
     Throttled(Duration),
     #[error(transparent)]
     Field(#[from] AccountFieldError),

@@ -2,7 +2,7 @@
 //! proof, password reset and their account. Plain forms, a little CSS, no
 //! scripts; the templates escape every value.
 
-use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -73,6 +73,12 @@ impl IntoResponse for Page {
         }
         response
     }
+}
+
+/// `response` (a 429 page) with the `Retry-After` that says when to come back.
+pub fn retry_after(mut response: Response, wait: std::time::Duration) -> Response {
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+    response
 }
 
 /// What every sign-in form carries: the CSRF token and the authorization request.

@@ -5,8 +5,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::handler::Handler as _;
-use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -66,11 +65,6 @@ fn page(
 
 fn refused(status: StatusCode, title: &str, error: &str, link: (&str, &str)) -> Response {
     Page::new(status, pages::notice(title, Some(error), None, link)).into_response()
-}
-
-fn throttled(mut response: Response, wait: std::time::Duration) -> Response {
-    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-    response
 }
 
 #[derive(Deserialize)]
@@ -178,9 +172,10 @@ async fn forgot(State(state): State<AppState>, headers: HeaderMap, Form(form): F
             );
             answer(StatusCode::OK, None, Some(&text))
         }
-        Err(SendError::Throttled(wait)) => {
-            throttled(answer(StatusCode::TOO_MANY_REQUESTS, Some(&SendError::Throttled(wait).to_string()), None), wait)
-        }
+        Err(SendError::Throttled(wait)) => pages::retry_after(
+            answer(StatusCode::TOO_MANY_REQUESTS, Some(&SendError::Throttled(wait).to_string()), None),
+            wait,
+        ),
         Err(SendError::Mail(MailError::Off)) => answer(StatusCode::SERVICE_UNAVAILABLE, None, None),
         Err(SendError::Mail(e @ MailError::Busy)) => {
             answer(StatusCode::SERVICE_UNAVAILABLE, Some(&capitalized(&e.to_string())), None)
@@ -352,7 +347,7 @@ async fn resend(State(state): State<AppState>, headers: HeaderMap, Form(form): F
     match account_links::send_verification(&state.app, &current.0).await {
         Ok(()) => done("verification-sent"),
         Err(e @ SendError::Throttled(wait)) => {
-            throttled(view(StatusCode::TOO_MANY_REQUESTS, e.to_string()).await, wait)
+            pages::retry_after(view(StatusCode::TOO_MANY_REQUESTS, e.to_string()).await, wait)
         }
         Err(SendError::Mail(e)) => view(StatusCode::SERVICE_UNAVAILABLE, capitalized(&e.to_string())).await,
         Err(SendError::Store(e)) => ApiError::from(e).into_response(),
@@ -381,14 +376,11 @@ async fn change_password(
         accounts::change_password(&state.app, account, form.current, form.password, this_session, from.bucket()).await;
     let (status, error) = match result {
         Ok(()) => return done("password-changed"),
-        Err(ChangePasswordError::WrongPassword) => {
-            (StatusCode::BAD_REQUEST, "The current password is wrong.".to_owned())
-        }
+        Err(e @ ChangePasswordError::WrongPassword) => (StatusCode::BAD_REQUEST, e.to_string()),
         Err(ChangePasswordError::Field(e)) => (StatusCode::BAD_REQUEST, capitalized(&e.to_string())),
-        Err(ChangePasswordError::Throttled(wait)) => {
-            let minutes = wait.as_secs().div_ceil(60);
-            let error = format!("Too many failed attempts. Try again in {minutes} minute(s).");
-            return throttled(
+        Err(e @ ChangePasswordError::Throttled(wait)) => {
+            let error = e.to_string();
+            return pages::retry_after(
                 account_view(&state, &headers, StatusCode::TOO_MANY_REQUESTS, &current, Some(&error), None).await,
                 wait,
             );
@@ -618,7 +610,7 @@ async fn two_factor_confirm(State(state): State<AppState>, headers: HeaderMap, F
         Err(e @ TwoFactorError::WrongCode) => {
             two_factor_setup(&state, &headers, &account, StatusCode::BAD_REQUEST, Some(&e.to_string())).await
         }
-        Err(e @ TwoFactorError::Throttled(wait)) => throttled(
+        Err(e @ TwoFactorError::Throttled(wait)) => pages::retry_after(
             two_factor_setup(&state, &headers, &account, StatusCode::TOO_MANY_REQUESTS, Some(&e.to_string())).await,
             wait,
         ),
@@ -636,7 +628,7 @@ async fn two_factor_off(State(state): State<AppState>, headers: HeaderMap, Form(
         Err(e @ TwoFactorError::WrongCode) => {
             account_view(&state, &headers, StatusCode::BAD_REQUEST, &current, Some(&e.to_string()), None).await
         }
-        Err(e @ TwoFactorError::Throttled(wait)) => throttled(
+        Err(e @ TwoFactorError::Throttled(wait)) => pages::retry_after(
             account_view(&state, &headers, StatusCode::TOO_MANY_REQUESTS, &current, Some(&e.to_string()), None).await,
             wait,
         ),
@@ -691,19 +683,18 @@ async fn change_address(
     };
     match accounts::check_current(&state.app, &current.0, form.password, from.bucket()).await {
         Ok(()) => {}
-        Err(ChangePasswordError::Throttled(wait)) => {
-            let error = format!("Too many failed attempts. Try again in {} minute(s).", wait.as_secs().div_ceil(60));
-            return throttled(view(StatusCode::TOO_MANY_REQUESTS, error).await, wait);
+        Err(e @ ChangePasswordError::Throttled(wait)) => {
+            return pages::retry_after(view(StatusCode::TOO_MANY_REQUESTS, e.to_string()).await, wait);
         }
         Err(ChangePasswordError::Store(e)) => return ApiError::from(e).into_response(),
-        Err(_) => return view(StatusCode::BAD_REQUEST, "The password is wrong.".into()).await,
+        Err(e) => return view(StatusCode::BAD_REQUEST, e.to_string()).await,
     }
     match account_links::request_email_change(&state.app, &current.0, &form.email).await {
         Ok(EmailChange::Mailed) => done("email-link-sent"),
         Ok(EmailChange::Changed) => done("email-changed"),
         Err(EmailChangeError::Send(SendError::Store(e))) => ApiError::from(e).into_response(),
         Err(e @ EmailChangeError::Send(SendError::Throttled(wait))) => {
-            throttled(view(StatusCode::TOO_MANY_REQUESTS, e.to_string()).await, wait)
+            pages::retry_after(view(StatusCode::TOO_MANY_REQUESTS, e.to_string()).await, wait)
         }
         Err(EmailChangeError::Send(SendError::Mail(e))) => {
             view(StatusCode::SERVICE_UNAVAILABLE, capitalized(&e.to_string())).await

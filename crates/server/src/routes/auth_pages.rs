@@ -4,8 +4,8 @@
 
 use axum::extract::{RawQuery, State};
 use axum::handler::Handler as _;
-use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -160,12 +160,8 @@ async fn login(
         Err(SignInError::Rejected) => {
             context.render(StatusCode::UNAUTHORIZED, Some("Wrong email or password."), &form.email)
         }
-        Err(SignInError::Throttled(wait)) => {
-            let minutes = wait.as_secs().div_ceil(60);
-            let error = format!("Too many failed attempts. Try again in {minutes} minute(s).");
-            let mut response = context.render(StatusCode::TOO_MANY_REQUESTS, Some(&error), &form.email);
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-            response
+        Err(e @ SignInError::Throttled(wait)) => {
+            pages::retry_after(context.render(StatusCode::TOO_MANY_REQUESTS, Some(&e.to_string()), &form.email), wait)
         }
         Err(SignInError::Store(e)) => ApiError::from(e).into_response(),
     }
@@ -339,9 +335,7 @@ async fn code(State(state): State<AppState>, headers: HeaderMap, Form(form): For
         }
         Err(e @ TwoFactorError::WrongCode) => code_form(&context, StatusCode::UNAUTHORIZED, Some(&e.to_string())),
         Err(e @ TwoFactorError::Throttled(wait)) => {
-            let mut response = code_form(&context, StatusCode::TOO_MANY_REQUESTS, Some(&e.to_string()));
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-            response
+            pages::retry_after(code_form(&context, StatusCode::TOO_MANY_REQUESTS, Some(&e.to_string())), wait)
         }
         Err(TwoFactorError::Store(e)) => ApiError::from(e).into_response(),
         Err(e) => ApiError::from(basic_admin_app::AppError::Internal(e.to_string())).into_response(),

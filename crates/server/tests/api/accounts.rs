@@ -593,7 +593,7 @@ async fn an_address_changes_only_through_a_link_to_the_new_one(app: TestApp) {
         )
         .await;
     assert_eq!(wrong.status, 400);
-    assert!(wrong.body.contains("The password is wrong."));
+    assert!(wrong.body.contains("The current password is wrong."));
     let taken = browser
         .post(
             "/auth/account/email",

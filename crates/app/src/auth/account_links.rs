@@ -22,6 +22,23 @@ pub const VERIFY_PATH: &str = "/auth/verify-email";
 pub const RESET_PATH: &str = "/auth/reset-password";
 pub const CHANGE_EMAIL_PATH: &str = "/auth/change-email";
 
+/// The page a link of this purpose opens.
+pub fn path(purpose: LinkPurpose) -> &'static str {
+    match purpose {
+        LinkPurpose::VerifyEmail => VERIFY_PATH,
+        LinkPurpose::ResetPassword => RESET_PATH,
+        LinkPurpose::ChangeEmail => CHANGE_EMAIL_PATH,
+    }
+}
+
+/// How long a link of this purpose works.
+pub fn ttl(purpose: LinkPurpose) -> Duration {
+    match purpose {
+        LinkPurpose::VerifyEmail | LinkPurpose::ChangeEmail => VERIFY_TTL,
+        LinkPurpose::ResetPassword => RESET_TTL,
+    }
+}
+
 /// Why a link does not work; the message is for the person holding it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum LinkRefusal {
@@ -81,11 +98,7 @@ async fn issue_to(
     purpose: LinkPurpose,
     email: &str,
 ) -> Result<String, StoreError> {
-    let (path, ttl) = match purpose {
-        LinkPurpose::VerifyEmail => (VERIFY_PATH, VERIFY_TTL),
-        LinkPurpose::ResetPassword => (RESET_PATH, RESET_TTL),
-        LinkPurpose::ChangeEmail => (CHANGE_EMAIL_PATH, VERIFY_TTL),
-    };
+    let (path, ttl) = (path(purpose), ttl(purpose));
     let token = random_token();
     let now = time::now();
     store

@@ -41,8 +41,9 @@ pub enum TwoFactorError {
     AlreadyOn,
     #[error("Start the set-up again: it was not started, or it was finished.")]
     NotStarted,
-    #[error("the authenticator secret cannot be opened: {0}")]
-    Sealed(String),
+    /// A fault of ours (a secret that does not open, a QR code not drawn).
+    #[error("two-factor sign-in failed on our side: {0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -86,7 +87,7 @@ pub async fn unfinished(ctx: &Context, account: &Account, issuer: &str) -> Resul
     match ctx.store.totp(account.id).await? {
         Some(stored) if stored.confirmed_at.is_none() => {
             let secret = seal::open(&ctx.master_key, &seal_purpose(account.id), &stored.sealed_secret)
-                .map_err(|e| TwoFactorError::Sealed(e.to_string()))?;
+                .map_err(|e| TwoFactorError::Internal(e.to_string()))?;
             enrolment(secret, account, issuer)
         }
         Some(_) => Err(TwoFactorError::AlreadyOn),
@@ -106,7 +107,7 @@ fn enrolment(secret: Vec<u8>, account: &Account, issuer: &str) -> Result<Enrolme
     );
     let qr_svg = qrcode::QrCode::new(uri.as_bytes())
         .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build())
-        .map_err(|e| TwoFactorError::Sealed(e.to_string()))?;
+        .map_err(|e| TwoFactorError::Internal(e.to_string()))?;
     Ok(Enrolment { secret: base32, uri, qr_svg })
 }
 
@@ -119,7 +120,7 @@ async fn step_of(ctx: &Context, account: &Account, code: &str, confirmed: bool) 
         return Ok(None);
     }
     let secret = seal::open(&ctx.master_key, &seal_purpose(account.id), &stored.sealed_secret)
-        .map_err(|e| TwoFactorError::Sealed(e.to_string()))?;
+        .map_err(|e| TwoFactorError::Internal(e.to_string()))?;
     let code: String = code.chars().filter(char::is_ascii_digit).collect();
     Ok(totp(secret).check(&code, now_secs()).and_then(|step| i64::try_from(step).ok()))
 }

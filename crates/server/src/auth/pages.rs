@@ -10,7 +10,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use basic_admin_core::model::Account;
 use basic_admin_core::model::account::MIN_PASSWORD;
 use basic_admin_core::oauth;
-use basic_admin_core::store::{Session, SignIn};
+use basic_admin_core::store::{LinkPurpose, Session, SignIn};
 
 const STYLE: &str = "*{box-sizing:border-box}\
 body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1b1b1b;margin:0;display:grid;place-items:center;min-height:100vh}\
@@ -264,9 +264,10 @@ pub fn notice(title: &str, error: Option<&str>, text: Option<&str>, link: (&str,
 
 /// Asks before spending a verification link, so that a mail scanner opening
 /// it proves nothing.
-/// `action` is where the form goes: confirming the address, or changing to it.
-pub fn confirm_email(csrf: &str, token: &str, action: &str) -> (String, Markup) {
-    let changing = action == basic_admin_app::auth::account_links::CHANGE_EMAIL_PATH;
+/// `purpose` says which: confirming the account's address, or changing to a new one.
+pub fn confirm_email(csrf: &str, token: &str, purpose: LinkPurpose) -> (String, Markup) {
+    let changing = purpose == LinkPurpose::ChangeEmail;
+    let action = basic_admin_app::auth::account_links::path(purpose);
     let body = html! {
         h1 { "Confirm your email address" }
         p class="sub" {

@@ -18,7 +18,7 @@ use basic_admin_app::mail::MailError;
 use basic_admin_app::services::teams;
 use basic_admin_core::model::Account;
 use basic_admin_core::oauth;
-use basic_admin_core::store::SignIn;
+use basic_admin_core::store::{LinkPurpose, SignIn};
 use serde::Deserialize;
 
 use super::auth_pages::{capitalized, see_other};
@@ -74,24 +74,24 @@ struct TokenQuery {
 }
 
 async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
-    confirm_form(&state, &headers, StatusCode::OK, account_links::VERIFY_PATH, &q.token, None)
+    confirm_form(&state, &headers, StatusCode::OK, LinkPurpose::VerifyEmail, &q.token, None)
 }
 
 async fn change_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
-    confirm_form(&state, &headers, StatusCode::OK, account_links::CHANGE_EMAIL_PATH, &q.token, None)
+    confirm_form(&state, &headers, StatusCode::OK, LinkPurpose::ChangeEmail, &q.token, None)
 }
 
-/// The one-button page of an address link; `action` says which kind.
+/// The one-button page of an address link.
 fn confirm_form(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
-    action: &str,
+    purpose: LinkPurpose,
     token: &str,
     error: Option<&str>,
 ) -> Response {
     page(state, headers, status, |csrf| {
-        let (title, body) = pages::confirm_email(csrf, token, action);
+        let (title, body) = pages::confirm_email(csrf, token, purpose);
         (title, maud::html! { (pages::message(error, None)) (body) })
     })
 }
@@ -103,22 +103,21 @@ struct TokenForm {
 }
 
 async fn confirm(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<TokenForm>) -> Response {
-    use_address_link(&state, &headers, account_links::VERIFY_PATH, form).await
+    use_address_link(&state, &headers, LinkPurpose::VerifyEmail, form).await
 }
 
 async fn change(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<TokenForm>) -> Response {
-    use_address_link(&state, &headers, account_links::CHANGE_EMAIL_PATH, form).await
+    use_address_link(&state, &headers, LinkPurpose::ChangeEmail, form).await
 }
 
 /// Spends a link that proves an address: the account's, or a new one.
-async fn use_address_link(state: &AppState, headers: &HeaderMap, action: &str, form: TokenForm) -> Response {
+async fn use_address_link(state: &AppState, headers: &HeaderMap, purpose: LinkPurpose, form: TokenForm) -> Response {
     if !session::csrf_ok(headers, &form.csrf) {
-        return confirm_form(state, headers, StatusCode::BAD_REQUEST, action, &form.token, Some(EXPIRED_FORM));
+        return confirm_form(state, headers, StatusCode::BAD_REQUEST, purpose, &form.token, Some(EXPIRED_FORM));
     }
-    let used = if action == account_links::CHANGE_EMAIL_PATH {
-        account_links::change_email(&state.app, &form.token).await
-    } else {
-        account_links::verify_email(&state.app, &form.token).await
+    let used = match purpose {
+        LinkPurpose::ChangeEmail => account_links::change_email(&state.app, &form.token).await,
+        _ => account_links::verify_email(&state.app, &form.token).await,
     };
     let home = (ACCOUNT, "Go to your account");
     match used {
@@ -550,7 +549,7 @@ fn issuer(state: &AppState) -> String {
 fn two_factor_failed(e: TwoFactorError) -> Response {
     match e {
         TwoFactorError::Store(e) => ApiError::from(e).into_response(),
-        TwoFactorError::Sealed(detail) => ApiError::from(AppError::Internal(detail)).into_response(),
+        TwoFactorError::Internal(detail) => ApiError::from(AppError::Internal(detail)).into_response(),
         other => {
             refused(StatusCode::BAD_REQUEST, "Two-factor sign-in", &other.to_string(), (ACCOUNT, "Go to your account"))
         }

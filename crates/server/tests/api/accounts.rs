@@ -225,11 +225,25 @@ async fn forms_without_their_csrf_token_are_refused(app: TestApp) {
     let letter = Mailbox::of(&app).nth_to("csrf@example.com", 1).await;
     let link = letter.link(&app.state.config.public_url, "/auth/verify-email?token=");
     let token = flows::query_param(&link, "token").unwrap();
+    // A two-factor set-up under way, so that its confirming form is shown again.
+    let csrf = browser.get("/auth/account").await.hidden("csrf");
+    assert_eq!(browser.post("/auth/account/two-factor", &[("csrf", &csrf)]).await.status, 303);
+    let password = [("password", flows::PASSWORD)];
     for (path, extra) in [
         ("/auth/verify-email", vec![("token", token.as_str())]),
+        ("/auth/change-email", vec![("token", token.as_str())]),
         ("/auth/forgot-password", vec![("email", "csrf@example.com")]),
         ("/auth/reset-password", vec![("token", "whatever"), ("password", "a long password")]),
         ("/auth/account/verify-email", vec![]),
+        ("/auth/account/profile", vec![("name", "Changed"), ("username", "changed")]),
+        ("/auth/account/email", vec![("email", "changed@example.com"), password[0]]),
+        ("/auth/account/password", vec![("current", flows::PASSWORD), ("password", "a changed password")]),
+        ("/auth/account/sessions/end", vec![("session", "x")]),
+        ("/auth/account/sign-ins/end", vec![("sign_in", "x")]),
+        ("/auth/account/sign-out-everywhere", vec![]),
+        ("/auth/account/two-factor", vec![]),
+        ("/auth/account/two-factor/confirm", vec![("code", "123456")]),
+        ("/auth/account/two-factor/off", vec![("code", "123456")]),
     ] {
         for csrf in ["", "forged"] {
             let mut form = vec![("csrf", csrf)];
@@ -241,6 +255,19 @@ async fn forms_without_their_csrf_token_are_refused(app: TestApp) {
     }
     let user = app.state.app.store.account_by_email("csrf@example.com").await.unwrap().unwrap();
     assert!(!user.email_verified(), "nothing was done");
+    assert_eq!((user.name.as_str(), user.username), ("Test User", None));
+    assert!(app.state.app.store.totp(user.id).await.unwrap().is_some_and(|t| t.confirmed_at.is_none()));
+
+    // Without a session, the account's forms send the browser to sign in and do nothing.
+    let mut stranger = Browser::new(&app);
+    let csrf = stranger.get("/auth/login").await.hidden("csrf");
+    for path in ["/auth/account", "/auth/account/two-factor"] {
+        assert_eq!(stranger.get(path).await.location.as_deref(), Some("/auth/login"), "{path}");
+    }
+    for path in ["/auth/account/profile", "/auth/account/sign-out-everywhere", "/auth/account/two-factor"] {
+        let page = stranger.post(path, &[("csrf", csrf.as_str()), ("name", "x"), ("username", "")]).await;
+        assert_eq!((page.status, page.location.as_deref()), (303, Some("/auth/login")), "{path}");
+    }
 }
 
 async fn dead_links_say_why(app: TestApp) {
@@ -396,6 +423,11 @@ async fn the_account_page_lists_every_sign_in_and_ends_them(app: TestApp) {
     }
     let foreign = here.post("/auth/account/sessions/end", &[("csrf", &csrf), ("session", "someone-elses")]).await;
     assert_eq!(foreign.status, 404);
+    for sign_in in ["not-an-id", "00000000-0000-0000-0000-000000000000"] {
+        let none = here.post("/auth/account/sign-ins/end", &[("csrf", &csrf), ("sign_in", sign_in)]).await;
+        assert_eq!(none.status, 404, "{sign_in}");
+        assert!(none.body.contains("That sign-in is over already."));
+    }
 
     // Ending the other browser's session signs it out there only.
     let other = page.hidden("session");
@@ -515,6 +547,15 @@ async fn two_factor_sign_in_asks_for_a_code_or_a_recovery_code_once(app: TestApp
     assert_eq!(again.status, 401);
     assert!(again.body.contains("That code is not right."));
 
+    // A forged form on the code page changes nothing.
+    let mut forger = Browser::new(&app);
+    let csrf = forger.get("/auth/login").await.hidden("csrf");
+    let form = [("csrf", csrf.as_str()), ("request", ""), ("email", email), ("password", flows::PASSWORD)];
+    assert_eq!(forger.post("/auth/login", &form).await.status, 303);
+    let forged = forger.post("/auth/login/code", &[("csrf", "forged"), ("request", ""), ("code", &recovery[2])]).await;
+    assert_eq!(forged.status, 400);
+    assert!(forged.body.contains("This form has expired") && !forger.has_cookie("ba_session"));
+
     // The code page without a password given just now sends back to sign in.
     let mut stranger = Browser::new(&app);
     assert_eq!(stranger.get("/auth/login/code?").await.location.as_deref(), Some("/auth/login?"));
@@ -527,6 +568,11 @@ async fn two_factor_sign_in_asks_for_a_code_or_a_recovery_code_once(app: TestApp
     // Turning it off takes a code; then the password alone signs in again.
     let page = browser.get("/auth/account").await;
     assert!(page.body.contains("9 recovery codes left"), "{}", page.body);
+    assert_eq!(browser.get("/auth/account/two-factor").await.location.as_deref(), Some("/auth/account"), "on already");
+    let wrong =
+        browser.post("/auth/account/two-factor/off", &[("csrf", &page.hidden("csrf")), ("code", "000000")]).await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("That code is not right.") && wrong.body.contains("9 recovery codes left"));
     let off =
         browser.post("/auth/account/two-factor/off", &[("csrf", &page.hidden("csrf")), ("code", &recovery[1])]).await;
     assert_eq!(off.location.as_deref(), Some("/auth/account?done=two-factor-off"));

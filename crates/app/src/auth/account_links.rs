@@ -9,6 +9,7 @@ use basic_admin_core::model::{Account, AccountFieldError, Email, account};
 use basic_admin_core::store::{AccountLink, Constraint, LinkPurpose, LinkUse, Store, StoreError};
 use basic_admin_core::time;
 
+use super::accounts::revoking_all;
 use crate::Context;
 use crate::crypto::{password, random_token, token_hash};
 use crate::mail::{MailError, letters};
@@ -222,13 +223,16 @@ pub async fn check_reset(store: &dyn Store, token: &str) -> Result<(), LinkError
 }
 
 /// Sets a new password with a reset link: every session and sign-in of the
-/// account ends (on other nodes within the revocation poll).
+/// account ends (its access tokens at once here, on other nodes within the
+/// revocation poll).
 pub async fn reset_password(ctx: &Context, token: &str, new_password: String) -> Result<Account, LinkError> {
     // The cheap checks first: a dead link costs no password hashing.
-    check_reset(&*ctx.store, token).await?;
+    let hashed = token_hash(token.trim());
+    let link = refused(ctx.store.account_link(&hashed, LinkPurpose::ResetPassword, time::now()).await?)?;
     account::check_password(&new_password)?;
     let hash = password::hash(new_password).await;
-    let link = refused(ctx.store.reset_password(&token_hash(token.trim()), &hash, time::now()).await?)?;
+    let spent = revoking_all(ctx, link.account_id, ctx.store.reset_password(&hashed, &hash, time::now())).await?;
+    let link = refused(spent)?;
     ctx.store.account_by_id(link.account_id).await?.ok_or(LinkError::Refused(LinkRefusal::Unknown))
 }
 

@@ -115,7 +115,30 @@ pub async fn change_password(
     check_current(ctx, account, current, from).await?;
     account::check_password(&new)?;
     let hash = password::hash(new).await;
-    Ok(ctx.store.change_password(account.id, &hash, keep, time::now()).await?)
+    Ok(revoking_all(ctx, account.id, ctx.store.change_password(account.id, &hash, keep, time::now())).await?)
+}
+
+/// Runs `end`, a store write that revokes every sign-in of the account, and
+/// then refuses their access tokens on this node at once (other nodes
+/// within the revocation poll). The sign-ins are read first: only live ones
+/// can have live access tokens.
+pub(crate) async fn revoking_all<T>(
+    ctx: &Context,
+    account_id: Uuid,
+    end: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let live = ctx.store.live_sign_ins_of(account_id, time::now()).await?;
+    let ended = end.await?;
+    let now = time::now();
+    for sign_in in live {
+        ctx.revocations.insert(sign_in.family.id, now);
+    }
+    Ok(ended)
+}
+
+/// Signs the account out everywhere but this browser session (`keep`).
+pub async fn end_sign_ins_elsewhere(ctx: &Context, account: &Account, keep: &str) -> Result<(), StoreError> {
+    revoking_all(ctx, account.id, ctx.store.end_sign_ins_of(account.id, Some(keep))).await.map(drop)
 }
 
 /// Checks the password of a signed-in account before a change that needs

@@ -451,7 +451,7 @@ async fn sign_out_everywhere(
         Ok(current) => current,
         Err(answer) => return answer,
     };
-    match state.app.store.end_sign_ins_of(account.id, Some(&this_session)).await {
+    match accounts::end_sign_ins_elsewhere(&state.app, &account, &this_session).await {
         Ok(_) => done("signed-out-elsewhere"),
         Err(e) => ApiError::from(e).into_response(),
     }

@@ -41,6 +41,10 @@ LUA
 declare -A RESULTS # "backend|name" -> "req/s p99"
 declare -A MEMORY  # backend -> "idle MiB, peak MiB"
 
+json_fields() { # JSON, names... -> their values, space-separated
+  python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(*(d[k] for k in sys.argv[2:]))' "$@"
+}
+
 rss() { # pid, field (VmRSS: now; VmHWM: the peak so far) -> MiB
   awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
@@ -75,15 +79,9 @@ bench() { # backend, database url
   idle=$(rss "$SERVER" VmRSS)
   local seed project key table item
   seed=$(python3 bench/seed.py "$BASE")
-  field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$seed"; }
-  project=$(field project_id)
-  key=$(field key)
-  table=$(field table)
-  item=$(field item)
   local app_token own_table own_item
-  app_token=$(field app_token)
-  own_table=$(field own_table)
-  own_item=$(field own_item)
+  read -r project key table item app_token own_table own_item \
+    <<<"$(json_fields "$seed" project_id key table item app_token own_table own_item)"
   local as_key="wrk.headers[\"Authorization\"] = \"Bearer $key\""
   local as_user="wrk.headers[\"Authorization\"] = \"Bearer $app_token\""
   run "GET / (the ceiling)" "$BASE/"
@@ -128,13 +126,9 @@ start_both() {
   sleep 1
   local seed
   seed=$(python3 bench/seed.py "$BASE")
-  OURS_KEY=$(python3 -c "import json,sys; print(json.load(sys.stdin)['key'])" <<<"$seed")
-  OURS_TABLE=$(python3 -c "import json,sys; print(json.load(sys.stdin)['table'])" <<<"$seed")
-  OURS_ITEM=$(python3 -c "import json,sys; print(json.load(sys.stdin)['item'])" <<<"$seed")
+  read -r OURS_KEY OURS_TABLE OURS_ITEM <<<"$(json_fields "$seed" key table item)"
   seed=$(python3 bench/seed-pocketbase.py "$PB_BASE" "$email" "$password")
-  PB_TOKEN=$(python3 -c "import json,sys; print(json.load(sys.stdin)['token'])" <<<"$seed")
-  PB_TABLE=$(python3 -c "import json,sys; print(json.load(sys.stdin)['table'])" <<<"$seed")
-  PB_ITEM=$(python3 -c "import json,sys; print(json.load(sys.stdin)['item'])" <<<"$seed")
+  read -r PB_TOKEN PB_TABLE PB_ITEM <<<"$(json_fields "$seed" token table item)"
 }
 
 round() { # side, scenario, round -> prints the round, records "req/s p99"

@@ -1,13 +1,16 @@
 //! The embedded SQLite backend: one file in the data folder, WAL mode.
 //!
-//! Reads go through a pool of connections; writes through a pool of one, so
-//! writers queue in the process instead of contending for SQLite's lock.
-//! The queries themselves are in `basic-admin-store-sql`.
+//! Reads go to a set of read-only connections; writes to one connection,
+//! with group commit (see [`writer`]). Both run on the calling task. The
+//! queries themselves are in `basic-admin-store-sql`; the migrations are run
+//! by sqlx's migrator, which keeps their record.
 
 mod error;
 mod migrations;
+mod readers;
+mod values;
+mod writer;
 
-use std::borrow::Cow;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -15,20 +18,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use basic_admin_core::store::{StoreError, StoreResult};
-use basic_admin_core::time::Timestamp;
-use basic_admin_store_sql::{Db, Dialect, Param, Query, Row, SqlStore, Tx};
-use chrono::NaiveDate;
-use serde_json::Value;
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, Row as _, Sqlite, Transaction};
-use uuid::Uuid;
-use uuid::fmt::Hyphenated;
+use basic_admin_store_sql::{Db, Dialect, Query, SqlStore, Tx};
+use rusqlite::OpenFlags;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use error::map_err;
+pub use values::Record;
+pub use writer::{BatchStats, MAX_BATCH};
+
+use error::{map_err, map_sqlx_err};
+use readers::Readers;
+use writer::{WriteTx, Writer};
 
 /// The store on SQLite.
 pub type SqliteStore = SqlStore<SqliteDb>;
@@ -38,9 +37,17 @@ pub type SqliteStore = SqlStore<SqliteDb>;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct SqliteDb {
-    read: SqlitePool,
-    write: SqlitePool,
-    file: Option<FileIdentity>,
+    url: String,
+    readers: Readers,
+    writer: Writer,
+    file: FileIdentity,
+}
+
+impl SqliteDb {
+    /// What group commit has done since the store opened.
+    pub fn batch_stats(&self) -> BatchStats {
+        self.writer.stats()
+    }
 }
 
 /// The database file as it was when opened. Open connections keep working on
@@ -78,125 +85,66 @@ pub fn file_of(url: &str) -> StoreResult<Option<PathBuf>> {
 /// Opens (creating if needed) the database at `url` (`sqlite://path/to/file.db`).
 /// Does not migrate: call `Store::migrate`.
 pub async fn open(url: &str) -> StoreResult<SqliteStore> {
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| StoreError::Other(format!("invalid SQLite URL: {e}")))?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // NORMAL in WAL mode: a commit survives a crash of this process;
-        // only a power loss can undo the last transactions.
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT);
-    let write = SqlitePoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(30))
-        .connect_with(options.clone())
-        .await
-        .map_err(map_err)?;
-    let file = match file_of(url)? {
-        None => None,
-        Some(path) => Some(FileIdentity::of(path).map_err(|e| StoreError::Other(format!("database file: {e}")))?),
-    };
-    let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
-    let read = SqlitePoolOptions::new()
-        .max_connections(readers as u32)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.read_only(true))
-        .await
-        .map_err(map_err)?;
-    Ok(SqlStore::new(SqliteDb { read, write, file }))
+    let path = file_of(url)?.ok_or_else(|| {
+        StoreError::Other(
+            "an in-memory SQLite database is not supported: give a file (sqlite://path/to/file.db)".into(),
+        )
+    })?;
+    let writer = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || open_writer(&path)
+    })
+    .await
+    .map_err(|e| StoreError::Other(format!("opening the database: {e}")))??;
+    let file = FileIdentity::of(path.clone()).map_err(|e| StoreError::Other(format!("database file: {e}")))?;
+    let keep = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
+    Ok(SqlStore::new(SqliteDb {
+        url: url.to_owned(),
+        readers: Readers::new(path, keep),
+        writer: Writer::new(writer),
+        file,
+    }))
 }
 
-type SqliteQuery = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
-
-fn prepare(query: Query) -> SqliteQuery {
-    let mut q = match query.sql {
-        Cow::Borrowed(sql) => sqlx::query(sql),
-        Cow::Owned(sql) => sqlx::query(AssertSqlSafe(sql)),
-    };
-    for param in query.params {
-        q = match param {
-            Param::Id(v) => q.bind(v.hyphenated()),
-            Param::OptId(v) => q.bind(v.map(Uuid::hyphenated)),
-            Param::Text(v) => q.bind(v),
-            Param::OptText(v) => q.bind(v),
-            Param::Int(v) => q.bind(v),
-            Param::Bool(v) => q.bind(v),
-            Param::Time(v) => q.bind(v),
-            Param::OptTime(v) => q.bind(v),
-            Param::Date(v) => q.bind(v),
-            Param::Json(v) => q.bind(Json(v)),
-            Param::OptJson(v) => q.bind(v.map(Json)),
-            Param::Bytes(v) => q.bind(v),
-        };
+fn open_writer(path: &std::path::Path) -> StoreResult<rusqlite::Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(map_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+    conn.set_prepared_statement_cache_capacity(values::STATEMENT_CACHE);
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(map_err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Other(format!("the database could not use WAL mode (it is in {mode} mode)")));
     }
-    q
+    // NORMAL in WAL mode: a commit survives a crash of this process; only a
+    // power loss can undo the last transactions.
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON").map_err(map_err)?;
+    Ok(conn)
 }
 
-/// A result row of SQLite.
-pub struct Record(SqliteRow);
-
-fn get<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(row: &'r SqliteRow, column: &str) -> StoreResult<T> {
-    row.try_get(column).map_err(|e| StoreError::Other(format!("column {column}: {e}")))
-}
-
-impl Row for Record {
-    fn id(&self, column: &str) -> StoreResult<Uuid> {
-        get::<Hyphenated>(&self.0, column).map(Hyphenated::into_uuid)
-    }
-    fn opt_id(&self, column: &str) -> StoreResult<Option<Uuid>> {
-        get::<Option<Hyphenated>>(&self.0, column).map(|v| v.map(Hyphenated::into_uuid))
-    }
-    fn text(&self, column: &str) -> StoreResult<String> {
-        get(&self.0, column)
-    }
-    fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
-        get(&self.0, column)
-    }
-    fn int(&self, column: &str) -> StoreResult<i64> {
-        get(&self.0, column)
-    }
-    fn boolean(&self, column: &str) -> StoreResult<bool> {
-        get(&self.0, column)
-    }
-    fn time(&self, column: &str) -> StoreResult<Timestamp> {
-        get(&self.0, column)
-    }
-    fn opt_time(&self, column: &str) -> StoreResult<Option<Timestamp>> {
-        get(&self.0, column)
-    }
-    fn date(&self, column: &str) -> StoreResult<NaiveDate> {
-        get(&self.0, column)
-    }
-    fn json(&self, column: &str) -> StoreResult<Value> {
-        get::<Json<Value>>(&self.0, column).map(|j| j.0)
-    }
-    fn bytes(&self, column: &str) -> StoreResult<Vec<u8>> {
-        get(&self.0, column)
+impl WriteTx {
+    fn run<T>(&self, run: impl FnOnce(&rusqlite::Connection) -> StoreResult<T>) -> StoreResult<T> {
+        run(self.conn()?)
     }
 }
-
-struct SqliteTx(Transaction<'static, Sqlite>);
 
 #[async_trait]
-impl Tx for SqliteTx {
+impl Tx for WriteTx {
     type Row = Record;
 
     async fn fetch_all(&mut self, query: Query) -> StoreResult<Vec<Record>> {
-        let rows = prepare(query).fetch_all(&mut *self.0).await.map_err(map_err)?;
-        Ok(rows.into_iter().map(Record).collect())
+        self.run(|conn| values::fetch_all(conn, query))
     }
 
     async fn fetch_optional(&mut self, query: Query) -> StoreResult<Option<Record>> {
-        Ok(prepare(query).fetch_optional(&mut *self.0).await.map_err(map_err)?.map(Record))
+        self.run(|conn| values::fetch_optional(conn, query))
     }
 
     async fn execute(&mut self, query: Query) -> StoreResult<u64> {
-        Ok(prepare(query).execute(&mut *self.0).await.map_err(map_err)?.rows_affected())
+        self.run(|conn| values::execute(conn, query))
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.0.commit().await.map_err(map_err)
+        WriteTx::commit(*self).await
     }
 }
 
@@ -209,47 +157,63 @@ impl Db for SqliteDb {
     }
 
     async fn fetch_all(&self, query: Query) -> StoreResult<Vec<Record>> {
-        let rows = prepare(query).fetch_all(&self.read).await.map_err(map_err)?;
-        Ok(rows.into_iter().map(Record).collect())
+        self.readers.read(|conn| values::fetch_all(conn, query))
     }
 
     async fn fetch_optional(&self, query: Query) -> StoreResult<Option<Record>> {
-        Ok(prepare(query).fetch_optional(&self.read).await.map_err(map_err)?.map(Record))
+        self.readers.read(|conn| values::fetch_optional(conn, query))
     }
 
     async fn write_optional(&self, query: Query) -> StoreResult<Option<Record>> {
-        Ok(prepare(query).fetch_optional(&self.write).await.map_err(map_err)?.map(Record))
+        let tx = self.writer.begin().await?;
+        let row = tx.run(|conn| values::fetch_optional(conn, query))?;
+        tx.commit().await?;
+        Ok(row)
     }
 
     async fn execute(&self, query: Query) -> StoreResult<u64> {
-        Ok(prepare(query).execute(&self.write).await.map_err(map_err)?.rows_affected())
+        let tx = self.writer.begin().await?;
+        let changed = tx.run(|conn| values::execute(conn, query))?;
+        tx.commit().await?;
+        Ok(changed)
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx<Row = Record>>> {
-        Ok(Box::new(SqliteTx(self.write.begin().await.map_err(map_err)?)))
+        Ok(Box::new(self.writer.begin().await?))
     }
 
     async fn migrate(&self) -> StoreResult<()> {
-        migrations::migrator().run(&self.write).await.map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+        let options = SqliteConnectOptions::from_str(&self.url)
+            .map_err(|e| StoreError::Other(format!("invalid SQLite URL: {e}")))?
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(map_sqlx_err)?;
+        let migrated = migrations::migrator().run(&pool).await;
+        pool.close().await;
+        migrated.map_err(|e| StoreError::Other(format!("migration failed: {e}")))
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        if let Some(file) = &self.file {
-            file.check()?;
-        }
-        sqlx::query("SELECT count(*) FROM _sqlx_migrations").fetch_one(&self.read).await.map(drop).map_err(map_err)
+        self.file.check()?;
+        self.readers
+            .read(|conn| conn.query_row("SELECT count(*) FROM _sqlx_migrations", [], |_| Ok(())).map_err(map_err))
     }
 
     // VACUUM INTO reads in one transaction: the copy is the database as of
     // one moment, compacted, and writers are not held up (WAL).
     async fn snapshot(&self, to: &std::path::Path) -> StoreResult<()> {
-        let to = to.to_str().ok_or_else(|| StoreError::Other("the snapshot path is not UTF-8".into()))?;
-        sqlx::query("VACUUM INTO ?").bind(to).execute(&self.read).await.map(drop).map_err(map_err)
+        let to = to.to_str().ok_or_else(|| StoreError::Other("the snapshot path is not UTF-8".into()))?.to_owned();
+        let conn = self.readers.open()?;
+        tokio::task::spawn_blocking(move || conn.execute("VACUUM INTO ?1", [to]).map(drop).map_err(map_err))
+            .await
+            .map_err(|e| StoreError::Other(format!("snapshot: {e}")))?
     }
 
     async fn close(&self) {
-        self.read.close().await;
-        self.write.close().await;
+        self.readers.close();
+        self.writer.close().await;
     }
 
     // One process owns an SQLite database: there is no one to tell.

@@ -276,6 +276,11 @@ mod tests {
         tx.commit().await
     }
 
+    fn spawn_insert(writer: &Arc<Writer>, n: i64) -> tokio::task::JoinHandle<StoreResult<()>> {
+        let writer = writer.clone();
+        tokio::spawn(async move { insert(&writer, n).await })
+    }
+
     async fn rows(writer: &Writer) -> Vec<i64> {
         let tx = writer.begin().await.unwrap();
         let conn = tx.conn().unwrap();
@@ -303,15 +308,7 @@ mod tests {
         let first = writer.begin().await.unwrap();
         first.conn().unwrap().execute("INSERT INTO t VALUES (1)", []).unwrap();
         // Three writers queue behind the first; the second repeats its key.
-        let queue: Vec<_> = [2, 1, 3]
-            .into_iter()
-            .map(|n| {
-                tokio::spawn({
-                    let writer = writer.clone();
-                    async move { insert(&writer, n).await }
-                })
-            })
-            .collect();
+        let queue: Vec<_> = [2, 1, 3].into_iter().map(|n| spawn_insert(&writer, n)).collect();
         queued(&writer, 3).await;
         first.commit().await.unwrap();
         let results: Vec<_> = futures_util::future::join_all(queue).await.into_iter().map(Result::unwrap).collect();
@@ -326,10 +323,7 @@ mod tests {
     async fn a_write_dropped_unfinished_leaves_nothing_behind() {
         let writer = writer();
         let first = writer.begin().await.unwrap();
-        let later = tokio::spawn({
-            let writer = writer.clone();
-            async move { insert(&writer, 2).await }
-        });
+        let later = spawn_insert(&writer, 2);
         queued(&writer, 1).await;
         first.conn().unwrap().execute("INSERT INTO t VALUES (1)", []).unwrap();
         drop(first);
@@ -342,10 +336,7 @@ mod tests {
         let writer = writer();
         let first = writer.begin().await.unwrap();
         first.conn().unwrap().execute("INSERT INTO t VALUES (1)", []).unwrap();
-        let gives_up = tokio::spawn({
-            let writer = writer.clone();
-            async move { insert(&writer, 2).await }
-        });
+        let gives_up = spawn_insert(&writer, 2);
         queued(&writer, 1).await;
         // The first leaves the transaction open for the one queued...
         let mut committing = Box::pin(first.commit());
@@ -362,14 +353,7 @@ mod tests {
     async fn a_batch_holds_at_most_max_batch_writes() {
         let writer = writer();
         let first = writer.begin().await.unwrap();
-        let queue: Vec<_> = (1..=(MAX_BATCH as i64 + 10))
-            .map(|n| {
-                tokio::spawn({
-                    let writer = writer.clone();
-                    async move { insert(&writer, n).await }
-                })
-            })
-            .collect();
+        let queue: Vec<_> = (1..=(MAX_BATCH as i64 + 10)).map(|n| spawn_insert(&writer, n)).collect();
         queued(&writer, MAX_BATCH + 10).await;
         drop(first);
         for done in futures_util::future::join_all(queue).await {

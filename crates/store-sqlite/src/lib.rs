@@ -48,6 +48,14 @@ impl SqliteDb {
     pub fn batch_stats(&self) -> BatchStats {
         self.writer.stats()
     }
+
+    /// One statement as a write of its own (batched with others like any).
+    async fn write_alone<T>(&self, run: impl FnOnce(&rusqlite::Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let tx = self.writer.begin().await?;
+        let done = tx.run(run)?;
+        tx.commit().await?;
+        Ok(done)
+    }
 }
 
 /// The database file as it was when opened. Open connections keep working on
@@ -165,17 +173,11 @@ impl Db for SqliteDb {
     }
 
     async fn write_optional(&self, query: Query) -> StoreResult<Option<Record>> {
-        let tx = self.writer.begin().await?;
-        let row = tx.run(|conn| values::fetch_optional(conn, query))?;
-        tx.commit().await?;
-        Ok(row)
+        self.write_alone(|conn| values::fetch_optional(conn, query)).await
     }
 
     async fn execute(&self, query: Query) -> StoreResult<u64> {
-        let tx = self.writer.begin().await?;
-        let changed = tx.run(|conn| values::execute(conn, query))?;
-        tx.commit().await?;
-        Ok(changed)
+        self.write_alone(|conn| values::execute(conn, query)).await
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx<Row = Record>>> {

@@ -207,18 +207,7 @@ fn commit(batch: &mut Batch, shared: &Shared) {
         }
     }
     for sender in batch.waiting.drain(..) {
-        let _ = sender.send(committed.as_ref().map(|_| ()).map_err(copy));
-    }
-}
-
-fn copy(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::NotFound => StoreError::NotFound,
-        StoreError::Unique(c) => StoreError::Unique(c.clone()),
-        StoreError::ForeignKey => StoreError::ForeignKey,
-        StoreError::Stale => StoreError::Stale,
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Other(m) => StoreError::Other(m.clone()),
+        let _ = sender.send(committed.clone());
     }
 }
 
@@ -276,6 +265,13 @@ mod tests {
         tx.commit().await
     }
 
+    /// A write that holds the turn, having inserted `n`.
+    async fn holding(writer: &Writer, n: i64) -> WriteTx {
+        let tx = writer.begin().await.unwrap();
+        tx.conn().unwrap().execute("INSERT INTO t VALUES (?1)", [n]).unwrap();
+        tx
+    }
+
     fn spawn_insert(writer: &Arc<Writer>, n: i64) -> tokio::task::JoinHandle<StoreResult<()>> {
         let writer = writer.clone();
         tokio::spawn(async move { insert(&writer, n).await })
@@ -305,8 +301,7 @@ mod tests {
     #[tokio::test]
     async fn queued_writes_commit_together_and_a_failing_one_fails_alone() {
         let writer = writer();
-        let first = writer.begin().await.unwrap();
-        first.conn().unwrap().execute("INSERT INTO t VALUES (1)", []).unwrap();
+        let first = holding(&writer, 1).await;
         // Three writers queue behind the first; the second repeats its key.
         let queue: Vec<_> = [2, 1, 3].into_iter().map(|n| spawn_insert(&writer, n)).collect();
         queued(&writer, 3).await;
@@ -322,10 +317,9 @@ mod tests {
     #[tokio::test]
     async fn a_write_dropped_unfinished_leaves_nothing_behind() {
         let writer = writer();
-        let first = writer.begin().await.unwrap();
+        let first = holding(&writer, 1).await;
         let later = spawn_insert(&writer, 2);
         queued(&writer, 1).await;
-        first.conn().unwrap().execute("INSERT INTO t VALUES (1)", []).unwrap();
         drop(first);
         later.await.unwrap().unwrap();
         assert_eq!(rows(&writer).await, [2]);
@@ -334,8 +328,7 @@ mod tests {
     #[tokio::test]
     async fn a_writer_that_gives_up_waiting_does_not_hold_the_batch_open() {
         let writer = writer();
-        let first = writer.begin().await.unwrap();
-        first.conn().unwrap().execute("INSERT INTO t VALUES (1)", []).unwrap();
+        let first = holding(&writer, 1).await;
         let gives_up = spawn_insert(&writer, 2);
         queued(&writer, 1).await;
         // The first leaves the transaction open for the one queued...

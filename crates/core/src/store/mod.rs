@@ -30,7 +30,7 @@ pub use users::{
     Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ProjectUser, ProjectUserStore, UserStatus,
 };
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,

@@ -9,6 +9,13 @@ use sha2::{Digest as _, Sha256};
 pub const CLI_CLIENT_ID: &str = "9c3f6704-87e7-4af9-8dd0-36dcb9b5c18c";
 pub const CLI_REDIRECT_URI: &str = "http://localhost:8080/callback";
 
+/// The web console at `/console`: a first-party confidential client that
+/// lives in the server itself, so its only redirect URI is on this server.
+pub const CONSOLE_CLIENT_ID: &str = "basic-console";
+pub const CONSOLE_CALLBACK_PATH: &str = "/console/callback";
+/// What the console asks for: everything a developer can do.
+pub const CONSOLE_SCOPE: &str = "openid profile email admin";
+
 /// Scopes with a meaning here; project clients may also ask for scopes of
 /// their own app, which are granted as asked.
 pub const ADMIN: &str = "admin";
@@ -103,6 +110,24 @@ impl Client {
         }
     }
 
+    /// The console of the server at `public_url`.
+    pub fn console(public_url: &str) -> Self {
+        Self {
+            id: CONSOLE_CLIENT_ID.to_owned(),
+            name: "Basic console".to_owned(),
+            redirect_uris: vec![format!("{}{CONSOLE_CALLBACK_PATH}", public_url.trim_end_matches('/'))],
+            website: None,
+            first_party: true,
+        }
+    }
+
+    /// Whether a signed-in person is granted this client's request without
+    /// a consent page: the server's own console, which can only send the
+    /// code back to this server.
+    pub fn is_trusted(&self) -> bool {
+        self.id == CONSOLE_CLIENT_ID
+    }
+
     /// Whether `uri` may receive this client's codes (see [`redirect_matches`]).
     pub fn allows_redirect(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|registered| redirect_matches(registered, uri))
@@ -120,7 +145,7 @@ impl Client {
 /// Whether `client_id` is one of this server's own developer tools, which
 /// act for the account's owner and see all of the account.
 pub fn is_first_party(client_id: &str) -> bool {
-    client_id == CLI_CLIENT_ID
+    client_id == CLI_CLIENT_ID || client_id == CONSOLE_CLIENT_ID
 }
 
 /// What of an account a token shows (in userinfo and the id token): apps
@@ -196,9 +221,13 @@ pub fn verify_pkce(verifier: &str, challenge: &str) -> bool {
     if !well_formed {
         return false;
     }
-    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     // Both are public values by the time they meet; equality is enough.
-    computed == challenge
+    pkce_challenge(verifier) == challenge
+}
+
+/// The S256 challenge of a PKCE verifier.
+pub fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 #[cfg(test)]
@@ -260,6 +289,16 @@ mod tests {
         assert_eq!(Disclosure::of(app, &scopes("profile")), Disclosure { email: false, profile: true });
         assert_eq!(Disclosure::of(app, &scopes("email")), Disclosure { email: true, profile: false });
         assert_eq!(Disclosure::of(CLI_CLIENT_ID, &scopes("profile,admin")), Disclosure { email: true, profile: true });
+    }
+
+    #[test]
+    fn the_console_receives_codes_only_on_this_server() {
+        let console = Client::console("https://admin.example.com/");
+        assert!(console.allows_redirect("https://admin.example.com/console/callback"));
+        assert!(!console.allows_redirect("https://evil.example.com/console/callback"));
+        assert!(!console.allows_redirect("https://admin.example.com/auth/login"));
+        assert!(console.first_party && console.is_trusted() && !Client::cli().is_trusted());
+        assert!(is_first_party(CONSOLE_CLIENT_ID));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backup;
 pub mod client_addr;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod extract;
 #[cfg(feature = "fuzzing")]

@@ -249,18 +249,25 @@ impl<D: Db> OAuthStore for SqlStore<D> {
         Ok(outcome)
     }
 
-    async fn live_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<RefreshToken>> {
+    async fn live_refresh_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(RefreshToken, TokenFamily)>> {
         let row = self
             .db
             .fetch_optional(
-                q("SELECT t.token_hash, t.family_id, t.created_at, t.expires_at \
+                q("SELECT t.token_hash, t.family_id, t.created_at, t.expires_at, \
+                   f.id, f.account_id, f.client_id, f.scope, f.created_at AS family_created_at, f.revoked_at \
                    FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id \
                    WHERE t.token_hash = $1 AND t.rotated_at IS NULL AND t.expires_at > $2 AND f.revoked_at IS NULL")
                 .text(token_hash)
                 .time(now),
             )
             .await?;
-        row.map(|row| refresh_token(&row)).transpose()
+        let Some(row) = row else { return Ok(None) };
+        let family = TokenFamily { created_at: row.time("family_created_at")?, ..family(&row)? };
+        Ok(Some((refresh_token(&row)?, family)))
     }
 
     async fn revoke_token_family(&self, id: Uuid) -> StoreResult<()> {

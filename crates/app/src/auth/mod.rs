@@ -4,6 +4,7 @@ pub mod account_links;
 pub mod accounts;
 pub mod api_keys;
 pub mod claims;
+pub mod console;
 pub mod key_usage;
 pub mod oauth_provider;
 pub mod purge;

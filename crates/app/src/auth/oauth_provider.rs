@@ -81,8 +81,10 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
 /// The client a `client_id` names: the CLI, or a project by UUID, hex id,
 /// client-metadata URL or `did:web` (as the app SDK names it).
 pub async fn resolve_client(ctx: &Context, client_id: &str) -> Result<Option<Client>, AppError> {
-    if client_id == oauth::CLI_CLIENT_ID {
-        return Ok(Some(Client::cli()));
+    match client_id {
+        oauth::CLI_CLIENT_ID => return Ok(Some(Client::cli())),
+        oauth::CONSOLE_CLIENT_ID => return Ok(Some(Client::console(&ctx.settings.public_url))),
+        _ => {}
     }
     let Some(id) = project_client_id(&ctx.settings.public_url, client_id) else {
         return Ok(None);
@@ -288,7 +290,7 @@ fn successor(ctx: &Context, presented: &str) -> String {
     format!("{}{derived}", oauth::REFRESH_PREFIX)
 }
 
-async fn revoke(ctx: &Context, family: Uuid) -> Result<(), AppError> {
+pub(crate) async fn revoke(ctx: &Context, family: Uuid) -> Result<(), AppError> {
     ctx.store.revoke_token_family(family).await?;
     ctx.revocations.insert(family, time::now());
     Ok(())
@@ -412,23 +414,12 @@ async fn issue(
         .await?
         .ok_or_else(|| oauth_error("invalid_grant", "The account of this grant no longer exists."))?;
     let ttl = ctx.settings.access_token_ttl.as_secs() as i64;
-    let (iat, exp) = (now.timestamp(), now.timestamp() + ttl);
-    let sub = account.did(&did::web_host(&ctx.settings.public_url));
+    let access = access_claims(ctx, family, &account, now);
+    let (iat, exp) = (access.iat, access.exp);
     let shown = oauth::Disclosure::of(&family.client_id, &Scopes::parse(&family.scope).unwrap_or_default());
-    let access = AccessClaims {
-        iss: ctx.keys.issuer().to_owned(),
-        sub: sub.clone(),
-        aud: family.client_id.clone(),
-        exp,
-        iat,
-        jti: random_token(),
-        scope: family.scope.clone(),
-        client_id: family.client_id.clone(),
-        sid: family.id,
-    };
     let id = IdClaims {
         iss: ctx.keys.issuer().to_owned(),
-        sub,
+        sub: access.sub.clone(),
         aud: family.client_id.clone(),
         exp,
         iat,
@@ -452,6 +443,22 @@ async fn issue(
         scope: family.scope.clone(),
         id_token: ctx.keys.sign(ID_TYP, &id).await,
     })
+}
+
+/// What an access token issued `now` for `family` says.
+pub(crate) fn access_claims(ctx: &Context, family: &TokenFamily, account: &Account, now: Timestamp) -> AccessClaims {
+    let iat = now.timestamp();
+    AccessClaims {
+        iss: ctx.keys.issuer().to_owned(),
+        sub: account.did(&did::web_host(&ctx.settings.public_url)),
+        aud: family.client_id.clone(),
+        exp: iat + ctx.settings.access_token_ttl.as_secs() as i64,
+        iat,
+        jti: random_token(),
+        scope: family.scope.clone(),
+        client_id: family.client_id.clone(),
+        sid: family.id,
+    }
 }
 
 /// Signing in to a project's app makes the account a user of the project

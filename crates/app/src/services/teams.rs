@@ -27,6 +27,13 @@ pub async fn list(ctx: &Context, caller: &Caller) -> AppResult<Vec<TeamMembershi
     Ok(ctx.store.teams_of(account_id).await?)
 }
 
+/// The caller's team with this slug, and their membership: as a team's
+/// address in the console reads. Not a member: not found.
+pub async fn by_slug(ctx: &Context, caller: &Caller, slug: &str) -> AppResult<TeamMembership> {
+    let teams = list(ctx, caller).await?;
+    teams.into_iter().find(|t| t.team.slug.as_str() == slug).ok_or(AppError::NotFound(Thing::Team))
+}
+
 pub async fn create(ctx: &Context, caller: &Caller, name: &str, slug: &str) -> AppResult<Team> {
     let owner = caller.developer()?.account_id;
     let name = slugs::name(name)?;
@@ -106,6 +113,16 @@ pub async fn delete(ctx: &Context, caller: &Caller, team_id: &str) -> AppResult<
 pub async fn members(ctx: &Context, caller: &Caller, team_id: &str) -> AppResult<Vec<Member>> {
     let TeamAccess { team, .. } = access::team(ctx, caller, team_id, Action::ViewTeam).await?;
     Ok(ctx.store.members(team.id).await?)
+}
+
+/// The team's members with their accounts (name and email), for people to read.
+pub async fn roster(ctx: &Context, caller: &Caller, team_id: &str) -> AppResult<Vec<(Member, Option<Account>)>> {
+    let mut roster = Vec::new();
+    for member in members(ctx, caller, team_id).await? {
+        let account = ctx.store.account_by_id(member.account_id).await?;
+        roster.push((member, account));
+    }
+    Ok(roster)
 }
 
 fn parse_role(roles: &str) -> AppResult<TeamRole> {
@@ -254,7 +271,7 @@ pub async fn invite(
     if let (Some(token), Some(mailer)) = (&token, ctx.mail.as_deref()) {
         let inviter = ctx.store.account_by_id(account_id).await?;
         let inviter = inviter.map(|a| if a.name.is_empty() { a.email } else { a.name }).unwrap_or_default();
-        let link = format!("{}{INVITE_PATH}/{}?token={token}", ctx.settings.public_url, invite.id);
+        let link = invite_link(ctx, invite.id, token);
         // The invite stands whether or not its letter goes: its token is in the answer too.
         if let Err(e) = mailer.send(letters::invite(&invite.invitee, &team.name, &inviter, &link)) {
             tracing::warn!(error = %e, "no invite letter");
@@ -265,6 +282,11 @@ pub async fn invite(
 
 /// Where an invite's letter sends its reader.
 pub const INVITE_PATH: &str = "/auth/invite";
+
+/// The link that accepts an invite made out to an email (it holds the token).
+pub fn invite_link(ctx: &Context, invite: Uuid, token: &str) -> String {
+    format!("{}{INVITE_PATH}/{invite}?token={token}", ctx.settings.public_url)
+}
 
 /// An invite as its invitee sees it before accepting: which team, which role.
 pub async fn invite_for_invitee(ctx: &Context, invite_id: &str) -> AppResult<(Invite, Team)> {

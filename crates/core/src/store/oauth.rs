@@ -129,8 +129,12 @@ pub trait OAuthStore {
         now: Timestamp,
     ) -> StoreResult<RefreshUse>;
     /// The token with this hash if it is current: not rotated, not expired
-    /// by `now`, its family not revoked.
-    async fn live_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<RefreshToken>>;
+    /// by `now`, its family not revoked; with its family.
+    async fn live_refresh_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(RefreshToken, TokenFamily)>>;
     /// Revokes a family, at the database's own time: nodes compare it with
     /// the database's clock, never with their own (see the next method).
     async fn revoke_token_family(&self, id: Uuid) -> StoreResult<()>;

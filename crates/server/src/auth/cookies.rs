@@ -23,8 +23,13 @@ pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A `Set-Cookie` value: only for this server's auth pages, never readable by
 /// scripts, not sent on cross-site subrequests, and `Secure` over https.
 pub fn set(name: &str, value: &str, max_age_secs: u64, secure: bool) -> String {
+    set_at("/auth", name, value, max_age_secs, secure)
+}
+
+/// [`set`] for the pages under `path`.
+pub fn set_at(path: &str, name: &str, value: &str, max_age_secs: u64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/auth; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}")
+    format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}")
 }
 
 pub fn clear(name: &str, secure: bool) -> String {

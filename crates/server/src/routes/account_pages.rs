@@ -13,6 +13,7 @@ use axum::{Form, Router};
 use basic_admin_app::AppError;
 use basic_admin_app::auth::account_links::{self, EmailChange, EmailChangeError, LinkError, SendError};
 use basic_admin_app::auth::accounts::{self, ChangePasswordError, SignUpError};
+use basic_admin_app::auth::oauth_provider;
 use basic_admin_app::auth::two_factor::{self, TwoFactorError};
 use basic_admin_app::mail::MailError;
 use basic_admin_app::services::teams;
@@ -254,8 +255,16 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Account, St
     }
 }
 
-fn app_name(client_id: &str) -> String {
-    if client_id == oauth::CLI_CLIENT_ID { "The basic command line".to_owned() } else { format!("App {client_id}") }
+/// What the account page calls a client: the CLI, the console, or the
+/// project's app by its name.
+async fn app_name(state: &AppState, client_id: &str) -> String {
+    if client_id == oauth::CLI_CLIENT_ID {
+        return "The basic command line".to_owned();
+    }
+    match oauth_provider::resolve_client(&state.app, client_id).await {
+        Ok(Some(client)) => client.name,
+        _ => format!("App {client_id}"),
+    }
 }
 
 /// The account page of the signed-in `(account, this session)`.
@@ -281,13 +290,12 @@ async fn account_view(
             Ok(found) => found,
             Err(e) => return ApiError::from(e).into_response(),
         };
-    let sign_ins: Vec<(SignIn, String)> = sign_ins
-        .into_iter()
-        .map(|s| {
-            let app = app_name(&s.family.client_id);
-            (s, app)
-        })
-        .collect();
+    let mut named: Vec<(SignIn, String)> = Vec::with_capacity(sign_ins.len());
+    for s in sign_ins {
+        let app = app_name(state, &s.family.client_id).await;
+        named.push((s, app));
+    }
+    let sign_ins = named;
     let mail_on = state.app.mail.is_some();
     page(state, headers, status, |csrf| {
         pages::account(&AccountPage {

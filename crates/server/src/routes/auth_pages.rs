@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout", axum::routing::post(logout))
 }
 
-pub(super) fn see_other(location: &str, cookies: Vec<String>) -> Response {
+pub(crate) fn see_other(location: &str, cookies: Vec<String>) -> Response {
     let mut response = (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response();
     for cookie in cookies {
         if let Ok(value) = cookie.parse() {
@@ -219,6 +219,14 @@ async fn consent_page(State(state): State<AppState>, headers: HeaderMap, RawQuer
         Ok(None) => return super::auth::found(&format!("/auth/login?{query}")),
         Err(e) => return e.into_response(),
     };
+    // The server's own console asks nothing a person must weigh: it is this
+    // server, and its code can only come back here.
+    if request.client.is_trusted() {
+        return match oauth_provider::grant(&state.app, &account, &request).await {
+            Ok(url) => see_other(&url, vec![]),
+            Err(e) => not_granted(e),
+        };
+    }
     let csrf = session::csrf(&state, &headers);
     let content = pages::consent(&ConsentPage {
         client_name: &request.client.name,
@@ -255,11 +263,18 @@ async fn consent(State(state): State<AppState>, headers: HeaderMap, Form(form): 
     }
     match oauth_provider::grant(&state.app, &account, &request).await {
         Ok(url) => see_other(&url, vec![]),
-        Err(basic_admin_app::AppError::Forbidden { message, .. }) => {
+        Err(e) => not_granted(e),
+    }
+}
+
+/// Why no code was granted, as a page.
+fn not_granted(e: basic_admin_app::AppError) -> Response {
+    match e {
+        basic_admin_app::AppError::Forbidden { message, .. } => {
             let link = (super::account_pages::ACCOUNT, "Go to your account");
             Page::new(StatusCode::FORBIDDEN, pages::notice("Not allowed", Some(&message), None, link)).into_response()
         }
-        Err(e) => ApiError::from(e).into_response(),
+        e => ApiError::from(e).into_response(),
     }
 }
 

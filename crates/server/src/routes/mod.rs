@@ -19,6 +19,8 @@ pub(crate) mod uploads;
 mod users;
 mod utils;
 
+pub(crate) use auth_pages::see_other;
+
 use axum::Router;
 use axum::routing::get;
 use utoipa::OpenApi as _;
@@ -52,6 +54,7 @@ pub fn operational(openapi: &utoipa::openapi::OpenApi) -> Router<AppState> {
     docs::routes(openapi)
         .merge(auth_pages::routes())
         .merge(account_pages::routes())
+        .merge(crate::console::routes())
         .merge(uploads::files())
         .merge(sync_socket::routes())
         .route("/metrics", get(metrics))

@@ -15,6 +15,7 @@ mod backup;
 mod browser;
 mod cli;
 mod cluster;
+mod console;
 mod contract_fuzz;
 mod crash;
 mod errors;

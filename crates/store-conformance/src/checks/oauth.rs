@@ -106,8 +106,9 @@ pub async fn refresh_tokens_rotate_and_reuse_is_seen(store: &dyn Store) {
     assert_eq!(outcome, RefreshUse::Superseded { token: first, family: family.clone(), rotated_at: now });
     assert!(store.live_refresh_token("r1", later).await.unwrap().is_none(), "a rotated token is not live");
     assert!(store.live_refresh_token("r2", later).await.unwrap().is_none(), "nor its rotated successor");
-    let current = store.live_refresh_token("r3", later).await.unwrap().expect("the last one is live");
+    let (current, of) = store.live_refresh_token("r3", later).await.unwrap().expect("the last one is live");
     assert_eq!((current.token_hash.as_str(), current.family_id), ("r3", family.id));
+    assert_eq!(of, family, "with its family");
     assert!(store.live_refresh_token("r3", now + Duration::days(31)).await.unwrap().is_none(), "expired");
     assert_eq!(
         store.rotate_refresh_token("r4", "r5", now + Duration::days(30), now).await.unwrap(),

@@ -1,0 +1,292 @@
+//! The developer console: signing in through the server's own provider,
+//! its forms' tokens, and every console route × every kind of person.
+
+use basic_admin_app::auth::console;
+use basic_admin_app::auth::oauth_provider::{self, AuthorizeParams};
+use basic_admin_core::time;
+use uuid::Uuid;
+
+use crate::flows::{self, Browser, Page};
+use crate::harness::{TestApp, on_both_backends};
+use crate::world::{self, People, Place};
+
+on_both_backends!(
+    signing_in_runs_the_code_flow_and_signing_out_ends_the_sign_in,
+    forms_without_their_token_are_refused_and_change_nothing,
+    every_console_route_has_rows_and_every_row_holds,
+);
+
+/// A browser signed in to the console as `account`, the flow run in process
+/// (the world's accounts have no password; the flow over HTTP has its own test).
+async fn console_browser(app: &TestApp, account: Uuid) -> Browser<'_> {
+    let ctx = &app.state.app;
+    let account = ctx.store.account_by_id(account).await.unwrap().unwrap();
+    let started = console::start(ctx);
+    let params: AuthorizeParams = serde_urlencoded::from_str(started.authorize_url.split_once('?').unwrap().1).unwrap();
+    let request =
+        oauth_provider::check(ctx, &params).await.unwrap_or_else(|_| panic!("the console's request is valid"));
+    let back = oauth_provider::grant(ctx, &account, &request).await.unwrap();
+    let code = flows::query_param(&back, "code").unwrap();
+    let state = flows::query_param(&back, "state").unwrap();
+    let signed_in = console::finish(ctx, Some(&started.pending), &code, &state).await.unwrap();
+    let mut browser = Browser::new(app);
+    browser.set_cookie("ba_console", &signed_in.handle);
+    browser
+}
+
+/// The path and query of a URL of this server (its public URL names
+/// another host in the tests).
+fn local(location: &str) -> String {
+    match reqwest::Url::parse(location) {
+        Ok(url) => format!("{}?{}", url.path(), url.query().unwrap_or_default()),
+        Err(_) => location.to_owned(),
+    }
+}
+
+/// Follows redirects on this server (absolute ones too), as a browser does.
+async fn follow(browser: &mut Browser<'_>, mut page: Page) -> Page {
+    for _ in 0..10 {
+        let Some(location) = page.location.clone().filter(|_| (301..=303).contains(&page.status)) else {
+            return page;
+        };
+        page = browser.get(&local(&location)).await;
+    }
+    panic!("too many redirects");
+}
+
+async fn signing_in_runs_the_code_flow_and_signing_out_ends_the_sign_in(app: TestApp) {
+    let mut browser = Browser::new(&app);
+    // Not signed in: to the console's sign-in, which starts the flow.
+    let first = browser.get("/console/team/acme").await;
+    assert_eq!((first.status, first.location.as_deref()), (303, Some("/console/sign-in?next=/console/team/acme")));
+    let start = browser.get(first.location.as_deref().unwrap()).await;
+    let authorize = start.location.clone().unwrap();
+    assert!(authorize.starts_with("/auth/authorize?client_id=basic-console&"), "{authorize}");
+    assert!(authorize.contains("code_challenge_method=S256") && authorize.contains("scope=openid+profile+email+admin"));
+    // Not signed in on the provider either: its sign-up page, then straight
+    // back (the console asks no consent) to the callback and the page first asked for.
+    let login = browser.get(&authorize).await;
+    let signup_path = login.location.unwrap().replacen("/auth/login", "/auth/signup", 1);
+    let form = browser.get(&signup_path).await;
+    let fields = [
+        ("csrf", form.hidden("csrf")),
+        ("request", form.hidden("request")),
+        ("email", "dev@example.com".into()),
+        ("password", flows::PASSWORD.into()),
+        ("name", "Dev".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let signed_up = browser.post("/auth/signup", &fields).await;
+    let consent = browser.get(signed_up.location.as_deref().unwrap()).await;
+    let callback = consent.location.clone().unwrap();
+    assert!(local(&callback).starts_with("/console/callback?code="), "{callback}");
+    let landed = follow(&mut browser, consent).await;
+    assert_eq!(landed.status, 404, "the team does not exist: {}", landed.body);
+    assert!(landed.body.contains("Not found"), "{}", landed.body);
+    assert!(browser.has_cookie("ba_console") && !browser.has_cookie("ba_console_signin"));
+
+    // Signed in: the teams page, its stylesheet, and a team made with a form.
+    let home = browser.get("/console").await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(home.body.contains("Your teams") && home.body.contains("dev@example.com"));
+    let style = home.body.split("href=\"/console/assets/").nth(1).unwrap().split('"').next().unwrap();
+    let css = app.client.get(app.url(&format!("/console/assets/{style}"))).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["cache-control"], "public, max-age=31536000, immutable");
+    let signed_out = app.client.get(app.url("/console/signed-out")).send().await.unwrap();
+    let policy = signed_out.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("default-src 'none'") && policy.contains("form-action 'self'"), "{policy}");
+    assert!(!policy.contains("unsafe") && !policy.contains("script-src"), "no script of any kind: {policy}");
+    let csrf = home.hidden("csrf");
+    let made = browser.post("/console/teams", &[("csrf", &csrf), ("name", "Acme"), ("slug", "acme")]).await;
+    assert_eq!((made.status, made.location.as_deref()), (303, Some("/console/team/acme")), "{}", made.body);
+    let team = browser.get("/console/team/acme").await;
+    assert_eq!(team.status, 200);
+    assert!(team.body.contains("<h1>Acme</h1>") && team.body.contains("owner"));
+    let taken = browser.post("/console/teams", &[("csrf", &csrf), ("name", "Again"), ("slug", "acme")]).await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert!(taken.body.contains("role=\"alert\""), "the refusal is shown above the form: {}", taken.body);
+
+    // The account page lists the console as a sign-in.
+    let account = browser.get("/auth/account").await;
+    assert!(account.body.contains("Basic console"), "{}", account.body);
+
+    // Signing out revokes the sign-in: the old handle opens nothing.
+    let handle = browser.cookie("ba_console").unwrap().to_owned();
+    let out = browser.post("/console/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!((out.status, out.location.as_deref()), (303, Some("/console/signed-out")));
+    assert!(!browser.has_cookie("ba_console"));
+    browser.set_cookie("ba_console", &handle);
+    let after = browser.get("/console").await;
+    assert_eq!((after.status, after.location.as_deref()), (303, Some("/console/sign-in?next=/console")));
+    let sessions = app.state.app.store.live_sign_ins_of(dev_id(&app).await, time::now()).await.unwrap();
+    assert!(sessions.iter().all(|s| s.family.client_id != "basic-console"));
+}
+
+async fn dev_id(app: &TestApp) -> Uuid {
+    app.state.app.store.account_by_email("dev@example.com").await.unwrap().unwrap().id
+}
+
+fn team_slug(place: &Place) -> String {
+    format!("team-{}", place.team.simple())
+}
+
+fn fill(path: &str, place: &Place, people: &People) -> String {
+    path.replace("{slug}", &team_slug(place))
+        .replace("{id}", &place.project.to_string())
+        .replace("{invite}", &place.invite.to_string())
+        .replace("{member}", &people.target.id.to_string())
+        .replace("{key}", &place.key.to_string())
+        .replace("{file}", "nothing.css")
+}
+
+/// The fields a route's form needs to succeed, besides its token.
+fn fields(path: &str, place: &Place) -> Vec<(&'static str, String)> {
+    let unique = Uuid::new_v4().simple().to_string();
+    let team = team_slug(place);
+    match path.rsplit('/').next().unwrap() {
+        "teams" => vec![("name", "New".into()), ("slug", format!("new-{unique}"))],
+        "rename" => vec![("name", "Renamed".into()), ("slug", format!("renamed-{unique}"))],
+        "projects" => vec![("name", "Made".into()), ("slug", format!("made-{unique}"))],
+        "invites" => vec![("invitee", format!("new-{unique}@example.com")), ("role", "member".into())],
+        "role" => vec![("role", "viewer".into())],
+        "profile" => {
+            vec![("name", "Renamed".into()), ("slug", format!("renamed-{unique}")), ("website", String::new())]
+        }
+        "redirect-uris" => vec![("uri", "https://new.example/cb".into())],
+        "remove" if path.contains("redirect-uris") => vec![("uri", "https://app.example/cb".into())],
+        "keys" => vec![("label", "CI".into()), ("role", "data:read".into()), ("private", "on".into())],
+        "delete" if path.starts_with("/console/team/") => vec![("confirm", team)],
+        "delete" if path.starts_with("/console/project/{id}/keys") => vec![],
+        "delete" => vec![("confirm", format!("app-{}", place.project.simple()))],
+        _ => vec![],
+    }
+}
+
+/// What the owner sees of the place: unchanged by any refused form.
+async fn snapshot(app: &TestApp, place: &Place) -> String {
+    let store = &app.state.app.store;
+    let team = store.team_by_id(place.team).await.unwrap();
+    let members = store.members(place.team).await.unwrap();
+    let invites = store.pending_invites(place.team, time::now()).await.unwrap();
+    let projects = store.projects_of_team(place.team).await.unwrap();
+    let keys = store.keys_of_project(place.project).await.unwrap();
+    let secrets: Vec<_> = keys.iter().map(|k| (k.id, k.secret_hash.clone())).collect();
+    format!("{team:?}{members:?}{invites:?}{projects:?}{secrets:?}")
+}
+
+async fn forms_without_their_token_are_refused_and_change_nothing(app: TestApp) {
+    let people = world::people(&app).await;
+    for (method, path) in basic_admin_server::console::paths().into_iter().filter(|(m, _)| *m == "POST") {
+        let with_project = !path.starts_with("/console/team/{slug}/delete");
+        let place = world::place(&app, &people, with_project).await;
+        let mut browser = console_browser(&app, people.owner.id).await;
+        let other = console::form_token(&app.state.app, "another sign-in");
+        let before = snapshot(&app, &place).await;
+        for token in [None, Some(""), Some(other.as_str())] {
+            let mut form: Vec<(&str, String)> = fields(path, &place);
+            form.extend(token.map(|t| ("csrf", t.to_owned())));
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let page = browser.post(&fill(path, &place, &people), &form).await;
+            assert_eq!(page.status, 403, "{method} {path} with token {token:?}: {}", page.body);
+            assert!(page.body.contains("This form has expired"), "{}", page.body);
+        }
+        assert_eq!(snapshot(&app, &place).await, before, "{path} changed something");
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Person {
+    Anonymous,
+    Outsider,
+    Viewer,
+    Member,
+    Admin,
+    Owner,
+}
+
+const PEOPLE: [Person; 6] =
+    [Person::Anonymous, Person::Outsider, Person::Viewer, Person::Member, Person::Admin, Person::Owner];
+
+/// Every console route and what each person gets, in the order of [`PEOPLE`].
+fn rows() -> Vec<(&'static str, &'static str, [u16; 6])> {
+    let s = 303;
+    let view_team = [s, 404, 200, 200, 200, 200];
+    let admin_team = [s, 404, 403, 403, s, s];
+    let member_project = [s, 404, 403, s, s, s];
+    let admin_project = [s, 404, 403, 403, s, s];
+    vec![
+        ("GET", "/console", [s, 200, 200, 200, 200, 200]),
+        ("GET", "/console/sign-in", [s; 6]),
+        ("GET", "/console/callback", [400; 6]),
+        ("POST", "/console/sign-out", [s; 6]),
+        ("GET", "/console/signed-out", [200; 6]),
+        ("GET", "/console/assets/{file}", [404; 6]),
+        ("POST", "/console/teams", [s; 6]),
+        ("GET", "/console/team/{slug}", view_team),
+        ("POST", "/console/team/{slug}/rename", admin_team),
+        ("POST", "/console/team/{slug}/delete", [s, 404, 403, 403, 403, s]),
+        ("POST", "/console/team/{slug}/projects", [s, 404, 403, s, s, s]),
+        // A new invite's link is shown on the page at once.
+        ("POST", "/console/team/{slug}/invites", [s, 404, 403, 403, 200, 200]),
+        ("POST", "/console/team/{slug}/invites/{invite}/revoke", admin_team),
+        ("POST", "/console/team/{slug}/members/{member}/role", admin_team),
+        ("POST", "/console/team/{slug}/members/{member}/remove", admin_team),
+        ("GET", "/console/project/{id}", view_team),
+        ("POST", "/console/project/{id}/profile", member_project),
+        ("POST", "/console/project/{id}/redirect-uris", admin_project),
+        ("POST", "/console/project/{id}/redirect-uris/remove", admin_project),
+        // A new or regenerated key's secret is shown on the page at once.
+        ("POST", "/console/project/{id}/keys", [s, 404, 403, 403, 200, 200]),
+        ("POST", "/console/project/{id}/keys/{key}/regenerate", [s, 404, 403, 403, 200, 200]),
+        ("POST", "/console/project/{id}/keys/{key}/delete", admin_project),
+        ("POST", "/console/project/{id}/delete", admin_project),
+    ]
+}
+
+async fn every_console_route_has_rows_and_every_row_holds(app: TestApp) {
+    let declared = basic_admin_server::console::paths();
+    let rows = rows();
+    for (method, path) in &declared {
+        assert!(rows.iter().any(|(m, p, _)| m == method && p == path), "no row for {method} {path}");
+    }
+    assert_eq!(rows.len(), declared.len(), "a row for a route that is not declared");
+    let people = world::people(&app).await;
+    let mut failures = Vec::new();
+    for (method, path, expect) in rows {
+        for (person, expected) in PEOPLE.into_iter().zip(expect) {
+            let place = world::place(&app, &people, !path.starts_with("/console/team/{slug}/delete")).await;
+            let actor = match person {
+                Person::Anonymous => None,
+                Person::Outsider => Some(&people.outsider),
+                Person::Viewer => Some(&people.viewer),
+                Person::Member => Some(&people.member),
+                Person::Admin => Some(&people.admin),
+                Person::Owner => Some(&people.owner),
+            };
+            let mut browser = match actor {
+                Some(actor) => console_browser(&app, actor.id).await,
+                None => Browser::new(&app),
+            };
+            let url = fill(path, &place, &people);
+            let before = snapshot(&app, &place).await;
+            let page = if method == "GET" {
+                browser.get(&url).await
+            } else {
+                let token = browser.cookie("ba_console").map(|h| console::form_token(&app.state.app, h));
+                let mut form = fields(path, &place);
+                form.extend(token.map(|t| ("csrf", t)));
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                browser.post(&url, &form).await
+            };
+            if page.status != expected {
+                failures.push(format!("{method} {path} as {person:?}: {} (expected {expected})", page.status));
+            }
+            let refused = page.status >= 400 || (page.status == 303 && actor.is_none());
+            if refused && method == "POST" && snapshot(&app, &place).await != before {
+                failures.push(format!("{method} {path} as {person:?} was refused but changed something"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

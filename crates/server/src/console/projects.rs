@@ -246,12 +246,22 @@ pub async fn create_key(
     let label = values("label").next().unwrap_or("");
     let roles = values("role").collect::<Vec<_>>().join(",");
     let private = values("private").next().is_some();
-    match keys::create(&state.app, &console.caller, &id, label, &roles, private).await {
+    let made = keys::create(&state.app, &console.caller, &id, label, &roles, private).await;
+    shown_once(&state, &console, &id, made).await
+}
+
+/// The page with a new key's secret, shown this once; or with the refusal.
+async fn shown_once(
+    state: &AppState,
+    console: &Console,
+    id: &str,
+    made: Result<(basic_admin_core::store::ApiKey, String), AppError>,
+) -> Answer {
+    match made {
         Ok((key, secret)) => {
-            let outcome = Outcome { secret: Some((&key.label, &secret)), ..Outcome::default() };
-            view(&state, &console, &id, outcome).await
+            view(state, console, id, Outcome { secret: Some((&key.label, &secret)), ..Outcome::default() }).await
         }
-        Err(e) => again(&state, &console, &id, e).await,
+        Err(e) => again(state, console, id, e).await,
     }
 }
 
@@ -260,13 +270,8 @@ pub async fn regenerate_key(
     Path((id, key)): Path<(String, String)>,
     Submitted { console, .. }: Submitted<NoFields>,
 ) -> Answer {
-    match keys::regenerate(&state.app, &console.caller, &id, &key).await {
-        Ok((key, secret)) => {
-            let outcome = Outcome { secret: Some((&key.label, &secret)), ..Outcome::default() };
-            view(&state, &console, &id, outcome).await
-        }
-        Err(e) => again(&state, &console, &id, e).await,
-    }
+    let made = keys::regenerate(&state.app, &console.caller, &id, &key).await;
+    shown_once(&state, &console, &id, made).await
 }
 
 pub async fn delete_key(

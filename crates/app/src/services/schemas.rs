@@ -168,6 +168,26 @@ async fn named_project(ctx: &Context, schema: &Value) -> AppResult<Project> {
     projects::public(ctx, id).await.map_err(|_| AppError::NotFound(Thing::Project))
 }
 
+/// Every published version of a project the caller may see, oldest first.
+pub async fn history(ctx: &Context, caller: &Caller, project_id: &str) -> AppResult<Vec<SchemaVersion>> {
+    let project = access::project(ctx, caller, project_id, Action::ViewProject).await?.project;
+    Ok(ctx.store.schema_versions(project.id).await?)
+}
+
+/// What changed from version `from` to version `to` of a project the
+/// caller may see.
+pub async fn diff(ctx: &Context, caller: &Caller, project_id: &str, from: i64, to: i64) -> AppResult<Comparison> {
+    let project = access::project(ctx, caller, project_id, Action::ViewProject).await?.project;
+    let version = |n: i64| async move {
+        ctx.store
+            .schema_version(project.id, n)
+            .await?
+            .ok_or_else(|| AppError::invalid("unknown_version", format!("This project has no schema version {n}.")))
+    };
+    let (old, new) = (version(from).await?.schema, version(to).await?.schema);
+    off_the_workers(move || schema::compare(&old, &new)).await
+}
+
 /// `schema` against the project's latest version (or the empty schema of
 /// version 0 when none is published).
 pub async fn compare(ctx: &Context, schema: Value) -> AppResult<Comparison> {

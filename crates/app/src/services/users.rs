@@ -124,6 +124,52 @@ pub async fn list(ctx: &Context, caller: &Caller, project_id: &str) -> AppResult
     Ok(ctx.store.project_users(project).await?)
 }
 
+/// One page of a project's users whose DID, name or email holds `query`
+/// (any case), and how many match in all.
+pub struct UsersPage {
+    pub users: Vec<ProjectUser>,
+    pub matching: usize,
+}
+
+/// Users a page of the console shows.
+pub const PAGE_SIZE: usize = 50;
+
+/// [`UsersPage`] `page` (from 0). Filtered in memory: a project's users
+/// are listed whole by the store, which serves the console's scale.
+pub async fn search(
+    ctx: &Context,
+    caller: &Caller,
+    project_id: &str,
+    query: &str,
+    page: usize,
+) -> AppResult<UsersPage> {
+    let query = query.trim().to_lowercase();
+    let holds = |text: Option<&str>| text.is_some_and(|t| t.to_lowercase().contains(&query));
+    let found: Vec<ProjectUser> = list(ctx, caller, project_id)
+        .await?
+        .into_iter()
+        .filter(|u| {
+            query.is_empty()
+                || holds(Some(&u.user_did))
+                || holds(u.account_name.as_deref())
+                || holds(u.account_email.as_deref())
+        })
+        .collect();
+    let matching = found.len();
+    let users = found.into_iter().skip(page.saturating_mul(PAGE_SIZE)).take(PAGE_SIZE).collect();
+    Ok(UsersPage { users, matching })
+}
+
+/// The patch that makes a user's meta `wanted`: its keys, and a null for
+/// each key it no longer has.
+pub fn meta_patch(current: &Value, wanted: &Map<String, Value>) -> Map<String, Value> {
+    let mut patch = wanted.clone();
+    for key in current.as_object().into_iter().flat_map(|m| m.keys()) {
+        patch.entry(key.clone()).or_insert(Value::Null);
+    }
+    patch
+}
+
 /// The user `user_did` of a project the caller may act on with `action`.
 pub async fn user_of(
     ctx: &Context,
@@ -221,4 +267,18 @@ pub fn profile(user: &ProjectUser) -> Value {
         profile.insert("email".into(), json!(email));
     }
     Value::Object(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_meta_patch_removes_what_is_gone() {
+        let current = json!({"plan": "free", "old": 1});
+        let wanted = json!({"plan": "pro", "new": true});
+        let patch = meta_patch(&current, wanted.as_object().unwrap());
+        assert_eq!(Value::Object(patch.clone()), json!({"plan": "pro", "new": true, "old": null}));
+        assert_eq!(merge_keys(&current, &patch), wanted);
+    }
 }

@@ -118,6 +118,23 @@ pub fn deletion(console: &Console, what: &str, warning: &str, base: &str, slug: 
     }
 }
 
+/// The tabs of a project's pages, `current` marked for assistive technology.
+pub fn project_tabs(base: &str, current: &str) -> Markup {
+    let tabs = [
+        ("Overview", String::new()),
+        ("Schema", "/schema".into()),
+        ("Users", "/users".into()),
+        ("Activity", "/activity".into()),
+    ];
+    html! {
+        nav class="tabs" aria-label="Project" {
+            @for (label, path) in tabs {
+                a href={ (base) (path) } aria-current=[(label == current).then_some("page")] { (label) }
+            }
+        }
+    }
+}
+
 /// Every form's hidden token.
 pub fn token(console: &Console) -> Markup {
     html! { input type="hidden" name="csrf" value=(console.token); }

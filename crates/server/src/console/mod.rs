@@ -10,8 +10,10 @@ mod errors;
 mod home;
 mod layout;
 mod projects;
+mod schema;
 mod session;
 mod teams;
+mod users;
 
 use axum::Router;
 use axum::routing::{MethodRouter, get, post};
@@ -46,6 +48,15 @@ fn table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("POST", "/console/project/{id}/keys/{key}/regenerate", post(projects::regenerate_key)),
         ("POST", "/console/project/{id}/keys/{key}/delete", post(projects::delete_key)),
         ("POST", "/console/project/{id}/delete", post(projects::delete)),
+        ("GET", "/console/project/{id}/schema", get(schema::page)),
+        ("POST", "/console/project/{id}/schema/check", post(schema::check)),
+        ("POST", "/console/project/{id}/schema/publish", post(schema::publish)),
+        ("POST", "/console/project/{id}/schema/suggest", post(schema::suggest)),
+        ("GET", "/console/project/{id}/users", get(users::list)),
+        ("GET", "/console/project/{id}/users/{did}", get(users::user)),
+        ("POST", "/console/project/{id}/users/{did}/meta", post(users::update_meta)),
+        ("POST", "/console/project/{id}/users/{did}/delete", post(users::delete)),
+        ("GET", "/console/project/{id}/activity", get(users::activity)),
     ]
 }
 

@@ -32,27 +32,29 @@ pub async fn page(State(state): State<AppState>, console: Console, Path(id): Pat
     view(&state, &console, &id, Outcome::default()).await
 }
 
-/// The project, and the caller's role in its team.
-async fn project_and_role(
+/// The project, the caller's role in its team, and the team's name and page.
+pub(super) async fn project_and_role(
     state: &AppState,
     console: &Console,
     id: &str,
-) -> Result<(Project, TeamRole, String, String), Failure> {
+) -> Result<(Project, TeamRole, (String, String)), Failure> {
     let project = projects::get(&state.app, &console.caller, id).await?;
     let membership = teams::list(&state.app, &console.caller)
         .await?
         .into_iter()
         .find(|m| m.team.id == project.team_id)
         .ok_or(AppError::NotFound(basic_admin_app::error::Thing::Project))?;
-    Ok((project, membership.member.roles, membership.team.name, membership.team.slug.to_string()))
+    let team_page = format!("/console/team/{}", membership.team.slug);
+    Ok((project, membership.member.roles, (membership.team.name, team_page)))
 }
 
 async fn view(state: &AppState, console: &Console, id: &str, outcome: Outcome<'_>) -> Answer {
-    let (project, role, team_name, team_slug) = project_and_role(state, console, id).await?;
+    let (project, role, team) = project_and_role(state, console, id).await?;
     let api_keys = keys::list(&state.app, &console.caller, id).await?;
     let uris = basic_admin_core::settings::redirect_uris(&project.settings);
     let base = format!("/console/project/{}", project.id);
     let body = html! {
+        (layout::project_tabs(&base, "Overview"))
         p class="muted" { "Project id " code { (project.id) } " · slug " code { (project.slug) } }
         (alert(outcome.error))
         @if let Some((label, secret)) = outcome.secret {
@@ -169,7 +171,7 @@ async fn view(state: &AppState, console: &Console, id: &str, outcome: Outcome<'_
                 &base, project.slug.as_str()))
         }
     };
-    let crumbs = [(team_name.as_str(), format!("/console/team/{team_slug}")), (project.name.as_str(), base.clone())];
+    let crumbs = [(team.0.as_str(), team.1.clone()), (project.name.as_str(), base.clone())];
     let status = outcome.status.unwrap_or(StatusCode::OK);
     Ok(layout::page(status, console, &project.name, &crumbs, body))
 }
@@ -288,13 +290,13 @@ pub async fn delete(
     Path(id): Path<String>,
     Submitted { console, form }: Submitted<Confirm>,
 ) -> Answer {
-    let (project, _, _, team_slug) = project_and_role(&state, &console, &id).await?;
+    let (project, _, (_, team_page)) = project_and_role(&state, &console, &id).await?;
     if !form.names(project.slug.as_str()) {
         let e = AppError::invalid("not_confirmed", "Type the project's slug to confirm.");
         return again(&state, &console, &id, e).await;
     }
     match projects::delete(&state.app, &console.caller, &id).await {
-        Ok(()) => Ok(see_other(&format!("/console/team/{team_slug}"), vec![])),
+        Ok(()) => Ok(see_other(&team_page, vec![])),
         Err(e) => again(&state, &console, &id, e).await,
     }
 }

@@ -8,12 +8,14 @@ use uuid::Uuid;
 
 use crate::flows::{self, Browser, Page};
 use crate::harness::{TestApp, on_both_backends};
-use crate::world::{self, People, Place};
+use crate::world::{self, AppData, People, Place};
 
 on_both_backends!(
     signing_in_runs_the_code_flow_and_signing_out_ends_the_sign_in,
     forms_without_their_token_are_refused_and_change_nothing,
     every_console_route_has_rows_and_every_row_holds,
+    the_schema_editor_checks_on_the_server_before_publishing,
+    app_users_their_data_and_activity_are_shown,
 );
 
 /// A browser signed in to the console as `account`, the flow run in process
@@ -131,8 +133,9 @@ fn team_slug(place: &Place) -> String {
     format!("team-{}", place.team.simple())
 }
 
-fn fill(path: &str, place: &Place, people: &People) -> String {
+fn fill(path: &str, place: &Place, people: &People, data: &AppData) -> String {
     path.replace("{slug}", &team_slug(place))
+        .replace("{did}", &data.user_did.replace('%', "%25"))
         .replace("{id}", &place.project.to_string())
         .replace("{invite}", &place.invite.to_string())
         .replace("{member}", &people.target.id.to_string())
@@ -156,11 +159,31 @@ fn fields(path: &str, place: &Place) -> Vec<(&'static str, String)> {
         "redirect-uris" => vec![("uri", "https://new.example/cb".into())],
         "remove" if path.contains("redirect-uris") => vec![("uri", "https://app.example/cb".into())],
         "keys" => vec![("label", "CI".into()), ("role", "data:read".into()), ("private", "on".into())],
+        "check" | "publish" => {
+            let mut next = world::first_schema(place.project);
+            next["version"] = 2.into();
+            next["tables"]["notes"] = serde_json::json!({"type": "collection", "fields": {"body": {"type": "string"}}});
+            vec![("schema", next.to_string())]
+        }
+        "suggest" => vec![("prompt", "A todo app".into())],
+        "meta" => vec![("meta", r#"{"plan": "pro"}"#.into())],
         "delete" if path.starts_with("/console/team/") => vec![("confirm", team)],
-        "delete" if path.starts_with("/console/project/{id}/keys") => vec![],
+        "delete" if path.starts_with("/console/project/{id}/keys") || path.contains("{did}") => vec![],
         "delete" => vec![("confirm", format!("app-{}", place.project.simple()))],
         _ => vec![],
     }
+}
+
+/// A team to act on, with a project (but for deleting the team) whose app
+/// has a user with data.
+async fn place(app: &TestApp, people: &People, path: &str) -> (Place, AppData) {
+    let with_project = !path.starts_with("/console/team/{slug}/delete");
+    let place = world::place(app, people, with_project).await;
+    let data = match with_project {
+        true => world::app_data(app, people, place.project).await,
+        false => AppData { user_did: String::new(), item: basic_admin_core::model::ItemId::generate() },
+    };
+    (place, data)
 }
 
 /// What the owner sees of the place: unchanged by any refused form.
@@ -172,14 +195,15 @@ async fn snapshot(app: &TestApp, place: &Place) -> String {
     let projects = store.projects_of_team(place.team).await.unwrap();
     let keys = store.keys_of_project(place.project).await.unwrap();
     let secrets: Vec<_> = keys.iter().map(|k| (k.id, k.secret_hash.clone())).collect();
-    format!("{team:?}{members:?}{invites:?}{projects:?}{secrets:?}")
+    let schemas = store.schema_versions(place.project).await.unwrap().len();
+    let users = store.project_users(place.project).await.unwrap();
+    format!("{team:?}{members:?}{invites:?}{projects:?}{secrets:?}{schemas}{users:?}")
 }
 
 async fn forms_without_their_token_are_refused_and_change_nothing(app: TestApp) {
     let people = world::people(&app).await;
     for (method, path) in basic_admin_server::console::paths().into_iter().filter(|(m, _)| *m == "POST") {
-        let with_project = !path.starts_with("/console/team/{slug}/delete");
-        let place = world::place(&app, &people, with_project).await;
+        let (place, data) = place(&app, &people, path).await;
         let mut browser = console_browser(&app, people.owner.id).await;
         let other = console::form_token(&app.state.app, "another sign-in");
         let before = snapshot(&app, &place).await;
@@ -187,7 +211,7 @@ async fn forms_without_their_token_are_refused_and_change_nothing(app: TestApp) 
             let mut form: Vec<(&str, String)> = fields(path, &place);
             form.extend(token.map(|t| ("csrf", t.to_owned())));
             let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let page = browser.post(&fill(path, &place, &people), &form).await;
+            let page = browser.post(&fill(path, &place, &people, &data), &form).await;
             assert_eq!(page.status, 403, "{method} {path} with token {token:?}: {}", page.body);
             assert!(page.body.contains("This form has expired"), "{}", page.body);
         }
@@ -241,6 +265,17 @@ fn rows() -> Vec<(&'static str, &'static str, [u16; 6])> {
         ("POST", "/console/project/{id}/keys/{key}/regenerate", [s, 404, 403, 403, 200, 200]),
         ("POST", "/console/project/{id}/keys/{key}/delete", admin_project),
         ("POST", "/console/project/{id}/delete", admin_project),
+        ("GET", "/console/project/{id}/schema", view_team),
+        // Checking publishes nothing: whoever sees the project may.
+        ("POST", "/console/project/{id}/schema/check", view_team),
+        ("POST", "/console/project/{id}/schema/publish", member_project),
+        // No AI provider is set up in the tests: 503, said above the editor.
+        ("POST", "/console/project/{id}/schema/suggest", [s, 404, 403, 503, 503, 503]),
+        ("GET", "/console/project/{id}/users", view_team),
+        ("GET", "/console/project/{id}/users/{did}", view_team),
+        ("POST", "/console/project/{id}/users/{did}/meta", member_project),
+        ("POST", "/console/project/{id}/users/{did}/delete", member_project),
+        ("GET", "/console/project/{id}/activity", view_team),
     ]
 }
 
@@ -255,7 +290,7 @@ async fn every_console_route_has_rows_and_every_row_holds(app: TestApp) {
     let mut failures = Vec::new();
     for (method, path, expect) in rows {
         for (person, expected) in PEOPLE.into_iter().zip(expect) {
-            let place = world::place(&app, &people, !path.starts_with("/console/team/{slug}/delete")).await;
+            let (place, data) = place(&app, &people, path).await;
             let actor = match person {
                 Person::Anonymous => None,
                 Person::Outsider => Some(&people.outsider),
@@ -268,7 +303,7 @@ async fn every_console_route_has_rows_and_every_row_holds(app: TestApp) {
                 Some(actor) => console_browser(&app, actor.id).await,
                 None => Browser::new(&app),
             };
-            let url = fill(path, &place, &people);
+            let url = fill(path, &place, &people, &data);
             let before = snapshot(&app, &place).await;
             let page = if method == "GET" {
                 browser.get(&url).await
@@ -289,4 +324,86 @@ async fn every_console_route_has_rows_and_every_row_holds(app: TestApp) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+async fn the_schema_editor_checks_on_the_server_before_publishing(app: TestApp) {
+    let people = world::people(&app).await;
+    let (place, _) = place(&app, &people, "").await;
+    let mut browser = console_browser(&app, people.owner.id).await;
+    let page = format!("/console/project/{}/schema", place.project);
+    let shown = browser.get(&page).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("Version 1") && shown.body.contains("<code>title</code>"), "{}", shown.body);
+    let csrf = shown.hidden("csrf");
+
+    let not_json = browser.post(&format!("{page}/check"), &[("csrf", &csrf), ("schema", "{nope")]).await;
+    assert_eq!(not_json.status, 400);
+    assert!(not_json.body.contains("This is not JSON") && not_json.body.contains("{nope"), "the text stays");
+
+    let mut wrong = world::first_schema(place.project);
+    wrong["version"] = 2.into();
+    wrong["tables"]["todos"]["fields"]["title"]["type"] = "strng".into();
+    let checked = browser.post(&format!("{page}/check"), &[("csrf", &csrf), ("schema", &wrong.to_string())]).await;
+    assert_eq!(checked.status, 200);
+    assert!(
+        checked.body.contains("problem(s)") && checked.body.contains("/tables/todos/fields/title"),
+        "{}",
+        checked.body
+    );
+    let refused = browser.post(&format!("{page}/publish"), &[("csrf", &csrf), ("schema", &wrong.to_string())]).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(app.state.app.store.schema_versions(place.project).await.unwrap().len(), 1, "nothing published");
+
+    let mut next = world::first_schema(place.project);
+    next["version"] = 2.into();
+    next["tables"]["notes"] = serde_json::json!({"type": "collection", "fields": {"body": {"type": "string"}}});
+    let verdict = browser.post(&format!("{page}/check"), &[("csrf", &csrf), ("schema", &next.to_string())]).await;
+    assert!(verdict.body.contains("The schema is valid") && verdict.body.contains("What publishing it changes"));
+    let published = browser.post(&format!("{page}/publish"), &[("csrf", &csrf), ("schema", &next.to_string())]).await;
+    assert_eq!((published.status, published.location.as_deref()), (303, Some(page.as_str())), "{}", published.body);
+    let shown = browser.get(&page).await;
+    assert!(shown.body.contains("Version 2") && shown.body.contains("what changed from 1"), "{}", shown.body);
+    let diff = browser.get(&format!("{page}?from=1&to=2")).await;
+    assert_eq!(diff.status, 200);
+    assert!(diff.body.contains("From version 1 to 2") && diff.body.contains("<td>notes</td>"), "{}", diff.body);
+    let missing = browser.get(&format!("{page}?from=1&to=9")).await;
+    assert_eq!(missing.status, 400, "{}", missing.body);
+}
+
+async fn app_users_their_data_and_activity_are_shown(app: TestApp) {
+    let people = world::people(&app).await;
+    let (place, data) = place(&app, &people, "").await;
+    let mut browser = console_browser(&app, people.owner.id).await;
+    let base = format!("/console/project/{}", place.project);
+    // Any case, any part of the DID.
+    let part = people.app_user.id.simple().to_string()[..12].to_uppercase();
+    let listed = browser.get(&format!("{base}/users?q={part}")).await;
+    assert_eq!(listed.status, 200);
+    assert!(listed.body.contains("1 user(s) match"), "{}", listed.body);
+    assert!(listed.body.contains(&format!("/users/{}", data.user_did.replace('%', "%25"))), "{}", listed.body);
+    let none = browser.get(&format!("{base}/users?q=nobody-here")).await;
+    assert!(none.body.contains("0 user(s) match"));
+
+    let user_page = format!("{base}/users/{}", data.user_did.replace('%', "%25"));
+    let user = browser.get(&user_page).await;
+    assert_eq!(user.status, 200, "{}", user.body);
+    assert!(user.body.contains("&quot;title&quot;: &quot;World&quot;"), "the record, as JSON: {}", user.body);
+    let csrf = user.hidden("csrf");
+    let saved = browser.post(&format!("{user_page}/meta"), &[("csrf", &csrf), ("meta", r#"{"plan": "pro"}"#)]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let stored = app.state.app.store.project_user(place.project, &data.user_did).await.unwrap().unwrap();
+    assert_eq!(stored.meta, serde_json::json!({"plan": "pro"}));
+    let bad = browser.post(&format!("{user_page}/meta"), &[("csrf", &csrf), ("meta", "[1]")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("Meta must be a JSON object") && bad.body.contains("[1]"));
+
+    let activity = browser.get(&format!("{base}/activity")).await;
+    assert_eq!(activity.status, 200);
+    assert!(activity.body.contains("<svg") && activity.body.contains("class=\"bar\""), "{}", activity.body);
+    let today = time::now().date_naive().to_string();
+    assert!(activity.body.contains(&format!("<td>{today}</td><td>1</td>")), "today's count in the table");
+
+    let removed = browser.post(&format!("{user_page}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!((removed.status, removed.location), (303, Some(format!("{base}/users"))));
+    assert!(app.state.app.store.project_user(place.project, &data.user_did).await.unwrap().is_none());
 }

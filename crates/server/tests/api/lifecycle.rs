@@ -208,6 +208,15 @@ async fn serve_with_embedded_defaults_starts_from_nothing() {
 }
 
 #[tokio::test]
+async fn a_stop_signal_the_moment_it_listens_is_a_clean_stop() {
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let exit = Process::start(dir.path(), &[]).terminate();
+        assert!(exit.success(), "SIGTERM right after \"listening\" is a clean stop: {exit:?}");
+    }
+}
+
+#[tokio::test]
 async fn serve_on_postgres_and_restart_keeps_the_master_key() {
     let Some(db) = TestDb::create(Backend::Postgres, "lifecycle::serve_on_postgres").await else {
         return;

@@ -8,6 +8,7 @@
 mod assets;
 mod errors;
 mod home;
+mod images;
 mod layout;
 mod projects;
 mod schema;
@@ -16,6 +17,7 @@ mod teams;
 mod users;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, get, post};
 
 use basic_admin_core::authz::{Action, Decision, TeamRole, decide};
@@ -48,6 +50,12 @@ fn table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("POST", "/console/project/{id}/keys/{key}/regenerate", post(projects::regenerate_key)),
         ("POST", "/console/project/{id}/keys/{key}/delete", post(projects::delete_key)),
         ("POST", "/console/project/{id}/delete", post(projects::delete)),
+        (
+            "POST",
+            "/console/project/{id}/images/{kind}",
+            post(images::upload).layer(DefaultBodyLimit::max(images::BODY_LIMIT)),
+        ),
+        ("POST", "/console/project/{id}/images/{kind}/delete", post(images::remove)),
         ("GET", "/console/project/{id}/schema", get(schema::page)),
         ("POST", "/console/project/{id}/schema/check", post(schema::check)),
         ("POST", "/console/project/{id}/schema/publish", post(schema::publish)),

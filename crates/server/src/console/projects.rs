@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use basic_admin_app::AppError;
 use basic_admin_app::services::projects::{self, Changes, SettingsEdit};
-use basic_admin_app::services::{keys, teams};
+use basic_admin_app::services::{keys, teams, uploads};
 use basic_admin_core::authz::{Action, TeamRole};
 use basic_admin_core::model::api_key::KeyRole;
 use basic_admin_core::store::Project;
@@ -51,6 +51,7 @@ pub(super) async fn project_and_role(
 async fn view(state: &AppState, console: &Console, id: &str, outcome: Outcome<'_>) -> Answer {
     let (project, role, team) = project_and_role(state, console, id).await?;
     let api_keys = keys::list(&state.app, &console.caller, id).await?;
+    let images = uploads::list(&state.app, &console.caller, id).await?;
     let uris = basic_admin_core::settings::redirect_uris(&project.settings);
     let base = format!("/console/project/{}", project.id);
     let body = html! {
@@ -117,6 +118,7 @@ async fn view(state: &AppState, console: &Console, id: &str, outcome: Outcome<'_
                 }
             }
         }
+        (super::images::section(console, &base, &images, may(role, Action::Upload)))
         section class="card" aria-labelledby="keys" {
             h2 id="keys" { "API keys" }
             @if api_keys.is_empty() { p class="muted" { "No key yet." } }

@@ -16,6 +16,7 @@ on_both_backends!(
     every_console_route_has_rows_and_every_row_holds,
     the_schema_editor_checks_on_the_server_before_publishing,
     app_users_their_data_and_activity_are_shown,
+    an_uploaded_icon_is_shown_and_removed,
 );
 
 /// A browser signed in to the console as `account`, the flow run in process
@@ -141,6 +142,7 @@ fn fill(path: &str, place: &Place, people: &People, data: &AppData) -> String {
         .replace("{member}", &people.target.id.to_string())
         .replace("{key}", &place.key.to_string())
         .replace("{file}", "nothing.css")
+        .replace("{kind}", "icon")
 }
 
 /// The fields a route's form needs to succeed, besides its token.
@@ -186,6 +188,35 @@ async fn place(app: &TestApp, people: &People, path: &str) -> (Place, AppData) {
     (place, data)
 }
 
+/// Sends a route's form to `url` with `token`: the image uploads as
+/// `multipart/form-data` (the token first, then a small PNG), the others
+/// as URL-encoded forms.
+async fn send(
+    browser: &mut Browser<'_>,
+    path: &str,
+    url: &str,
+    fields: Vec<(&'static str, String)>,
+    token: Option<String>,
+) -> Page {
+    if path == "/console/project/{id}/images/{kind}" {
+        let boundary = "console-test-boundary";
+        let mut body = Vec::new();
+        if let Some(token) = token {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n").bytes(),
+            );
+        }
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"i.png\"\r\nContent-Type: image/png\r\n\r\n").bytes());
+        body.extend(crate::uploads::image(2, 2, image::ImageFormat::Png));
+        body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+        return browser.post_body(url, &format!("multipart/form-data; boundary={boundary}"), body).await;
+    }
+    let mut form = fields;
+    form.extend(token.map(|t| ("csrf", t)));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.post(url, &form).await
+}
+
 /// What the owner sees of the place: unchanged by any refused form.
 async fn snapshot(app: &TestApp, place: &Place) -> String {
     let store = &app.state.app.store;
@@ -196,8 +227,9 @@ async fn snapshot(app: &TestApp, place: &Place) -> String {
     let keys = store.keys_of_project(place.project).await.unwrap();
     let secrets: Vec<_> = keys.iter().map(|k| (k.id, k.secret_hash.clone())).collect();
     let schemas = store.schema_versions(place.project).await.unwrap().len();
+    let images = store.uploads(place.project).await.unwrap();
     let users = store.project_users(place.project).await.unwrap();
-    format!("{team:?}{members:?}{invites:?}{projects:?}{secrets:?}{schemas}{users:?}")
+    format!("{team:?}{members:?}{invites:?}{projects:?}{secrets:?}{schemas}{users:?}{images:?}")
 }
 
 async fn forms_without_their_token_are_refused_and_change_nothing(app: TestApp) {
@@ -208,10 +240,8 @@ async fn forms_without_their_token_are_refused_and_change_nothing(app: TestApp) 
         let other = console::form_token(&app.state.app, "another sign-in");
         let before = snapshot(&app, &place).await;
         for token in [None, Some(""), Some(other.as_str())] {
-            let mut form: Vec<(&str, String)> = fields(path, &place);
-            form.extend(token.map(|t| ("csrf", t.to_owned())));
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let page = browser.post(&fill(path, &place, &people, &data), &form).await;
+            let url = fill(path, &place, &people, &data);
+            let page = send(&mut browser, path, &url, fields(path, &place), token.map(str::to_owned)).await;
             assert_eq!(page.status, 403, "{method} {path} with token {token:?}: {}", page.body);
             assert!(page.body.contains("This form has expired"), "{}", page.body);
         }
@@ -265,6 +295,9 @@ fn rows() -> Vec<(&'static str, &'static str, [u16; 6])> {
         ("POST", "/console/project/{id}/keys/{key}/regenerate", [s, 404, 403, 403, 200, 200]),
         ("POST", "/console/project/{id}/keys/{key}/delete", admin_project),
         ("POST", "/console/project/{id}/delete", admin_project),
+        ("POST", "/console/project/{id}/images/{kind}", member_project),
+        // The project has no icon to remove: 404 for those who may.
+        ("POST", "/console/project/{id}/images/{kind}/delete", [s, 404, 403, 404, 404, 404]),
         ("GET", "/console/project/{id}/schema", view_team),
         // Checking publishes nothing: whoever sees the project may.
         ("POST", "/console/project/{id}/schema/check", view_team),
@@ -309,10 +342,7 @@ async fn every_console_route_has_rows_and_every_row_holds(app: TestApp) {
                 browser.get(&url).await
             } else {
                 let token = browser.cookie("ba_console").map(|h| console::form_token(&app.state.app, h));
-                let mut form = fields(path, &place);
-                form.extend(token.map(|t| ("csrf", t)));
-                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                browser.post(&url, &form).await
+                send(&mut browser, path, &url, fields(path, &place), token).await
             };
             if page.status != expected {
                 failures.push(format!("{method} {path} as {person:?}: {} (expected {expected})", page.status));
@@ -406,4 +436,25 @@ async fn app_users_their_data_and_activity_are_shown(app: TestApp) {
     let removed = browser.post(&format!("{user_page}/delete"), &[("csrf", &csrf)]).await;
     assert_eq!((removed.status, removed.location), (303, Some(format!("{base}/users"))));
     assert!(app.state.app.store.project_user(place.project, &data.user_did).await.unwrap().is_none());
+}
+
+async fn an_uploaded_icon_is_shown_and_removed(app: TestApp) {
+    let people = world::people(&app).await;
+    let (place, _) = place(&app, &people, "").await;
+    let mut browser = console_browser(&app, people.owner.id).await;
+    let base = format!("/console/project/{}", place.project);
+    let token = console::form_token(&app.state.app, browser.cookie("ba_console").unwrap());
+    let path = "/console/project/{id}/images/{kind}";
+    let uploaded = send(&mut browser, path, &format!("{base}/images/icon"), vec![], Some(token.clone())).await;
+    assert_eq!((uploaded.status, uploaded.location.as_deref()), (303, Some(base.as_str())), "{}", uploaded.body);
+    let page = browser.get(&base).await;
+    let src = page.body.split("class=\"preview icon\" src=\"").nth(1).expect("a preview").split('"').next().unwrap();
+    let image = app.client.get(app.url(src)).send().await.unwrap();
+    assert_eq!((image.status().as_u16(), image.headers()["content-type"].to_str().unwrap()), (200, "image/png"));
+    let not_image = browser.post_body(&format!("{base}/images/icon"), "text/plain", b"x".to_vec()).await;
+    assert_eq!(not_image.status, 400, "{}", not_image.body);
+    assert!(not_image.body.contains("<!DOCTYPE html>"), "a page, not plain text");
+    let removed = browser.post(&format!("{base}/images/icon/delete"), &[("csrf", &token)]).await;
+    assert_eq!(removed.status, 303);
+    assert!(!browser.get(&base).await.body.contains("preview icon"));
 }

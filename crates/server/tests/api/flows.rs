@@ -91,6 +91,13 @@ impl<'a> Browser<'a> {
         self.keep(response).await
     }
 
+    /// Sends `body` as it is, with its `content_type` (a multipart form).
+    pub async fn post_body(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let request = self.app.post(path).header("content-type", content_type).body(body);
+        let response = self.request(request).send().await.unwrap();
+        self.keep(response).await
+    }
+
     pub fn set_cookie(&mut self, name: &str, value: &str) {
         self.cookies.insert(name.to_owned(), value.to_owned());
     }

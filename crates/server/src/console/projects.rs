@@ -129,9 +129,9 @@ async fn view(state: &AppState, console: &Console, id: &str, outcome: Outcome<'_
                         @for key in &api_keys {
                             tr {
                                 td { (key.label) }
-                                td { (key.roles.replace(',', ", ")) }
-                                td { @if key.is_private { "private" } @else { "public" } }
-                                td { (key.last_used.as_ref().map_or_else(|| "never".to_owned(), when)) }
+                                td data-label="Roles" { (key.roles.replace(',', ", ")) }
+                                td data-label="Kind" { @if key.is_private { "private" } @else { "public" } }
+                                td data-label="Last used" { (key.last_used.as_ref().map_or_else(|| "never".to_owned(), when)) }
                                 td {
                                     @if may(role, Action::ManageKeys) {
                                         form method="post" action={ (base) "/keys/" (key.id) "/regenerate" } {

@@ -80,9 +80,9 @@ fn tables(schema: &Value) -> Markup {
                     @for (field, spec) in table["fields"].as_object().unwrap_or(&empty) {
                         tr {
                             td { code { (field) } }
-                            td { (field_text(spec, "type")) }
-                            td { (field_text(spec, "required")) }
-                            td { (field_text(spec, "indexed")) }
+                            td data-label="Type" { (field_text(spec, "type")) }
+                            td data-label="Required" { (field_text(spec, "required")) }
+                            td data-label="Indexed" { (field_text(spec, "indexed")) }
                         }
                     }
                 }
@@ -101,10 +101,10 @@ fn changes(list: &[Change]) -> Markup {
                     @for c in list {
                         tr {
                             td { (c.kind) @if let Some(p) = &c.property { " (" (p) ")" } }
-                            td { (c.table.as_deref().unwrap_or("—")) }
-                            td { (c.field.as_deref().unwrap_or("—")) }
-                            td { @if let Some(v) = &c.old { code { (v) } } }
-                            td { @if let Some(v) = &c.new { code { (v) } } }
+                            td data-label="Table" { (c.table.as_deref().unwrap_or("—")) }
+                            td data-label="Field" { (c.field.as_deref().unwrap_or("—")) }
+                            td data-label="Before" { @if let Some(v) = &c.old { code { (v) } } }
+                            td data-label="After" { @if let Some(v) = &c.new { code { (v) } } }
                         }
                     }
                 }

@@ -90,8 +90,8 @@ async fn view(state: &AppState, console: &Console, slug: &str, outcome: Outcome<
                     @for (m, account) in &roster {
                         tr {
                             td { (account.as_ref().map_or("—", |a| a.name.as_str())) }
-                            td { (account.as_ref().map_or("—", |a| a.email.as_str())) }
-                            td { (m.roles) }
+                            td data-label="Email" { (account.as_ref().map_or("—", |a| a.email.as_str())) }
+                            td data-label="Role" { (m.roles) }
                             td { (member_actions(console, &base, role, m)) }
                         }
                     }
@@ -109,8 +109,8 @@ async fn view(state: &AppState, console: &Console, slug: &str, outcome: Outcome<
                             @for invite in &detail.invites {
                                 tr {
                                     td { (invite.invitee) }
-                                    td { (invite.roles) }
-                                    td { (when(&invite.expires_at)) }
+                                    td data-label="Role" { (invite.roles) }
+                                    td data-label="Expires" { (when(&invite.expires_at)) }
                                     td {
                                         form method="post" action={ (base) "/invites/" (invite.id) "/revoke" } {
                                             (token(console))

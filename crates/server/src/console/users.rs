@@ -66,9 +66,9 @@ pub async fn list(
                                 td { a href={ (base) "/users/" (did_segment(&u.user_did)) } {
                                     (u.account_name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&u.user_did))
                                 } }
-                                td { (u.account_email.as_deref().unwrap_or("—")) }
-                                td { (u.status.as_str()) }
-                                td { (when(&u.last_seen_at)) }
+                                td data-label="Email" { (u.account_email.as_deref().unwrap_or("—")) }
+                                td data-label="Status" { (u.status.as_str()) }
+                                td data-label="Last seen" { (when(&u.last_seen_at)) }
                             }
                         }
                     }

@@ -229,3 +229,61 @@ async fn two_devices_of_an_app_built_with_the_published_sdk_sync_live_and_after_
         assert!(shots.join(format!("{name}.png")).is_file(), "screenshot {name}");
     }
 }
+
+/// `POST /test/app-user/{project}`: a new account signs in to the project's
+/// app (a token issued to it) and stores a record through the API, as an
+/// app built with the SDK would.
+fn app_user_route() -> axum::Router<basic_admin_server::state::AppState> {
+    use axum::extract::{Path, State};
+    use basic_admin_core::store::NewAccount;
+    axum::Router::new().route(
+        "/test/app-user/{project}",
+        axum::routing::post(
+            |State(state): State<basic_admin_server::state::AppState>, Path(project): Path<String>| async move {
+                let id = Uuid::new_v4();
+                let account = NewAccount {
+                    id,
+                    email: format!("app-user-{}@example.com", id.simple()),
+                    username: None,
+                    name: "App User".into(),
+                    password_hash: "not used".into(),
+                    created_at: time::now(),
+                };
+                state.app.store.create_account(account).await.unwrap();
+                let token = crate::world::sign(&state, id, "openid profile", &project).await;
+                let url = format!("{}/project/{project}/db/{id}/todos", state.config.public_url);
+                let body = json!({"value": {"title": "Written through the API"}});
+                let response = reqwest::Client::new().post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                (axum::http::StatusCode::from_u16(response.status().as_u16()).unwrap(), response.text().await.unwrap())
+            },
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_from_sign_up_to_deleting_a_project_in_chromium() {
+    if !can_run("the_console_from_sign_up_to_deleting_a_project_in_chromium") {
+        return;
+    }
+    let db = TestDb::create(Backend::Sqlite, "browser-console").await.unwrap();
+    let setup = Setup { public_url_is_address: true, extra_routes: Some(app_user_route()), ..Setup::default() };
+    let app = TestApp::start(db, setup).await;
+    let shots = workspace().join("test-output/console");
+    let stdout = node("console.mjs", vec![app.base.clone(), shots.display().to_string()]).await;
+    assert!(stdout.contains("DONE"), "{stdout}");
+
+    // What the browser did is on the server.
+    let store = &app.state.app.store;
+    let ada = store.account_by_email("ada@example.com").await.unwrap().unwrap();
+    let grace = store.account_by_email("grace@example.com").await.unwrap().unwrap();
+    let teams = store.teams_of(grace.id).await.unwrap();
+    assert_eq!(teams.len(), 1, "Grace joined Ada's team");
+    assert!(store.projects_of(ada.id).await.unwrap().is_empty(), "the project is deleted");
+    let live = store.live_sign_ins_of(ada.id, time::now()).await.unwrap();
+    assert!(live.iter().all(|s| s.family.client_id != "basic-console"), "signing out ended the console's sign-in");
+    let pictures = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert!(pictures >= 26, "every page at two widths: {pictures}");
+}

@@ -395,7 +395,7 @@ async fn the_schema_editor_checks_on_the_server_before_publishing(app: TestApp) 
     assert!(shown.body.contains("Version 2") && shown.body.contains("what changed from 1"), "{}", shown.body);
     let diff = browser.get(&format!("{page}?from=1&to=2")).await;
     assert_eq!(diff.status, 200);
-    assert!(diff.body.contains("From version 1 to 2") && diff.body.contains("<td>notes</td>"), "{}", diff.body);
+    assert!(diff.body.contains("From version 1 to 2") && diff.body.contains(">notes</td>"), "{}", diff.body);
     let missing = browser.get(&format!("{page}?from=1&to=9")).await;
     assert_eq!(missing.status, 400, "{}", missing.body);
 }

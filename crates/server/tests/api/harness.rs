@@ -84,6 +84,9 @@ pub struct Setup {
     pub env: Vec<(String, String)>,
     /// Why the tests of this setup cannot run here (they say SKIPPED and pass).
     pub skip: Option<String>,
+    /// The server's public URL is the address it listens on (for a browser
+    /// that must follow the server's absolute redirects).
+    pub public_url_is_address: bool,
 }
 
 /// A running server as its clients see it: an address and an HTTP client.
@@ -164,7 +167,14 @@ impl TestApp {
     }
 
     async fn launch(data_dir: String, database_url: String, setup: Setup) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let addr = listener.local_addr().unwrap();
+        let public_url = match setup.public_url_is_address {
+            true => Some(format!("http://{addr}")),
+            false => setup.flags.public_url.clone(),
+        };
         let flags = Flags {
+            public_url,
             data_dir: Some(data_dir),
             database_url: Some(database_url.clone()),
             env: setup.flags.env.clone().or(Some("test".into())),
@@ -181,8 +191,6 @@ impl TestApp {
         let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let config = Config::resolve(flags, &lookup).expect("valid test configuration");
         let app = App::build(config).await.expect("the server starts");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let state = app.state().clone();
         let extra = setup.extra_routes.unwrap_or_default();

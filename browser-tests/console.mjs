@@ -58,7 +58,11 @@ async function signUp(page, name, email) {
 
 try {
   // Ada signs up from the console's own sign-in.
-  const ada = await (await browser.newContext(contextOptions)).newPage();
+  const adaContext = await browser.newContext(contextOptions);
+  await adaContext.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  const ada = await adaContext.newPage();
+  // Forms that ask first are answered yes.
+  ada.on("dialog", (dialog) => dialog.accept());
   await ada.goto(`${base}/console`);
   check(ada.url().includes("/auth/login"), `the console sends a stranger to sign in: ${ada.url()}`);
   await signUp(ada, "Ada", "ada@example.com");
@@ -68,6 +72,7 @@ try {
 
   await ada.fill("#team-name", "Acme");
   await ada.fill("#team-slug", "acme");
+  await ada.waitForSelector("text=“acme” is free.");
   await ada.click("text=Create team");
   await ada.waitForURL(`${base}/console/team/acme`);
   await page_done(ada, "team");
@@ -131,6 +136,8 @@ try {
   await ada.click("text=Create key");
   const secret = (await ada.textContent(".notice code.secret")).trim();
   check(secret.startsWith("bsk_"), `a key's secret: ${secret}`);
+  await ada.click("button.copy");
+  check((await ada.evaluate(() => navigator.clipboard.readText())) === secret, "the copy button copies the secret");
   await page_done(ada, "key-made");
   await ada.goto(projectPage);
   check(!(await ada.content()).includes(secret), "the secret is not shown again");
@@ -180,6 +187,8 @@ try {
   await ada.click("button:text('Delete project')");
   await ada.waitForURL(`${base}/console/team/acme`);
   check(!(await ada.isVisible("a:text('Todo app')")), "the project is gone");
+  await ada.fill("#team-slug", "ac");
+  await ada.waitForSelector("text=“ac” is free.");
   await page_done(ada, "team-after-delete");
 
   // Signing out of the console.

@@ -42,7 +42,8 @@ async fn view(state: &AppState, console: &Console, status: StatusCode, error: Op
                     label for="team-name" { "Name" }
                     input id="team-name" name="name" required maxlength="100";
                     label for="team-slug" { "Slug " small { "(lowercase letters, digits and dashes)" } }
-                    input id="team-slug" name="slug" required maxlength="64" pattern="[a-z0-9]+(-[a-z0-9]+)*";
+                    input id="team-slug" name="slug" required maxlength="64" pattern="[a-z0-9]+(-[a-z0-9]+)*"
+                        data-slug-check="team";
                     button type="submit" { "Create team" }
                 }
             }

@@ -52,7 +52,8 @@ pub fn section(console: &Console, base: &str, images: &[Upload], may_upload: boo
                                 button type="submit" { "Upload" }
                             }
                             @if current.is_some() {
-                                form method="post" action={ (base) "/images/" (kind.name()) "/delete" } {
+                                form method="post" action={ (base) "/images/" (kind.name()) "/delete" }
+                                    data-confirm={ "Remove the " (kind.name()) "?" } {
                                     (token(console))
                                     button class="link" type="submit" { "Remove the " (kind.name()) }
                                 }

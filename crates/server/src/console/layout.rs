@@ -6,12 +6,13 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-use super::assets::STYLE_PATH;
+use super::assets;
 use super::session::Console;
 
-/// Scripts: none. Styles: our own file. Forms: only to this server.
-const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-                      frame-ancestors 'none'; base-uri 'none'";
+/// Our own stylesheet and script only (no inline code, no other host);
+/// forms and requests only to this server.
+const POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
+                      img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn document(title: &str, header: Markup, body: Markup) -> Markup {
     html! {
@@ -22,7 +23,8 @@ fn document(title: &str, header: Markup, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width,initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 title { (title) " · basic-admin console" }
-                link rel="stylesheet" href=(STYLE_PATH.as_str());
+                link rel="stylesheet" href=(assets::style_path());
+                script src=(assets::script_path()) defer {}
             }
             body {
                 a class="skip" href="#content" { "Skip to content" }

@@ -75,7 +75,7 @@ async fn view(state: &AppState, console: &Console, id: &str, outcome: Outcome<'_
                         input id="name" name="name" required maxlength="100" value=(project.name);
                         label for="slug" { "Slug" }
                         input id="slug" name="slug" required maxlength="64" value=(project.slug)
-                            pattern="[a-z0-9]+(-[a-z0-9]+)*";
+                            pattern="[a-z0-9]+(-[a-z0-9]+)*" data-slug-check="project" data-current=(project.slug);
                         label for="website" { "Website " small { "(optional)" } }
                         input id="website" name="website" type="url" maxlength="2000"
                             value=(project.website.as_deref().unwrap_or(""));
@@ -134,11 +134,13 @@ async fn view(state: &AppState, console: &Console, id: &str, outcome: Outcome<'_
                                 td data-label="Last used" { (key.last_used.as_ref().map_or_else(|| "never".to_owned(), when)) }
                                 td {
                                     @if may(role, Action::ManageKeys) {
-                                        form method="post" action={ (base) "/keys/" (key.id) "/regenerate" } {
+                                        form method="post" action={ (base) "/keys/" (key.id) "/regenerate" }
+                                            data-confirm="Regenerate this key? Its current secret stops working at once." {
                                             (token(console))
                                             button class="link" type="submit" aria-label={ "Regenerate " (key.label) } { "Regenerate" }
                                         }
-                                        form method="post" action={ (base) "/keys/" (key.id) "/delete" } {
+                                        form method="post" action={ (base) "/keys/" (key.id) "/delete" }
+                                            data-confirm="Delete this key? Whatever uses it stops working." {
                                             (token(console))
                                             button class="link" type="submit" aria-label={ "Delete " (key.label) } { "Delete" }
                                         }

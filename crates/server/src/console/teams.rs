@@ -62,7 +62,8 @@ async fn view(state: &AppState, console: &Console, slug: &str, outcome: Outcome<
                         label for="project-name" { "New project's name" }
                         input id="project-name" name="name" required maxlength="100";
                         label for="project-slug" { "Slug " small { "(optional: made from the name)" } }
-                        input id="project-slug" name="slug" maxlength="64" pattern="[a-z0-9]+(-[a-z0-9]+)*";
+                        input id="project-slug" name="slug" maxlength="64" pattern="[a-z0-9]+(-[a-z0-9]+)*"
+                            data-slug-check="project";
                         button type="submit" { "Create project" }
                     }
                 }
@@ -76,7 +77,7 @@ async fn view(state: &AppState, console: &Console, slug: &str, outcome: Outcome<
                         input id="team-name" name="name" required maxlength="100" value=(team.name);
                         label for="team-slug" { "Slug" }
                         input id="team-slug" name="slug" required maxlength="64" value=(team.slug)
-                            pattern="[a-z0-9]+(-[a-z0-9]+)*";
+                            pattern="[a-z0-9]+(-[a-z0-9]+)*" data-slug-check="team" data-current=(team.slug);
                         button type="submit" { "Save" }
                     }
                 }
@@ -112,7 +113,7 @@ async fn view(state: &AppState, console: &Console, slug: &str, outcome: Outcome<
                                     td data-label="Role" { (invite.roles) }
                                     td data-label="Expires" { (when(&invite.expires_at)) }
                                     td {
-                                        form method="post" action={ (base) "/invites/" (invite.id) "/revoke" } {
+                                        form method="post" action={ (base) "/invites/" (invite.id) "/revoke" } data-confirm="Revoke this invite?" {
                                             (token(console))
                                             button class="link" type="submit" { "Revoke" }
                                         }
@@ -169,7 +170,8 @@ fn member_actions(console: &Console, base: &str, role: TeamRole, m: &basic_admin
             }
         }
         @if m.roles != TeamRole::Owner && (is_me || may(role, Action::ManageMembers)) {
-            form method="post" action={ (base) "/members/" (m.account_id) "/remove" } {
+            form method="post" action={ (base) "/members/" (m.account_id) "/remove" }
+                data-confirm=(if is_me { "Leave this team?" } else { "Remove this member from the team?" }) {
                 (token(console))
                 button class="link" type="submit" { @if is_me { "Leave" } @else { "Remove" } }
             }

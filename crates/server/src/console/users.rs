@@ -187,7 +187,7 @@ async fn user_view(
             section class="card" aria-labelledby="remove" {
                 h2 id="remove" { "Remove the user" }
                 p { "The user and everything they stored in this project go; their synced devices are told to delete their copies." }
-                form method="post" action={ (here) "/delete" } {
+                form method="post" action={ (here) "/delete" } data-confirm="Remove this user and all their data?" {
                     (token(console))
                     button class="danger" type="submit" { "Remove user" }
                 }

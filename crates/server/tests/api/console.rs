@@ -99,7 +99,10 @@ async fn signing_in_runs_the_code_flow_and_signing_out_ends_the_sign_in(app: Tes
     let signed_out = app.client.get(app.url("/console/signed-out")).send().await.unwrap();
     let policy = signed_out.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(policy.contains("default-src 'none'") && policy.contains("form-action 'self'"), "{policy}");
-    assert!(!policy.contains("unsafe") && !policy.contains("script-src"), "no script of any kind: {policy}");
+    assert!(!policy.contains("unsafe") && policy.contains("script-src 'self'"), "our own script only: {policy}");
+    let script = home.body.split("src=\"/console/assets/").nth(1).unwrap().split('"').next().unwrap();
+    let js = app.client.get(app.url(&format!("/console/assets/{script}"))).send().await.unwrap();
+    assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
     let csrf = home.hidden("csrf");
     let made = browser.post("/console/teams", &[("csrf", &csrf), ("name", "Acme"), ("slug", "acme")]).await;
     assert_eq!((made.status, made.location.as_deref()), (303, Some("/console/team/acme")), "{}", made.body);

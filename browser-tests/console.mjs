@@ -177,6 +177,10 @@ try {
   const bars = await ada.$$eval("svg.chart rect.bar", (rects) => rects.map((r) => Number(r.getAttribute("height"))));
   check(bars.length === 30 && bars[29] > 0, `a bar a day, today's drawn: ${bars}`);
   await page_done(ada, "activity");
+  // Dark, as the system asks: the same checks.
+  await ada.emulateMedia({ colorScheme: "dark" });
+  await page_done(ada, "activity-dark");
+  await ada.emulateMedia({ colorScheme: "light" });
 
   // Deleting the project asks for its slug.
   await ada.goto(projectPage);

@@ -273,6 +273,34 @@ pub fn profile(user: &ProjectUser) -> Value {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn search_matches_any_case_and_pages_by_fifty() {
+        let f = crate::testing::Fixture::new().await;
+        let owner = f.developer("owner").await;
+        let project = f.project(&owner, "app").await;
+        for n in 0..(PAGE_SIZE + 3) {
+            let connection = Connection {
+                id: Uuid::new_v4(),
+                project_id: project,
+                user_did: format!("did:web:example.com:users:user{n:03}"),
+                pds_url: "https://example.com".into(),
+                account_id: None,
+                scopes: "openid".into(),
+                at: time::now(),
+            };
+            f.ctx.store.connect_user(connection).await.unwrap();
+        }
+        let id = project.to_string();
+        let all = search(&f.ctx, &owner, &id, "", 0).await.unwrap();
+        assert_eq!((all.users.len(), all.matching), (PAGE_SIZE, PAGE_SIZE + 3));
+        let rest = search(&f.ctx, &owner, &id, "  ", 1).await.unwrap();
+        assert_eq!(rest.users.len(), 3);
+        let one = search(&f.ctx, &owner, &id, "USER007", 0).await.unwrap();
+        assert_eq!((one.matching, one.users[0].user_did.as_str()), (1, "did:web:example.com:users:user007"));
+        let past = search(&f.ctx, &owner, &id, "", 9).await.unwrap();
+        assert!(past.users.is_empty() && past.matching == PAGE_SIZE + 3);
+    }
+
     #[test]
     fn a_meta_patch_removes_what_is_gone() {
         let current = json!({"plan": "free", "old": 1});

@@ -56,7 +56,11 @@ async fn view(state: &AppState, console: &Console, id: &str, outcome: Outcome<'_
     let base = format!("/console/project/{}", project.id);
     let body = html! {
         (layout::project_tabs(&base, "Overview"))
-        p class="muted" { "Project id " code { (project.id) } " · slug " code { (project.slug) } }
+        p class="muted" {
+            "Project id " code { (project.id) } " · slug " code { (project.slug) } " · its public documents: "
+            a href={ "/projects/" (project.id.simple()) "/did.json" } { "DID document" } ", "
+            a href={ "/projects/" (project.id) "/client-metadata.json" } { "client metadata" }
+        }
         (alert(outcome.error))
         @if let Some((label, secret)) = outcome.secret {
             section class="card notice" role="status" {

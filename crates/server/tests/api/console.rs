@@ -17,11 +17,12 @@ on_both_backends!(
     the_schema_editor_checks_on_the_server_before_publishing,
     app_users_their_data_and_activity_are_shown,
     an_uploaded_icon_is_shown_and_removed,
+    the_owner_hands_the_team_over_with_the_role_form,
 );
 
 /// A browser signed in to the console as `account`, the flow run in process
 /// (the world's accounts have no password; the flow over HTTP has its own test).
-async fn console_browser(app: &TestApp, account: Uuid) -> Browser<'_> {
+pub async fn console_browser(app: &TestApp, account: Uuid) -> Browser<'_> {
     let ctx = &app.state.app;
     let account = ctx.store.account_by_id(account).await.unwrap().unwrap();
     let started = console::start(ctx);
@@ -451,6 +452,14 @@ async fn an_uploaded_icon_is_shown_and_removed(app: TestApp) {
     let uploaded = send(&mut browser, path, &format!("{base}/images/icon"), vec![], Some(token.clone())).await;
     assert_eq!((uploaded.status, uploaded.location.as_deref()), (303, Some(base.as_str())), "{}", uploaded.body);
     let page = browser.get(&base).await;
+    for document in [
+        format!("/projects/{}/did.json", place.project.simple()),
+        format!("/projects/{}/client-metadata.json", place.project),
+    ] {
+        assert!(page.body.contains(&format!("href=\"{document}\"")), "{document} is linked");
+        let fetched = app.client.get(app.url(&document)).send().await.unwrap();
+        assert_eq!(fetched.status(), 200, "{document}");
+    }
     let src = page.body.split("class=\"preview icon\" src=\"").nth(1).expect("a preview").split('"').next().unwrap();
     let image = app.client.get(app.url(src)).send().await.unwrap();
     assert_eq!((image.status().as_u16(), image.headers()["content-type"].to_str().unwrap()), (200, "image/png"));
@@ -460,4 +469,23 @@ async fn an_uploaded_icon_is_shown_and_removed(app: TestApp) {
     let removed = browser.post(&format!("{base}/images/icon/delete"), &[("csrf", &token)]).await;
     assert_eq!(removed.status, 303);
     assert!(!browser.get(&base).await.body.contains("preview icon"));
+}
+
+async fn the_owner_hands_the_team_over_with_the_role_form(app: TestApp) {
+    let people = world::people(&app).await;
+    let (place, _) = place(&app, &people, "").await;
+    let team_page = format!("/console/team/{}", team_slug(&place));
+    let mut admin = console_browser(&app, people.admin.id).await;
+    let page = admin.get(&team_page).await;
+    assert!(!page.body.contains("<option value=\"owner\""), "only the owner is offered to hand the team over");
+    let mut owner = console_browser(&app, people.owner.id).await;
+    let page = owner.get(&team_page).await;
+    assert!(page.body.contains("<option value=\"owner\""), "{}", page.body);
+    let csrf = page.hidden("csrf");
+    let form = [("csrf", csrf.as_str()), ("role", "owner")];
+    let handed = owner.post(&format!("{team_page}/members/{}/role", people.target.id), &form).await;
+    assert_eq!(handed.status, 303, "{}", handed.body);
+    let members = app.state.app.store.members(place.team).await.unwrap();
+    let role_of = |id: Uuid| members.iter().find(|m| m.account_id == id).unwrap().roles.to_string();
+    assert_eq!((role_of(people.target.id), role_of(people.owner.id)), ("owner".into(), "admin".into()));
 }

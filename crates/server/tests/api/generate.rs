@@ -165,3 +165,22 @@ async fn prompts_are_checked_and_no_provider_is_a_503() {
         (503, Some("ai_not_configured"), json!(false))
     );
 }
+
+#[tokio::test]
+async fn the_console_fills_its_editor_with_a_suggestion() {
+    let fake = fake(vec![Reply::Content(todo_schema())]).await;
+    let app = app_with(Some(&fake)).await.unwrap();
+    let people = world::people(&app).await;
+    let place = world::place(&app, &people, true).await;
+    let mut browser = crate::console::console_browser(&app, people.member.id).await;
+    let page = format!("/console/project/{}/schema", place.project);
+    let shown = browser.get(&page).await;
+    assert!(shown.body.contains("Ask for a suggestion"), "offered when a provider is set up");
+    let csrf = shown.hidden("csrf");
+    let suggested = browser.post(&format!("{page}/suggest"), &[("csrf", &csrf), ("prompt", "A todo list")]).await;
+    assert_eq!(suggested.status, 200, "{}", suggested.body);
+    assert!(suggested.body.contains("A suggestion: check it") && suggested.body.contains("&quot;todos&quot;"));
+    let project = format!("&quot;project_id&quot;: &quot;{}&quot;", place.project);
+    assert!(suggested.body.contains(&project), "made this project's: {}", suggested.body);
+    assert!(app.state.app.store.schema_versions(place.project).await.unwrap().is_empty(), "nothing published");
+}

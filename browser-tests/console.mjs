@@ -120,6 +120,7 @@ try {
   });
   const png = Buffer.from(dataUrl.split(",")[1], "base64");
   await ada.setInputFiles("#file-icon", { name: "icon.png", mimeType: "image/png", buffer: png });
+  await ada.waitForSelector("img.preview.chosen:not([hidden])");
   await ada.click("form[action$='/images/icon'] button");
   await ada.waitForURL(projectPage);
   check(await ada.isVisible("img.preview.icon"), "the icon is shown");

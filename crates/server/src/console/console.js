@@ -1,6 +1,7 @@
 // The console's one script. Every page works without it; it only adds:
 // copy buttons beside secrets, a confirmation before forms marked
-// data-confirm, and a live check of slug fields marked data-slug-check.
+// data-confirm, a live check of slug fields marked data-slug-check, and a
+// preview of an image chosen for upload.
 "use strict";
 
 for (const secret of document.querySelectorAll("code.secret")) {
@@ -46,5 +47,26 @@ for (const input of document.querySelectorAll("input[data-slug-check]")) {
       else if (answer.available === false) status.textContent = `“${slug}” is taken.`;
       else status.textContent = answer.slugified ? `Not a slug; perhaps “${answer.slugified}”.` : answer.message || "";
     }, 300);
+  });
+}
+
+for (const input of document.querySelectorAll("input[type=file][accept^=image]")) {
+  const preview = document.createElement("img");
+  preview.className = "preview chosen";
+  preview.alt = "The image chosen, before it is sent";
+  preview.hidden = true;
+  input.after(preview);
+  input.addEventListener("change", () => {
+    const [file] = input.files;
+    if (!file) {
+      preview.hidden = true;
+      return;
+    }
+    const reader = new FileReader();
+    reader.addEventListener("load", () => {
+      preview.src = reader.result;
+      preview.hidden = false;
+    });
+    reader.readAsDataURL(file);
   });
 }

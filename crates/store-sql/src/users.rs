@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use basic_admin_core::model::ItemId;
 use basic_admin_core::store::{
-    Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ProjectUser, ProjectUserStore, StoreError,
-    StoreResult, UserStatus,
+    Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ItemText, ProjectUser, ProjectUserStore,
+    StoreError, StoreResult, UserStatus,
 };
 use basic_admin_core::sync::{Edit, Stamp};
 use basic_admin_core::time::Timestamp;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::sync::{DynTx, log_all_deleted, log_edit, next_revision};
-use crate::{Db, Query, Row, SqlStore, q};
+use crate::{Db, Dialect, Query, Row, SqlStore, q};
 
 /// A user with their account's name and email (`u` joined with `a`).
 const SELECT_USERS: &str = "SELECT u.id, u.project_id, u.user_did, u.pds_url, u.status, u.meta, u.account_id, \
@@ -41,12 +41,14 @@ fn user(row: &impl Row) -> StoreResult<ProjectUser> {
 
 const ITEM_COLUMNS: &str = "id, project_id, user_did, table_name, seq, value, created_at, updated_at";
 
+fn item_id(row: &impl Row) -> StoreResult<ItemId> {
+    let id = row.text("id")?;
+    ItemId::parse(&id).map_err(|_| StoreError::Other(format!("stored item id {id:?} is not an id")))
+}
+
 fn item(row: &impl Row) -> StoreResult<Item> {
     Ok(Item {
-        id: {
-            let id = row.text("id")?;
-            ItemId::parse(&id).map_err(|_| StoreError::Other(format!("stored item id {id:?} is not an id")))?
-        },
+        id: item_id(row)?,
         project_id: row.id("project_id")?,
         user_did: row.text("user_did")?,
         table: row.text("table_name")?,
@@ -240,6 +242,36 @@ impl<D: Db> ItemStore for SqlStore<D> {
             .text(after.map_or("", |c| c.id.as_str()))
             .int(i64::from(limit));
         self.db.fetch_all(query).await?.iter().map(item).collect()
+    }
+
+    async fn item_texts(
+        &self,
+        project_id: Uuid,
+        user_did: &str,
+        table: &str,
+        after: Option<&ItemCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<ItemText>> {
+        // SQLite keeps the text as written; PostgreSQL writes its jsonb out.
+        let value = match self.db.dialect() {
+            Dialect::Postgres => "value::text AS value",
+            Dialect::Sqlite => "value",
+        };
+        let sql = format!(
+            "SELECT id, seq, {value} FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 \
+             AND (seq > $4 OR (seq = $4 AND id > $5)) ORDER BY seq, id LIMIT $6"
+        );
+        let query = Query::dynamic(sql)
+            .id(project_id)
+            .text(user_did)
+            .text(table)
+            .int(after.map_or(-1, |c| c.seq))
+            .text(after.map_or("", |c| c.id.as_str()))
+            .int(i64::from(limit));
+        let rows = self.db.fetch_all(query).await?;
+        rows.iter()
+            .map(|row| Ok(ItemText { id: item_id(row)?, seq: row.int("seq")?, value: row.text("value")? }))
+            .collect()
     }
 
     async fn item(&self, project_id: Uuid, user_did: &str, table: &str, id: &ItemId) -> StoreResult<Option<Item>> {

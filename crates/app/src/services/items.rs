@@ -7,7 +7,7 @@ use basic_admin_core::authz::Action;
 use basic_admin_core::json::merge_keys;
 use basic_admin_core::model::ItemId;
 use basic_admin_core::schema::{DataVerdict, check_item, check_required};
-use basic_admin_core::store::{Constraint, Item, ItemCursor, StoreError};
+use basic_admin_core::store::{Constraint, Item, ItemCursor, ItemText, StoreError};
 use basic_admin_core::sync::Edit;
 use basic_admin_core::time;
 use serde_json::{Map, Value, json};
@@ -149,6 +149,27 @@ pub fn record(item: &Item) -> Value {
     Value::Object(record)
 }
 
+/// [`record`] of an item read as text, written without parsing it: the
+/// `id` first, then the stored fields (a stored value is an object without
+/// an `id`, as [`whole_record`] makes every one).
+pub fn record_text(item: &ItemText) -> String {
+    let mut record = String::with_capacity(item.value.len() + item.id.as_str().len() + 10);
+    push_record(&mut record, item);
+    record
+}
+
+/// [`record_text`], written at the end of `out`.
+pub fn push_record(out: &mut String, item: &ItemText) {
+    let fields = item.value.trim_start().strip_prefix('{').unwrap_or("}").trim_start();
+    out.push_str("{\"id\":");
+    // Ids are short: escaping through serde_json keeps the rules in one place.
+    out.push_str(&Value::String(item.id.as_str().to_owned()).to_string());
+    if !fields.starts_with('}') {
+        out.push(',');
+    }
+    out.push_str(fields);
+}
+
 fn not_an_object() -> AppError {
     AppError::invalid("invalid_value", "value must be a JSON object of the table's fields.")
 }
@@ -254,9 +275,9 @@ async fn insert(table: &Table, ctx: &Context, id: ItemId, fields: Map<String, Va
     }
 }
 
-/// One page of a table, oldest first.
+/// One page of a table, oldest first, each value as stored (see [`record_text`]).
 pub struct Page {
-    pub items: Vec<Item>,
+    pub items: Vec<ItemText>,
     /// Where the next page starts, when there may be one.
     pub next_cursor: Option<String>,
 }
@@ -288,19 +309,20 @@ async fn page(table: &Table, ctx: &Context, limit: u32, cursor: Option<&str>, on
             Ok(id) => find(table, ctx, &id).await?,
             Err(_) => None,
         };
-        return Ok(Page { items: item.into_iter().collect(), next_cursor: None });
+        return Ok(Page { items: item.iter().map(ItemText::of).collect(), next_cursor: None });
     }
     let after = cursor
         .map(|c| ItemCursor::decode(c).ok_or_else(|| AppError::invalid("invalid_cursor", "This is not a cursor.")))
         .transpose()?;
-    let mut items = ctx.store.items(table.project_id, &table.user_did, &table.name, after.as_ref(), limit + 1).await?;
+    let mut items =
+        ctx.store.item_texts(table.project_id, &table.user_did, &table.name, after.as_ref(), limit + 1).await?;
     // An empty table, or no such user?
     if items.is_empty() && ctx.store.project_user(table.project_id, &table.user_did).await?.is_none() {
         user_missing(table, ctx).await?;
     }
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
-    let next_cursor = more.then(|| items.last().map(|i| ItemCursor::after(i).encode())).flatten();
+    let next_cursor = more.then(|| items.last().map(|i| ItemCursor::after_text(i).encode())).flatten();
     Ok(Page { items, next_cursor })
 }
 
@@ -402,6 +424,25 @@ pub async fn delete(table: &Table, ctx: &Context, item_id: &str) -> AppResult<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_written_from_its_text_is_the_record() {
+        let value = json!({"title": "Tea", "done": false, "tags": ["a", "b"], "n": {"x": 1}});
+        for stored in [value.to_string(), serde_json::to_string_pretty(&value).unwrap(), "{\"title\": \"Tea\"}".into()]
+        {
+            let item = ItemText { id: ItemId::parse("a\"b").unwrap(), seq: 1, value: stored.clone() };
+            let written: Value = serde_json::from_str(&record_text(&item)).unwrap();
+            let mut expected = json!({"id": "a\"b"});
+            for (k, v) in serde_json::from_str::<Value>(&stored).unwrap().as_object().unwrap() {
+                expected[k] = v.clone();
+            }
+            assert_eq!(written, expected, "{stored}");
+        }
+        let empty = ItemText { id: ItemId::parse("x").unwrap(), seq: 1, value: "{}".into() };
+        assert_eq!(record_text(&empty), "{\"id\":\"x\"}");
+        let spaced = ItemText { id: ItemId::parse("x").unwrap(), seq: 1, value: "{ }".into() };
+        assert_eq!(record_text(&spaced), "{\"id\":\"x\"}");
+    }
     use crate::testing::Fixture;
 
     async fn todos(f: &Fixture) -> Table {

@@ -27,7 +27,8 @@ pub use schemas::{SchemaStore, SchemaVersion};
 pub use sync::{Applied, Decide, LogPosition, LoggedRecord, Step, SyncBatch, SyncRefusal, SyncStore};
 pub use uploads::{Upload, UploadStore, set_profile_key};
 pub use users::{
-    Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ProjectUser, ProjectUserStore, UserStatus,
+    Connection, IdentityKey, IdentityKeyStore, Item, ItemCursor, ItemStore, ItemText, ProjectUser, ProjectUserStore,
+    UserStatus,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -118,8 +118,27 @@ pub struct ItemCursor {
     pub id: ItemId,
 }
 
+/// An item as a list reads it: its value as the JSON text stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemText {
+    pub id: ItemId,
+    pub seq: i64,
+    /// A JSON object.
+    pub value: String,
+}
+
+impl ItemText {
+    pub fn of(item: &Item) -> Self {
+        Self { id: item.id.clone(), seq: item.seq, value: item.value.to_string() }
+    }
+}
+
 impl ItemCursor {
     pub fn after(item: &Item) -> Self {
+        Self { seq: item.seq, id: item.id.clone() }
+    }
+
+    pub fn after_text(item: &ItemText) -> Self {
         Self { seq: item.seq, id: item.id.clone() }
     }
 
@@ -165,6 +184,17 @@ pub trait ItemStore {
         after: Option<&ItemCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Item>>;
+    /// [`items`](Self::items) with each value as the JSON text stored (an
+    /// object, checked when written): a list is answered without parsing
+    /// and writing every value again.
+    async fn item_texts(
+        &self,
+        project_id: Uuid,
+        user_did: &str,
+        table: &str,
+        after: Option<&ItemCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<ItemText>>;
     async fn item(&self, project_id: Uuid, user_did: &str, table: &str, id: &ItemId) -> StoreResult<Option<Item>>;
     /// How many items one user has in one table (kept with every write,
     /// not counted).

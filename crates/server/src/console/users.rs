@@ -174,7 +174,7 @@ async fn user_view(
             @if let Some(page) = &records {
                 @if page.items.is_empty() { p class="muted" { "No record." } }
                 @for item in &page.items {
-                    pre class="record" { (serde_json::to_string_pretty(&items::record(item)).unwrap_or_default()) }
+                    pre class="record" { (pretty_record(item)) }
                 }
                 @if let (Some(next), Some(name)) = (&page.next_cursor, &shown) {
                     a href={ (here) "?" (serde_urlencoded::to_string([("table", name), ("cursor", next)]).unwrap_or_default()) } {
@@ -277,6 +277,12 @@ pub async fn activity(State(state): State<AppState>, console: Console, Path(id):
     };
     let crumbs = [(team.0.as_str(), team.1.clone()), (project.name.as_str(), base.clone())];
     Ok(layout::page(StatusCode::OK, &console, &format!("{} · activity", project.name), &crumbs, body))
+}
+
+/// A record as the API shows it, indented for people.
+fn pretty_record(item: &basic_admin_core::store::ItemText) -> String {
+    let record = items::record_text(item);
+    serde_json::from_str::<Value>(&record).and_then(|v| serde_json::to_string_pretty(&v)).unwrap_or(record)
 }
 
 /// A bar a day, drawn here as SVG: no script, no other host.

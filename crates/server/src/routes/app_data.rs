@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Success;
-use super::records::{ItemBody, ItemWriteErrors, ItemsPage, Record};
+use super::records::{ItemBody, ItemWriteErrors, ItemsPage, ItemsPageBody, Record};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
@@ -105,9 +105,8 @@ async fn table(
     Ok(items::own_table(&state.app, caller, project, account, table).await?)
 }
 
-async fn list_in(state: &AppState, table: Table, q: OwnListQuery) -> ApiResult<Json<ItemsPage>> {
-    let page = items::list_own(&table, &state.app, q.cursor.as_deref(), q.id.as_deref()).await?;
-    Ok(Json(ItemsPage { data: page.items.iter().map(items::record).collect(), next_cursor: page.next_cursor }))
+async fn list_in(state: &AppState, table: Table, q: OwnListQuery) -> ApiResult<ItemsPageBody> {
+    Ok(ItemsPageBody(items::list_own(&table, &state.app, q.cursor.as_deref(), q.id.as_deref()).await?))
 }
 
 /// How a record is written.
@@ -158,7 +157,7 @@ async fn list(
     caller: Caller,
     Path(p): Path<OwnTable>,
     Query(q): Query<OwnListQuery>,
-) -> ApiResult<Json<ItemsPage>> {
+) -> ApiResult<ItemsPageBody> {
     let t = table(&state, &caller, &p.id, None, &p.table).await?;
     list_in(&state, t, q).await
 }
@@ -286,7 +285,7 @@ async fn list_050(
     caller: Caller,
     Path(p): Path<AccountTable>,
     Query(q): Query<OwnListQuery>,
-) -> ApiResult<Json<ItemsPage>> {
+) -> ApiResult<ItemsPageBody> {
     let t = table(&state, &caller, &p.id, Some(&p.account_id), &p.table).await?;
     list_in(&state, t, q).await
 }

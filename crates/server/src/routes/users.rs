@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::records::{ItemBody, ItemWriteErrors, ItemsPage, Record};
+use super::records::{ItemBody, ItemWriteErrors, ItemsPage, ItemsPageBody, Record};
 use super::{Data, ProjectPath, Removed, Success};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -317,10 +317,9 @@ async fn list_items(
     caller: Caller,
     Path(p): Path<TablePath>,
     Query(q): Query<ItemsQuery>,
-) -> ApiResult<Json<ItemsPage>> {
+) -> ApiResult<ItemsPageBody> {
     let t = items::table(&state.app, &caller, &p.id, &p.user_id, &p.table_id, Action::ReadData).await?;
-    let page = items::list(&t, &state.app, q.limit, q.cursor.as_deref(), q.id.as_deref()).await?;
-    Ok(Json(ItemsPage { data: page.items.iter().map(items::record).collect(), next_cursor: page.next_cursor }))
+    Ok(ItemsPageBody(items::list(&t, &state.app, q.limit, q.cursor.as_deref(), q.id.as_deref()).await?))
 }
 
 /// Create item in user database

@@ -141,6 +141,15 @@ pub async fn items_belong_to_a_user_and_a_table_in_order(store: &dyn Store) {
     assert_eq!(page, made[..2]);
     let next = store.items(project, "did:web:i", "todos", Some(&ItemCursor::after(&page[1])), 2).await.unwrap();
     assert_eq!(next, made[2..4]);
+    // The same, each value as its stored text.
+    let texts = store.item_texts(project, "did:web:i", "todos", None, 2).await.unwrap();
+    let more =
+        store.item_texts(project, "did:web:i", "todos", Some(&ItemCursor::after_text(&texts[1])), 2).await.unwrap();
+    for (text, item) in texts.iter().chain(&more).zip(&made) {
+        assert_eq!((&text.id, text.seq), (&item.id, item.seq));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text.value).unwrap(), item.value, "{}", text.value);
+    }
+    assert_eq!(more.len(), 2);
     assert_eq!(store.item(project, "did:web:i", "todos", &made[0].id).await.unwrap().as_ref(), Some(&made[0]));
     let theirs = store.item(project, "did:web:j", "todos", &made[0].id).await.unwrap().unwrap();
     assert_eq!(theirs.value, json!({"title": "theirs"}), "another user's, with the same id");

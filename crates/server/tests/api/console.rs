@@ -431,6 +431,30 @@ async fn app_users_their_data_and_activity_are_shown(app: TestApp) {
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("Meta must be a JSON object") && bad.body.contains("[1]"));
 
+    // Records come 20 a page.
+    for n in 0..20 {
+        let now = time::now();
+        let item = basic_admin_core::store::Item {
+            id: basic_admin_core::model::ItemId::parse(&format!("more-{n:02}")).unwrap(),
+            seq: 0,
+            project_id: place.project,
+            user_did: data.user_did.clone(),
+            table: "todos".into(),
+            value: serde_json::json!({"title": format!("Record {n}")}),
+            created_at: now,
+            updated_at: now,
+        };
+        app.state.app.store.create_item(item, 100).await.unwrap();
+    }
+    let first = browser.get(&user_page).await;
+    assert_eq!(first.body.matches("<pre class=\"record\">").count(), 20);
+    let more =
+        first.body.split("href=\"").find(|h| h.contains("cursor=")).expect("a link to more").split('"').next().unwrap();
+    let second = browser.get(&more.replace("&amp;", "&")).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.body.matches("<pre class=\"record\">").count(), 1, "the 21st");
+    assert!(second.body.contains("Record 19") && !second.body.contains("cursor="), "{}", second.body);
+
     let activity = browser.get(&format!("{base}/activity")).await;
     assert_eq!(activity.status, 200);
     assert!(activity.body.contains("<svg") && activity.body.contains("class=\"bar\""), "{}", activity.body);

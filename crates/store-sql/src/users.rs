@@ -41,6 +41,29 @@ fn user(row: &impl Row) -> StoreResult<ProjectUser> {
 
 const ITEM_COLUMNS: &str = "id, project_id, user_did, table_name, seq, value, created_at, updated_at";
 
+/// `columns` of up to `limit` items of one table, in creation order, after `after`.
+fn table_page(
+    columns: &str,
+    project_id: Uuid,
+    user_did: &str,
+    table: &str,
+    after: Option<&ItemCursor>,
+    limit: u32,
+) -> Query {
+    let sql = format!(
+        "SELECT {columns} FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 \
+         AND (seq > $4 OR (seq = $4 AND id > $5)) ORDER BY seq, id LIMIT $6"
+    );
+    Query::dynamic(sql)
+        .id(project_id)
+        .text(user_did)
+        .text(table)
+        // Without a cursor: from before the first (`seq` starts at 1).
+        .int(after.map_or(-1, |c| c.seq))
+        .text(after.map_or("", |c| c.id.as_str()))
+        .int(i64::from(limit))
+}
+
 fn item_id(row: &impl Row) -> StoreResult<ItemId> {
     let id = row.text("id")?;
     ItemId::parse(&id).map_err(|_| StoreError::Other(format!("stored item id {id:?} is not an id")))
@@ -229,18 +252,7 @@ impl<D: Db> ItemStore for SqlStore<D> {
         after: Option<&ItemCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Item>> {
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 \
-             AND (seq > $4 OR (seq = $4 AND id > $5)) ORDER BY seq, id LIMIT $6"
-        );
-        let query = Query::dynamic(sql)
-            .id(project_id)
-            .text(user_did)
-            .text(table)
-            // Without a cursor: from before the first (`seq` starts at 1).
-            .int(after.map_or(-1, |c| c.seq))
-            .text(after.map_or("", |c| c.id.as_str()))
-            .int(i64::from(limit));
+        let query = table_page(ITEM_COLUMNS, project_id, user_did, table, after, limit);
         self.db.fetch_all(query).await?.iter().map(item).collect()
     }
 
@@ -257,17 +269,7 @@ impl<D: Db> ItemStore for SqlStore<D> {
             Dialect::Postgres => "value::text AS value",
             Dialect::Sqlite => "value",
         };
-        let sql = format!(
-            "SELECT id, seq, {value} FROM user_items WHERE project_id = $1 AND user_did = $2 AND table_name = $3 \
-             AND (seq > $4 OR (seq = $4 AND id > $5)) ORDER BY seq, id LIMIT $6"
-        );
-        let query = Query::dynamic(sql)
-            .id(project_id)
-            .text(user_did)
-            .text(table)
-            .int(after.map_or(-1, |c| c.seq))
-            .text(after.map_or("", |c| c.id.as_str()))
-            .int(i64::from(limit));
+        let query = table_page(&format!("id, seq, {value}"), project_id, user_did, table, after, limit);
         let rows = self.db.fetch_all(query).await?;
         rows.iter()
             .map(|row| Ok(ItemText { id: item_id(row)?, seq: row.int("seq")?, value: row.text("value")? }))

@@ -18,6 +18,7 @@ on_both_backends!(
     app_users_their_data_and_activity_are_shown,
     an_uploaded_icon_is_shown_and_removed,
     the_owner_hands_the_team_over_with_the_role_form,
+    a_way_back_the_browser_did_not_start_is_refused,
 );
 
 /// A browser signed in to the console as `account`, the flow run in process
@@ -512,4 +513,33 @@ async fn the_owner_hands_the_team_over_with_the_role_form(app: TestApp) {
     let members = app.state.app.store.members(place.team).await.unwrap();
     let role_of = |id: Uuid| members.iter().find(|m| m.account_id == id).unwrap().roles.to_string();
     assert_eq!((role_of(people.target.id), role_of(people.owner.id)), ("owner".into(), "admin".into()));
+}
+
+async fn a_way_back_the_browser_did_not_start_is_refused(app: TestApp) {
+    let mut browser = Browser::new(&app);
+    let cancelled = browser.get("/console/callback?error=access_denied&state=x").await;
+    assert_eq!(cancelled.status, 403);
+    assert!(cancelled.body.contains("Signing in was cancelled") && cancelled.body.contains("/console/sign-in"));
+
+    // A real code, brought back by a browser that never started this sign-in
+    // (login CSRF), or with another state than the one it started with.
+    let people = world::people(&app).await;
+    let ctx = &app.state.app;
+    let account = ctx.store.account_by_id(people.owner.id).await.unwrap().unwrap();
+    let started = console::start(ctx);
+    let params: AuthorizeParams = serde_urlencoded::from_str(started.authorize_url.split_once('?').unwrap().1).unwrap();
+    let request = oauth_provider::check(ctx, &params).await.unwrap_or_else(|_| panic!("a valid request"));
+    let back = local(&oauth_provider::grant(ctx, &account, &request).await.unwrap());
+    let stranger = browser.get(&back).await;
+    assert_eq!(stranger.status, 400, "{}", stranger.body);
+    assert!(stranger.body.contains("was not started here") && !browser.has_cookie("ba_console"));
+
+    let mut starter = Browser::new(&app);
+    starter.set_cookie("ba_console_signin", &started.pending);
+    let forged = starter.get(&back.replace("state=", "state=x")).await;
+    assert_eq!(forged.status, 400);
+    assert!(!starter.has_cookie("ba_console"), "no sign-in from a state that does not match");
+    let right = starter.get(&back).await;
+    assert_eq!((right.status, right.location.as_deref()), (303, Some("/console")), "{}", right.body);
+    assert!(starter.has_cookie("ba_console"));
 }

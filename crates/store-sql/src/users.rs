@@ -226,22 +226,22 @@ impl<D: Db> ItemStore for SqlStore<D> {
         let Some(seq) = take_seq(&mut tx, i.project_id, &i.user_did, &i.table, max_records).await? else {
             return Ok(None);
         };
-        let sql = format!(
-            "INSERT INTO user_items (id, project_id, user_did, table_name, value, created_at, updated_at, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ITEM_COLUMNS}"
-        );
-        let query = Query::dynamic(sql)
+        // Stored as given (times are to the millisecond, which both backends
+        // keep exactly): nothing needs reading back.
+        let query =
+            q("INSERT INTO user_items (id, project_id, user_did, table_name, value, created_at, updated_at, seq) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .text(i.id.as_str())
             .id(i.project_id)
-            .text(i.user_did)
-            .text(i.table)
+            .text(i.user_did.clone())
+            .text(i.table.clone())
             .json(&i.value)
             .time(i.created_at)
             .time(i.updated_at)
             .int(seq);
-        let created = item(&tx.fetch_one(query).await.map_err(unknown_user)?)?;
+        tx.execute(query).await.map_err(unknown_user)?;
         tx.commit().await?;
-        Ok(Some(created))
+        Ok(Some(Item { seq, ..i }))
     }
 
     async fn items(

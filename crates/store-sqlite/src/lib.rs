@@ -5,6 +5,7 @@
 //! queries themselves are in `basic-admin-store-sql`; the migrations are run
 //! by sqlx's migrator, which keeps their record.
 
+mod checkpointer;
 mod error;
 mod migrations;
 mod readers;
@@ -14,6 +15,7 @@ mod writer;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -25,6 +27,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use values::Record;
 pub use writer::{BatchStats, MAX_BATCH};
 
+use checkpointer::Checkpointer;
 use error::{map_err, map_sqlx_err};
 use readers::Readers;
 use writer::{WriteTx, Writer};
@@ -36,10 +39,22 @@ pub type SqliteStore = SqlStore<SqliteDb>;
 /// or another process) before the write fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// What every connection, reader or writer, is set up with.
+pub(crate) fn configure(conn: &rusqlite::Connection) -> StoreResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+    conn.set_prepared_statement_cache_capacity(values::STATEMENT_CACHE);
+    // One plan per statement, whatever its bound values: otherwise a bound
+    // `LIMIT $n` marks the statement for a new plan each time it is bound,
+    // and every page read would be parsed and planned again.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(map_err)?;
+    Ok(())
+}
+
 pub struct SqliteDb {
     url: String,
     readers: Readers,
     writer: Writer,
+    checkpointer: Arc<Checkpointer>,
     file: FileIdentity,
 }
 
@@ -106,19 +121,18 @@ pub async fn open(url: &str) -> StoreResult<SqliteStore> {
     .map_err(|e| StoreError::Other(format!("opening the database: {e}")))??;
     let file = FileIdentity::of(path.clone()).map_err(|e| StoreError::Other(format!("database file: {e}")))?;
     let keep = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
-    Ok(SqlStore::new(SqliteDb {
-        url: url.to_owned(),
-        readers: Readers::new(path, keep),
-        writer: Writer::new(writer),
-        file,
-    }))
+    let checkpointer = Arc::new(Checkpointer::start(&path)?);
+    let writer = Writer::new(writer, {
+        let checkpointer = checkpointer.clone();
+        Box::new(move || checkpointer.wake())
+    });
+    Ok(SqlStore::new(SqliteDb { url: url.to_owned(), readers: Readers::new(path, keep), writer, checkpointer, file }))
 }
 
 fn open_writer(path: &std::path::Path) -> StoreResult<rusqlite::Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(map_err)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
-    conn.set_prepared_statement_cache_capacity(values::STATEMENT_CACHE);
+    configure(&conn)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(map_err)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Other(format!("the database could not use WAL mode (it is in {mode} mode)")));
@@ -126,6 +140,8 @@ fn open_writer(path: &std::path::Path) -> StoreResult<rusqlite::Connection> {
     // NORMAL in WAL mode: a commit survives a crash of this process; only a
     // power loss can undo the last transactions.
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON").map_err(map_err)?;
+    // The checkpoints are the checkpointer's; this is the bound should it fall behind.
+    conn.pragma_update(None, "wal_autocheckpoint", checkpointer::WRITER_CHECKPOINT_PAGES).map_err(map_err)?;
     Ok(conn)
 }
 
@@ -214,6 +230,7 @@ impl Db for SqliteDb {
     }
 
     async fn close(&self) {
+        self.checkpointer.stop().await;
         self.readers.close();
         self.writer.close().await;
     }

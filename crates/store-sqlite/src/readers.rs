@@ -12,9 +12,7 @@ use std::sync::{Mutex, PoisonError};
 use basic_admin_core::store::{StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::BUSY_TIMEOUT;
 use crate::error::map_err;
-use crate::values::STATEMENT_CACHE;
 
 pub(crate) struct Readers {
     path: PathBuf,
@@ -32,8 +30,7 @@ impl Readers {
     pub(crate) fn open(&self) -> StoreResult<Connection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(map_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        crate::configure(&conn)?;
         Ok(conn)
     }
 
@@ -58,5 +55,33 @@ impl Readers {
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use basic_admin_store_sql::q;
+    use rusqlite::StatementStatus;
+
+    use super::*;
+    use crate::values::fetch_all;
+
+    #[test]
+    fn a_statement_is_planned_once_whatever_its_bound_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plans.db");
+        Connection::open(&path).unwrap().execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)").unwrap();
+        let readers = Readers::new(path, 1);
+        let sql = "SELECT n FROM t WHERE n > $1 ORDER BY n LIMIT $2";
+        readers
+            .read(|conn| {
+                for limit in [1, 100, 7, 1000] {
+                    fetch_all(conn, q(sql).int(limit).int(limit))?;
+                }
+                let statement = conn.prepare_cached(sql).unwrap();
+                assert_eq!(statement.get_status(StatementStatus::RePrepare), 0, "prepared again for new values");
+                Ok(())
+            })
+            .unwrap();
     }
 }

@@ -37,6 +37,8 @@ struct Shared {
     queued: AtomicUsize,
     commits: AtomicU64,
     writes: AtomicU64,
+    /// Called after every commit.
+    committed: Box<dyn Fn() + Send + Sync>,
 }
 
 struct Batch {
@@ -56,7 +58,8 @@ pub struct BatchStats {
 }
 
 impl Writer {
-    pub(crate) fn new(conn: rusqlite::Connection) -> Self {
+    /// A writer on `conn`; `committed` is called after each commit.
+    pub(crate) fn new(conn: rusqlite::Connection, committed: Box<dyn Fn() + Send + Sync>) -> Self {
         let batch = Batch { conn: Some(conn), waiting: Vec::new() };
         Self {
             shared: Arc::new(Shared {
@@ -64,6 +67,7 @@ impl Writer {
                 queued: AtomicUsize::new(0),
                 commits: AtomicU64::new(0),
                 writes: AtomicU64::new(0),
+                committed,
             }),
         }
     }
@@ -84,9 +88,9 @@ impl Writer {
         let conn = tx.conn()?;
         if conn.is_autocommit() {
             // IMMEDIATE: the file's write lock is taken now, or not at all.
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+            run(conn, "BEGIN IMMEDIATE")?;
         }
-        conn.execute_batch("SAVEPOINT write").map_err(map_err)?;
+        run(conn, "SAVEPOINT write")?;
         tx.open = true;
         Ok(tx)
     }
@@ -131,7 +135,7 @@ impl WriteTx {
             Some(conn) if conn.is_autocommit() => {
                 Err(StoreError::Unavailable("the transaction was rolled back".into()))
             }
-            Some(conn) => conn.execute_batch("RELEASE write").map_err(map_err),
+            Some(conn) => run(conn, "RELEASE write"),
             None => Err(StoreError::Unavailable("the database is closed".into())),
         };
         if let Err(e) = released {
@@ -193,11 +197,12 @@ fn end_turn(batch: &mut Batch, shared: &Shared) {
 
 fn commit(batch: &mut Batch, shared: &Shared) {
     let Some(conn) = batch.conn.as_ref() else { return };
-    let committed = conn.execute_batch("COMMIT").map_err(map_err);
+    let committed = run(conn, "COMMIT");
     match &committed {
         Ok(()) => {
             shared.commits.fetch_add(1, Ordering::Relaxed);
             shared.writes.fetch_add(batch.waiting.len() as u64, Ordering::Relaxed);
+            (shared.committed)();
         }
         Err(e) => {
             tracing::error!(error = %e, writes = batch.waiting.len(), "a batch of writes did not commit");
@@ -209,6 +214,12 @@ fn commit(batch: &mut Batch, shared: &Shared) {
     for sender in batch.waiting.drain(..) {
         let _ = sender.send(committed.clone());
     }
+}
+
+/// Runs one of the statements that open and close transactions and
+/// savepoints, prepared once per connection rather than at every write.
+fn run(conn: &rusqlite::Connection, sql: &'static str) -> StoreResult<()> {
+    conn.prepare_cached(sql).and_then(|mut statement| statement.execute([])).map(drop).map_err(map_err)
 }
 
 /// A writer's place in the queue, counted while it waits.
@@ -256,7 +267,7 @@ mod tests {
     fn writer() -> Arc<Writer> {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)").unwrap();
-        Arc::new(Writer::new(conn))
+        Arc::new(Writer::new(conn, Box::new(|| {})))
     }
 
     async fn insert(writer: &Writer, n: i64) -> StoreResult<()> {

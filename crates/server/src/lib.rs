@@ -93,7 +93,8 @@ impl App {
         background.push(app.key_usage.spawn_flush(app.store.clone(), config.key_usage_flush));
         background.push(services::uploads::spawn_sweeper(app.clone()));
         background.push(basic_admin_app::auth::purge::spawn(app.store.clone(), config.access_token_ttl));
-        let state = AppState::new(state::Shared { config: Arc::new(config), app, metrics: Metrics::new(), rate_limits });
+        let state =
+            AppState::new(state::Shared { config: Arc::new(config), app, metrics: Metrics::new(), rate_limits });
         Ok(Self { state, api, openapi, background })
     }
 

@@ -244,18 +244,6 @@ impl<D: Db> ItemStore for SqlStore<D> {
         Ok(Some(Item { seq, ..i }))
     }
 
-    async fn items(
-        &self,
-        project_id: Uuid,
-        user_did: &str,
-        table: &str,
-        after: Option<&ItemCursor>,
-        limit: u32,
-    ) -> StoreResult<Vec<Item>> {
-        let query = table_page(ITEM_COLUMNS, project_id, user_did, table, after, limit);
-        self.db.fetch_all(query).await?.iter().map(item).collect()
-    }
-
     async fn item_texts(
         &self,
         project_id: Uuid,

@@ -322,7 +322,7 @@ async fn page(table: &Table, ctx: &Context, limit: u32, cursor: Option<&str>, on
     }
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
-    let next_cursor = more.then(|| items.last().map(|i| ItemCursor::after_text(i).encode())).flatten();
+    let next_cursor = more.then(|| items.last().map(|i| ItemCursor::after(i).encode())).flatten();
     Ok(Page { items, next_cursor })
 }
 

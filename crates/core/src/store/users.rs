@@ -134,11 +134,7 @@ impl ItemText {
 }
 
 impl ItemCursor {
-    pub fn after(item: &Item) -> Self {
-        Self { seq: item.seq, id: item.id.clone() }
-    }
-
-    pub fn after_text(item: &ItemText) -> Self {
+    pub fn after(item: &ItemText) -> Self {
         Self { seq: item.seq, id: item.id.clone() }
     }
 
@@ -175,18 +171,9 @@ pub trait ItemStore {
     /// then): the item as stored. `NotFound` when the project has no such
     /// user; `Unique(Item)` when the table holds an item with this id.
     async fn create_item(&self, item: Item, max_records: u64) -> StoreResult<Option<Item>>;
-    /// Up to `limit` items of one table, in creation order, after `after`.
-    async fn items(
-        &self,
-        project_id: Uuid,
-        user_did: &str,
-        table: &str,
-        after: Option<&ItemCursor>,
-        limit: u32,
-    ) -> StoreResult<Vec<Item>>;
-    /// [`items`](Self::items) with each value as the JSON text stored (an
-    /// object, checked when written): a list is answered without parsing
-    /// and writing every value again.
+    /// Up to `limit` items of one table, in creation order, after `after`,
+    /// each value as the JSON text stored (an object, checked when written):
+    /// a list is answered without parsing and writing every value again.
     async fn item_texts(
         &self,
         project_id: Uuid,

@@ -15,7 +15,7 @@ use basic_admin_core::oauth::{CLI_CLIENT_ID, CLI_REDIRECT_URI};
 
 use basic_admin_core::store::SchemaVersion;
 use basic_admin_core::time;
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::flows::{self, seed_project, token_form};
@@ -198,7 +198,7 @@ async fn an_app_built_with_the_published_sdk_signs_in_and_keeps_records() {
     let users = app.state.app.store.project_users(project).await.unwrap();
     assert_eq!(users.len(), 1, "signing in made the user the project's");
     assert_eq!(users[0].account_id.map(|a| a.to_string()).as_deref(), Some(account));
-    let left = app.state.app.store.items(project, &users[0].user_did, "todos", None, 10).await.unwrap();
+    let left = app.state.app.store.item_texts(project, &users[0].user_did, "todos", None, 10).await.unwrap();
     assert!(left.is_empty(), "the journey deleted what it added: {left:?}");
     for name in ["01-app-signed-out", "05-app-signed-in", "06-records", "07-after-reload", "08-records-after-refresh"] {
         assert!(shots.join(format!("{name}.png")).is_file(), "screenshot {name}");
@@ -221,8 +221,9 @@ async fn two_devices_of_an_app_built_with_the_published_sdk_sync_live_and_after_
     // What both devices ended with is what the server keeps.
     let users = app.state.app.store.project_users(project).await.unwrap();
     assert_eq!(users.len(), 1, "two devices of one user");
-    let stored = app.state.app.store.items(project, &users[0].user_did, "todos", None, 10).await.unwrap();
-    let mut titles: Vec<&str> = stored.iter().map(|i| i.value["title"].as_str().unwrap()).collect();
+    let stored = app.state.app.store.item_texts(project, &users[0].user_did, "todos", None, 10).await.unwrap();
+    let values: Vec<Value> = stored.iter().map(|i| serde_json::from_str(&i.value).unwrap()).collect();
+    let mut titles: Vec<&str> = values.iter().map(|v| v["title"].as_str().unwrap()).collect();
     titles.sort_unstable();
     assert_eq!(titles, ["Bread", "Milk!"]);
     for name in ["06-laptop-online", "07-laptop-sees-milk", "10-laptop-converged"] {

@@ -140,7 +140,8 @@ fn open_writer(path: &std::path::Path) -> StoreResult<rusqlite::Connection> {
     // NORMAL in WAL mode: a commit survives a crash of this process; only a
     // power loss can undo the last transactions.
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON").map_err(map_err)?;
-    // The checkpoints are the checkpointer's; this is the bound should it fall behind.
+    // The checkpointer copies the log as it grows; at this size the writer's
+    // own checkpoint, short by then, lets the log start over.
     conn.pragma_update(None, "wal_autocheckpoint", checkpointer::WRITER_CHECKPOINT_PAGES).map_err(map_err)?;
     Ok(conn)
 }

@@ -113,15 +113,16 @@ pub async fn open(url: &str) -> StoreResult<SqliteStore> {
             "an in-memory SQLite database is not supported: give a file (sqlite://path/to/file.db)".into(),
         )
     })?;
-    let writer = tokio::task::spawn_blocking({
+    // Opening reads the file: off the runtime's threads.
+    let (writer, checkpointer) = tokio::task::spawn_blocking({
         let path = path.clone();
-        move || open_writer(&path)
+        move || Ok::<_, StoreError>((open_writer(&path)?, Checkpointer::start(&path)?))
     })
     .await
     .map_err(|e| StoreError::Other(format!("opening the database: {e}")))??;
     let file = FileIdentity::of(path.clone()).map_err(|e| StoreError::Other(format!("database file: {e}")))?;
     let keep = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
-    let checkpointer = Arc::new(Checkpointer::start(&path)?);
+    let checkpointer = Arc::new(checkpointer);
     let writer = Writer::new(writer, {
         let checkpointer = checkpointer.clone();
         Box::new(move || checkpointer.wake())

@@ -11,7 +11,8 @@ on_both_backends!(
     items_are_created_read_changed_and_deleted,
     tables_are_read_in_pages,
     items_are_checked_against_the_schema,
-    a_removed_user_takes_their_data
+    a_removed_user_takes_their_data,
+    creates_sent_at_once_are_all_kept_and_a_refused_one_fails_alone
 );
 
 /// A project with a `todos` table (`title` required, `done`), and a
@@ -170,4 +171,53 @@ async fn a_removed_user_takes_their_data(app: TestApp) {
     connect(&app, &place, &people.app_user, "openid").await;
     assert_eq!(app.call(owner, "GET", &table, None).await.1["data"], json!([]));
     assert_eq!(app.call(owner, "GET", &other_table, None).await.1["data"][0]["title"], "theirs");
+}
+
+/// Many creates at once (on SQLite they share commits): each answered
+/// record is stored, and one the store refuses (an id taken) fails alone.
+async fn creates_sent_at_once_are_all_kept_and_a_refused_one_fails_alone(app: TestApp) {
+    let people = world::people(&app).await;
+    let place = world::place(&app, &people, true).await;
+    let table = todos(&app, &people, &place).await;
+    let owner = &people.owner.token;
+    // Every fourth takes the id of the one before it.
+    let id = |n: usize| if n % 4 == 3 { format!("r{}", n - 1) } else { format!("r{n}") };
+    let sent = (0..32).map(|n| {
+        let value = json!({"value": {"title": format!("t{n}"), "id": id(n)}});
+        let (app, table) = (&app, &table);
+        async move { app.call(owner, "POST", table, Some(value)).await }
+    });
+    let answers = futures_util::future::join_all(sent).await;
+    let mut kept = Vec::new();
+    for (n, (status, body)) in answers.into_iter().enumerate() {
+        if n % 4 == 3 {
+            // Which of the two came first is the race's; exactly one is refused.
+            let other = n - 1;
+            assert!(status == 409 || status == 200, "{n}: {status} {body}");
+            if status == 409 {
+                assert_eq!(body["error"], "item_exists", "{body}");
+            } else {
+                kept.push((id(n), format!("t{n}")));
+                assert!(!kept.iter().any(|(_, t)| *t == format!("t{other}")), "both creates of {} answered 200", id(n));
+            }
+        } else {
+            if status == 200 {
+                kept.push((id(n), format!("t{n}")));
+            } else {
+                assert_eq!((n % 4, status, body["error"].clone()), (2, 409, json!("item_exists")), "{n}: {body}");
+            }
+        }
+    }
+    assert_eq!(kept.len(), 24, "one of each pair and every other create: {kept:?}");
+    let (status, all) = app.call(owner, "GET", &format!("{table}?limit=100"), None).await;
+    assert_eq!(status, 200);
+    let mut stored: Vec<(String, String)> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_owned(), r["title"].as_str().unwrap().to_owned()))
+        .collect();
+    stored.sort();
+    kept.sort();
+    assert_eq!(stored, kept, "what was answered 200 is stored, and nothing else");
 }
